@@ -1,0 +1,131 @@
+"""AWS sessions and clients: one client per (service, region), adaptive retries, region discovery.
+
+Everything else in lambda-ark reaches AWS through `Aws.client`. Which endpoint that is (AWS,
+LocalStack, the embedded endpoint) is decided here once and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from .errors import AwsError, UsageError
+
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass
+class Aws:
+    """A boto3 session plus the endpoint it talks to, handing out cached, thread-safe clients."""
+
+    session: boto3.Session
+    endpoint_url: str | None = None
+    max_workers: int = 8
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        region = region or self.session.region_name or DEFAULT_REGION
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                # adaptive mode rate-limits client-side after throttles, which is what the Lambda
+                # control plane (about 15 requests/s for most calls) needs when regions run in parallel.
+                config = Config(
+                    retries={"mode": "adaptive", "max_attempts": 8},
+                    max_pool_connections=max(10, self.max_workers * 2),
+                    connect_timeout=5,
+                    read_timeout=60,
+                )
+                self._clients[key] = self.session.client(
+                    service, region_name=region, endpoint_url=self.endpoint_url, config=config
+                )
+            return self._clients[key]
+
+    def account_id(self) -> str:
+        return str(call(self.client("sts"), "get_caller_identity")["Account"])
+
+    def known_regions(self) -> set[str]:
+        return set(self.session.get_available_regions("lambda")) | {DEFAULT_REGION}
+
+    def enabled_regions(self) -> list[str]:
+        """Regions this account has enabled, asked of EC2 at every run (never a fixed list)."""
+        resp = call(self.client("ec2", self.session.region_name or DEFAULT_REGION), "describe_regions")
+        return sorted(
+            r["RegionName"]
+            for r in resp["Regions"]
+            if r.get("OptInStatus", "opt-in-not-required") != "not-opted-in"
+        )
+
+    def resolve_regions(self, requested: Iterable[str] | None) -> list[str]:
+        """`None` or ["all"] means every enabled region; otherwise validate each name."""
+        wanted = [r.strip() for r in (requested or []) if r.strip()]
+        if not wanted or wanted == ["all"]:
+            return self.enabled_regions()
+        known = self.known_regions()
+        for region in wanted:
+            if region not in known:
+                raise UsageError(f"unknown region {region!r} (known: e.g. us-east-1, eu-west-1)")
+        return sorted(set(wanted))
+
+
+def call(client: Any, operation: str, **kwargs: Any) -> Any:
+    """Call one AWS operation, turning botocore failures into one-line `AwsError`s."""
+    try:
+        return getattr(client, operation)(**kwargs)
+    except botocore.exceptions.ClientError as exc:
+        raise AwsError(f"{operation} in {client.meta.region_name}: {_client_error_text(exc)}") from exc
+    except botocore.exceptions.EndpointConnectionError as exc:
+        raise AwsError(f"{operation} in {client.meta.region_name}: cannot reach {exc.kwargs.get('endpoint_url')}") from exc
+    except botocore.exceptions.BotoCoreError as exc:
+        raise AwsError(f"{operation} in {client.meta.region_name}: {exc}") from exc
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code behind an exception (or its cause), '' if none."""
+    while exc is not None:
+        if isinstance(exc, botocore.exceptions.ClientError):
+            return str(exc.response.get("Error", {}).get("Code", ""))
+        exc = exc.__cause__  # type: ignore[assignment]
+    return ""
+
+
+def _client_error_text(exc: botocore.exceptions.ClientError) -> str:
+    err = exc.response.get("Error", {})
+    return f"{err.get('Code', 'Error')}: {err.get('Message', '')}".strip()
+
+
+def has_credentials(session: boto3.Session) -> bool:
+    try:
+        return session.get_credentials() is not None
+    except botocore.exceptions.BotoCoreError:
+        return False
+
+
+def connect(endpoint_url: str | None = None, region: str | None = None, max_workers: int = 8) -> Aws:
+    """Open an `Aws` for the standard credential chain, or the embedded endpoint when there is none.
+
+    `endpoint_url` (or `AWS_ENDPOINT_URL`) points every client at one endpoint, e.g. LocalStack or a
+    running `lambda-ark endpoint`. With neither and no credentials, lambda-ark starts its own.
+    """
+    endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+    session = boto3.Session(region_name=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION)
+    if endpoint_url is None and not has_credentials(session):
+        from .embedded import shared_endpoint
+
+        endpoint_url = shared_endpoint().url
+    if endpoint_url is not None and not has_credentials(session):
+        # Local endpoints accept any key; AWS would reject these, which is the point.
+        session = boto3.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name=session.region_name,
+        )
+    return Aws(session=session, endpoint_url=endpoint_url, max_workers=max_workers)

@@ -1,0 +1,48 @@
+"""The `lambda-ark` command line: thin commands that parse, call the library, and render.
+
+Each command module registers its commands on `app`; `main` maps lambda-ark errors to one-line
+messages and exit codes (0 ok, 1 error, 2 bad usage or input, 3 partial).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ..errors import LambdaArkError
+
+app = typer.Typer(
+    name="lambda-ark",
+    help="Backup, restore and disaster recovery for AWS Lambda estates.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+# Importing the command modules registers their commands on `app`.
+from . import commands_backup, commands_endpoint, commands_repo, commands_restore  # noqa: E402,F401
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except LambdaArkError as exc:
+        typer.echo(f"lambda-ark: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("lambda-ark: aborted", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("lambda-ark: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

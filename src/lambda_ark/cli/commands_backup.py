@@ -1,0 +1,1 @@
+"""Commands: backup (placeholder until written)."""

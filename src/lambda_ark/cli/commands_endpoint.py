@@ -1,0 +1,1 @@
+"""Commands: endpoint (placeholder until written)."""

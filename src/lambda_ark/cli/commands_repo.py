@@ -1,0 +1,1 @@
+"""Commands: repo (placeholder until written)."""

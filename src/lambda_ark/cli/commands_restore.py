@@ -1,0 +1,1 @@
+"""Commands: restore (placeholder until written)."""

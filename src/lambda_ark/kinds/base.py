@@ -1,0 +1,82 @@
+"""The protocol every recorded kind follows, and the contexts it is handed.
+
+A kind is one module: a few module-level facts (NAME, SERVICE, PERMISSIONS, SCOPE, ORDER_REASON) and
+functions `discover`, `capture`, `restore`. The registry in `kinds/__init__.py` lists the modules in
+restore order. Kinds never print: they return data (capture) or `Change`s (restore).
+
+SCOPE says when a kind is captured:
+- "function": from calls about one function (get_policy, list_aliases...). Captured only when the
+  function's fingerprint changed; otherwise carried forward from the previous snapshot.
+- "region": from one listing per region (`discover`), matched to functions in memory. Recomputed on
+  every run, because these triggers change without touching the function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from ..aws import Aws
+from ..restore.arns import ArnMapper
+
+Scope = Literal["function", "region"]
+Action = Literal["create", "update", "unchanged", "failed", "skipped"]
+
+
+@dataclass
+class RegionContext:
+    """What capture needs in one (account, region): clients and a place to put file bytes."""
+
+    aws: Aws
+    account: str
+    region: str
+    put_file: Callable[[bytes], str]  # stores bytes in the repository, returns the snapshot file key
+    warnings: list[str] = field(default_factory=list)
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        return self.aws.client(service, region or self.region)
+
+
+@dataclass
+class Change:
+    """One planned or applied change to the target estate."""
+
+    kind: str
+    target: str  # a name or ARN a person recognises
+    action: Action
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "target": self.target, "action": self.action, "detail": self.detail}
+
+
+@dataclass
+class RestoreContext:
+    """What restore needs: target clients, the one ARN mapper, file bytes, and whether to write."""
+
+    aws: Aws
+    mapper: ArnMapper
+    read_file: Callable[[str], bytes]  # snapshot file key -> bytes
+    dry_run: bool
+    # (source function ARN without version) -> {old version: new version}; filled by the versions kind
+    version_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def client(self, service: str, region: str) -> Any:
+        return self.aws.client(service, region)
+
+
+class Kind(Protocol):
+    """A recorded kind: a module with these attributes (modules satisfy Protocols in mypy)."""
+
+    NAME: str
+    SERVICE: str
+    PERMISSIONS: tuple[str, ...]
+    SCOPE: Scope
+    ORDER_REASON: str
+
+    def discover(self, ctx: RegionContext) -> Any: ...
+
+    def capture(self, ctx: RegionContext, index: Any, fn: dict[str, Any]) -> Any: ...
+
+    def restore(self, ctx: RestoreContext, record: dict[str, Any], data: Any) -> list[Change]: ...

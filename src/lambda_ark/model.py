@@ -1,0 +1,54 @@
+"""The snapshot body lambda-ark writes: what backup produces and restore reads.
+
+The repository stores this as an opaque JSON body next to a table of stored files (zips); records
+name files by key (the function's or layer's CodeSha256), never by chunk ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+BODY_FORMAT = 1
+
+
+class FunctionRecord(BaseModel):
+    """One function in one (account, region): everything needed to bring it back, wired."""
+
+    account: str
+    region: str
+    name: str
+    arn: str
+    fingerprint: str
+    # kind NAME -> what that kind captured (see lambda_ark.kinds); absent = nothing to restore
+    items: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.account}/{self.region}/{self.name}"
+
+
+class LayerRecord(BaseModel):
+    """One layer version, stored once however many functions use it."""
+
+    arn: str  # the layer version ARN (…:layer:name:N)
+    account: str
+    region: str
+    name: str
+    version: int
+    description: str = ""
+    compatible_runtimes: list[str] = Field(default_factory=list)
+    compatible_architectures: list[str] = Field(default_factory=list)
+    license_info: str | None = None
+    code_sha256: str
+    file: str  # snapshot file key
+
+
+class BackupBody(BaseModel):
+    format: int = BODY_FORMAT
+    regions: dict[str, list[str]] = Field(default_factory=dict)  # account -> regions scanned
+    functions: list[FunctionRecord] = Field(default_factory=list)
+    layers: dict[str, LayerRecord] = Field(default_factory=dict)
+    # things seen but not restorable as such (Lambda@Edge replicas, triggers with no permission…)
+    notes: list[str] = Field(default_factory=list)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,8 @@ class Aws:
     session: boto3.Session
     endpoint_url: str | None = None
     max_workers: int = 8
+    # AWS calls made through this Aws, by "service.Operation" (for --json results and benchmarks)
+    calls: Counter[str] = field(default_factory=Counter)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -44,10 +47,14 @@ class Aws:
                     connect_timeout=5,
                     read_timeout=60,
                 )
-                self._clients[key] = self.session.client(
-                    service, region_name=region, endpoint_url=self.endpoint_url, config=config
-                )
+                client = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
+                client.meta.events.register("before-call", self._count)
+                self._clients[key] = client
             return self._clients[key]
+
+    def _count(self, model: Any, **_: Any) -> None:
+        with self._lock:
+            self.calls[f"{model.service_model.service_name}.{model.name}"] += 1
 
     def account_id(self) -> str:
         return str(call(self.client("sts"), "get_caller_identity")["Account"])
@@ -59,9 +66,7 @@ class Aws:
         """Regions this account has enabled, asked of EC2 at every run (never a fixed list)."""
         resp = call(self.client("ec2", self.session.region_name or DEFAULT_REGION), "describe_regions")
         return sorted(
-            r["RegionName"]
-            for r in resp["Regions"]
-            if r.get("OptInStatus", "opt-in-not-required") != "not-opted-in"
+            r["RegionName"] for r in resp["Regions"] if r.get("OptInStatus", "opt-in-not-required") != "not-opted-in"
         )
 
     def resolve_regions(self, requested: Iterable[str] | None) -> list[str]:
@@ -83,7 +88,9 @@ def call(client: Any, operation: str, **kwargs: Any) -> Any:
     except botocore.exceptions.ClientError as exc:
         raise AwsError(f"{operation} in {client.meta.region_name}: {_client_error_text(exc)}") from exc
     except botocore.exceptions.EndpointConnectionError as exc:
-        raise AwsError(f"{operation} in {client.meta.region_name}: cannot reach {exc.kwargs.get('endpoint_url')}") from exc
+        raise AwsError(
+            f"{operation} in {client.meta.region_name}: cannot reach {exc.kwargs.get('endpoint_url')}"
+        ) from exc
     except botocore.exceptions.BotoCoreError as exc:
         raise AwsError(f"{operation} in {client.meta.region_name}: {exc}") from exc
 
@@ -116,7 +123,9 @@ def connect(endpoint_url: str | None = None, region: str | None = None, max_work
     running `lambda-ark endpoint`. With neither and no credentials, lambda-ark starts its own.
     """
     endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
-    session = boto3.Session(region_name=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION)
+    session = boto3.Session(
+        region_name=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    )
     if endpoint_url is None and not has_credentials(session):
         from .embedded import shared_endpoint
 

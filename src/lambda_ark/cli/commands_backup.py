@@ -1,1 +1,70 @@
-"""Commands: backup (placeholder until written)."""
+"""Command: backup."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..aws import connect
+from ..backup import BackupOptions, run_backup
+from ..repository import Repository
+from ..selection import parse_shard, parse_tags, validate_globs
+from . import app
+from .common import EndpointOpt, JsonOpt, QuietOpt, RepoOpt, print_json, read_password
+from .progress import region_progress
+
+
+@app.command()
+def backup(
+    repo: RepoOpt,
+    regions: Annotated[
+        str, typer.Option("--regions", help="Comma-separated regions, or 'all' (enabled regions).")
+    ] = "all",
+    function: Annotated[
+        list[str] | None, typer.Option("--function", "-f", help="Function name glob (repeatable).")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Only functions with tag KEY=VALUE (repeatable).")
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help="Capture everything, ignoring unchanged fingerprints.")] = False,
+    include_roles: Annotated[bool, typer.Option("--include-roles", help="Also capture execution roles.")] = False,
+    shard: Annotated[str | None, typer.Option("--shard", help="Back up shard i of n (i/n) of the estate.")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Concurrent functions per region.")] = 8,
+    snapshot_tag: Annotated[list[str] | None, typer.Option("--snapshot-tag", help="Label the snapshot.")] = None,
+    endpoint_url: EndpointOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Back up every Lambda function (code, configuration, versions, aliases, triggers) into the repository.
+
+    Example: lambda-ark backup --repo /backups/ark --regions us-east-1,eu-west-1 --function 'orders-*'
+    """
+    options = BackupOptions(
+        regions=[r for r in regions.split(",") if r.strip()],
+        functions=validate_globs(function or []),
+        tags=parse_tags(tag or []),
+        full=full,
+        include_roles=include_roles,
+        shard=parse_shard(shard),
+        workers=workers,
+        snapshot_tags=snapshot_tag or [],
+    )
+    aws = connect(endpoint_url=endpoint_url, max_workers=workers)
+    repository = Repository.open(repo, password=read_password(), aws=aws)
+    with region_progress(not (json_out or quiet)) as progress:
+        result = run_backup(aws, repository, options, progress=progress)  # type: ignore[arg-type]
+    if json_out:
+        print_json(result.as_dict() | {"aws_calls": dict(aws.calls)})
+    elif not quiet:
+        typer.echo(
+            f"snapshot {result.snapshot_id[:8]}: {result.functions} functions in {len(result.regions)} regions, "
+            f"{result.changed} captured, {result.carried_forward} unchanged, {result.bytes_added:,} bytes added, "
+            f"{result.duration:.1f}s"
+        )
+        for w in result.warnings:
+            typer.echo(f"warning: {w}", err=True)
+    for e in result.errors:
+        typer.echo(f"error: {e}", err=True)
+    if result.partial:
+        raise typer.Exit(3)

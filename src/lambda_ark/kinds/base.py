@@ -33,6 +33,8 @@ class RegionContext:
     region: str
     put_file: Callable[[bytes], str]  # stores bytes in the repository, returns the snapshot file key
     warnings: list[str] = field(default_factory=list)
+    # per-run memo shared by all functions of all regions (e.g. a layer version downloaded once)
+    cache: dict[str, Any] = field(default_factory=dict)
 
     def client(self, service: str, region: str | None = None) -> Any:
         return self.aws.client(service, region or self.region)
@@ -61,9 +63,21 @@ class RestoreContext:
     dry_run: bool
     # (source function ARN without version) -> {old version: new version}; filled by the versions kind
     version_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    # scratch space shared across functions in one restore, keyed by kind NAME (e.g. an API recreated
+    # for one function is found again, not recreated, for the next function it integrates)
+    state: dict[str, Any] = field(default_factory=dict)
 
     def client(self, service: str, region: str) -> Any:
         return self.aws.client(service, region)
+
+    def target_region(self, record: dict[str, Any]) -> str:
+        return self.mapper.region(str(record["region"]))
+
+    def target_name(self, record: dict[str, Any]) -> str:
+        return self.mapper.function_name(str(record["name"]))
+
+    def target_arn(self, record: dict[str, Any]) -> str:
+        return self.mapper.arn(str(record["arn"]))
 
 
 class Kind(Protocol):

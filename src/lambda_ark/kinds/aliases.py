@@ -1,0 +1,72 @@
+"""Aliases, with weighted routing, pointed at the republished version numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..aws import call
+from .base import Change, RegionContext, RestoreContext
+from .common import maybe, pages
+
+NAME = "aliases"
+SERVICE = "lambda"
+PERMISSIONS = ("lambda:ListAliases", "lambda:CreateAlias", "lambda:UpdateAlias")
+SCOPE = "function"
+ORDER_REASON = "after versions, whose new numbers they point at"
+
+
+def discover(ctx: RegionContext) -> None:
+    return None
+
+
+def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> list[dict[str, Any]] | None:
+    out = [
+        {
+            "name": a["Name"],
+            "function_version": a["FunctionVersion"],
+            "description": a.get("Description", ""),
+            "weights": (a.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {}),
+        }
+        for a in pages(ctx.client("lambda"), "list_aliases", "Aliases", FunctionName=fn["FunctionArn"])
+    ]
+    return out or None
+
+
+def desired(ctx: RestoreContext, source_name: str, alias: dict[str, Any]) -> dict[str, Any]:
+    version = ctx.mapper.version(source_name, alias["function_version"])
+    weights = {ctx.mapper.version(source_name, v): w for v, w in alias["weights"].items()}
+    return {"FunctionVersion": version, "Description": alias["description"], "weights": weights}
+
+
+def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+    region, name = ctx.target_region(record), ctx.target_name(record)
+    client = ctx.client("lambda", region)
+    changes = []
+    for alias in data:
+        want = desired(ctx, str(record["name"]), alias)
+        target = f"{name}:{alias['name']} ({region})"
+        live = maybe(client, "get_alias", FunctionName=name, Name=alias["name"])
+        args = {
+            "FunctionName": name,
+            "Name": alias["name"],
+            "FunctionVersion": want["FunctionVersion"],
+            "Description": want["Description"],
+            "RoutingConfig": {"AdditionalVersionWeights": want["weights"]},
+        }
+        if live is None:
+            if not ctx.dry_run:
+                call(client, "create_alias", **args)
+            changes.append(Change(NAME, target, "create", f"-> version {want['FunctionVersion']}"))
+            continue
+        have = {
+            "FunctionVersion": live["FunctionVersion"],
+            "Description": live.get("Description", ""),
+            "weights": (live.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {}),
+        }
+        if have == want:
+            changes.append(Change(NAME, target, "unchanged"))
+        else:
+            if not ctx.dry_run:
+                call(client, "update_alias", **args)
+            changes.append(Change(NAME, target, "update", f"-> version {want['FunctionVersion']}"))
+    return changes

@@ -1,0 +1,97 @@
+"""Small helpers the Lambda-native kinds share: paging, waiting, downloading code, comparing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import botocore.exceptions
+
+from ..aws import call, error_code
+from ..errors import AwsError
+
+DOWNLOAD_ATTEMPTS = 3
+
+
+def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
+    """Every item of a paged list call, with failures as one-line `AwsError`s."""
+    try:
+        for page in client.get_paginator(operation).paginate(**kwargs):
+            yield from page.get(key, [])
+    except botocore.exceptions.ClientError as exc:
+        err = exc.response.get("Error", {})
+        raise AwsError(f"{operation} in {client.meta.region_name}: {err.get('Code')}: {err.get('Message')}") from exc
+
+
+def maybe(client: Any, operation: str, **kwargs: Any) -> Any | None:
+    """Call and return None when the thing does not exist (no policy, no URL config, ...)."""
+    try:
+        return call(client, operation, **kwargs)
+    except AwsError as exc:
+        if error_code(exc) in ("ResourceNotFoundException", "NotFoundException", "NoSuchEntity"):
+            return None
+        raise
+
+
+def code_sha256(data: bytes) -> str:
+    """Lambda's CodeSha256: base64 of the SHA-256 digest."""
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def download(url: str, what: str, timeout: float = 60) -> bytes:
+    """Fetch a presigned code URL. Raises AwsError naming `what` on any failure or short read."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - presigned https URL
+            expected = resp.headers.get("Content-Length")
+            data: bytes = resp.read()
+    except urllib.error.HTTPError as exc:
+        raise AwsError(f"downloading code of {what}: HTTP {exc.code} (URL expired or refused)") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise AwsError(f"downloading code of {what}: {exc}") from exc
+    if expected is not None and int(expected) != len(data):
+        raise AwsError(f"downloading code of {what}: got {len(data)} of {expected} bytes")
+    return data
+
+
+def fetch_verified(get_location: Any, expected_sha: str, what: str) -> bytes:
+    """Download code, verify its CodeSha256, and retry with a fresh presigned URL on failure.
+
+    `get_location()` returns a new URL each time: presigned URLs expire (10 minutes on AWS), so a
+    retry must ask Lambda again rather than reuse the old URL.
+    """
+    last: AwsError | None = None
+    for _ in range(DOWNLOAD_ATTEMPTS):
+        try:
+            data = download(get_location(), what)
+        except AwsError as exc:
+            last = exc
+            continue
+        if code_sha256(data) == expected_sha:
+            return data
+        last = AwsError(f"code of {what} does not match its CodeSha256 {expected_sha}")
+    assert last is not None
+    raise last
+
+
+def wait_updated(client: Any, name: str, qualifier: str | None = None) -> None:
+    """Lambda rejects a second update while the first is in progress; wait for it to settle."""
+    kwargs: dict[str, Any] = {"FunctionName": name, "WaiterConfig": {"Delay": 1, "MaxAttempts": 300}}
+    if qualifier:
+        kwargs["Qualifier"] = qualifier
+    try:
+        client.get_waiter("function_updated_v2").wait(**kwargs)
+    except botocore.exceptions.WaiterError as exc:
+        raise AwsError(f"function {name} in {client.meta.region_name} did not finish updating: {exc}") from exc
+
+
+def stable_hash(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def strip_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}

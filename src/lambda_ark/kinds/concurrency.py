@@ -1,0 +1,85 @@
+"""Reserved concurrency of the function and provisioned concurrency of its versions and aliases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..aws import call, error_code
+from ..errors import AwsError
+from .base import Change, RegionContext, RestoreContext
+from .common import maybe, pages
+
+NAME = "concurrency"
+SERVICE = "lambda"
+PERMISSIONS = (
+    "lambda:GetFunctionConcurrency",
+    "lambda:PutFunctionConcurrency",
+    "lambda:DeleteFunctionConcurrency",
+    "lambda:ListProvisionedConcurrencyConfigs",
+    "lambda:PutProvisionedConcurrencyConfig",
+)
+SCOPE = "function"
+ORDER_REASON = "after versions and aliases, which provisioned concurrency is set on"
+
+
+def discover(ctx: RegionContext) -> None:
+    return None
+
+
+def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any] | None:
+    client = ctx.client("lambda")
+    got = maybe(client, "get_function_concurrency", FunctionName=fn["FunctionArn"]) or {}
+    reserved = got.get("ReservedConcurrentExecutions")
+    provisioned: dict[str, int] = {}
+    try:
+        for p in pages(
+            client,
+            "list_provisioned_concurrency_configs",
+            "ProvisionedConcurrencyConfigs",
+            FunctionName=fn["FunctionArn"],
+        ):
+            provisioned[p["FunctionArn"].split(":")[7]] = int(p["RequestedProvisionedConcurrentExecutions"])
+    except AwsError as exc:
+        if error_code(exc) not in ("ResourceNotFoundException",):
+            raise
+    if reserved is None and not provisioned:
+        return None
+    return {"reserved": reserved, "provisioned": provisioned}
+
+
+def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> list[Change]:
+    region, name = ctx.target_region(record), ctx.target_name(record)
+    client = ctx.client("lambda", region)
+    changes = []
+    if data.get("reserved") is not None:
+        live = (maybe(client, "get_function_concurrency", FunctionName=name) or {}).get("ReservedConcurrentExecutions")
+        target = f"{name} reserved ({region})"
+        if live == data["reserved"]:
+            changes.append(Change(NAME, target, "unchanged"))
+        else:
+            if not ctx.dry_run:
+                call(
+                    client, "put_function_concurrency", FunctionName=name, ReservedConcurrentExecutions=data["reserved"]
+                )
+            changes.append(Change(NAME, target, "create" if live is None else "update", str(data["reserved"])))
+    for qualifier, count in data.get("provisioned", {}).items():
+        q = ctx.mapper.version(str(record["name"]), qualifier)
+        target = f"{name}:{q} provisioned ({region})"
+        live = maybe(client, "get_provisioned_concurrency_config", FunctionName=name, Qualifier=q)
+        have = live.get("RequestedProvisionedConcurrentExecutions") if live else None
+        if have == count:
+            changes.append(Change(NAME, target, "unchanged"))
+            continue
+        try:
+            if not ctx.dry_run:
+                call(
+                    client,
+                    "put_provisioned_concurrency_config",
+                    FunctionName=name,
+                    Qualifier=q,
+                    ProvisionedConcurrentExecutions=count,
+                )
+            changes.append(Change(NAME, target, "create" if have is None else "update", str(count)))
+        except AwsError as exc:
+            changes.append(Change(NAME, target, "failed", str(exc)))
+    return changes

@@ -1,0 +1,213 @@
+"""The function itself: code (zip bytes or image URI), configuration and tags, from one get_function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..aws import call
+from .base import Change, RegionContext, RestoreContext
+from .common import fetch_verified, maybe, wait_updated
+
+NAME = "function"
+SERVICE = "lambda"
+PERMISSIONS = (
+    "lambda:GetFunction",
+    "lambda:CreateFunction",
+    "lambda:UpdateFunctionCode",
+    "lambda:UpdateFunctionConfiguration",
+    "lambda:TagResource",
+    "lambda:UntagResource",
+    "iam:PassRole",
+)
+SCOPE = "function"
+ORDER_REASON = "needs its role and layers; everything else attaches to it"
+
+# Fields create_function/update_function_configuration accept, as get_function returns them.
+_CONFIG_FIELDS = (
+    "Runtime",
+    "Role",
+    "Handler",
+    "Description",
+    "Timeout",
+    "MemorySize",
+    "Environment",
+    "VpcConfig",
+    "DeadLetterConfig",
+    "KMSKeyArn",
+    "TracingConfig",
+    "Layers",
+    "FileSystemConfigs",
+    "ImageConfig",
+    "EphemeralStorage",
+    "LoggingConfig",
+    "SnapStart",
+)
+
+
+def normalize_config(conf: dict[str, Any]) -> dict[str, Any]:
+    """The restorable part of a function configuration, in create_function's shape."""
+    out: dict[str, Any] = {}
+    for key in _CONFIG_FIELDS:
+        value = conf.get("ImageConfigResponse", {}).get("ImageConfig") if key == "ImageConfig" else conf.get(key)
+        if value in (None, "", [], {}):
+            continue
+        if key == "Environment":
+            value = {"Variables": value.get("Variables") or {}}
+        elif key == "VpcConfig":
+            if not value.get("SubnetIds"):
+                continue
+            value = {
+                k: v for k, v in value.items() if k in ("SubnetIds", "SecurityGroupIds", "Ipv6AllowedForDualStack")
+            }
+        elif key == "Layers":
+            value = [layer["Arn"] if isinstance(layer, dict) else layer for layer in value]
+        elif key == "SnapStart":
+            if value.get("ApplyOn", "None") == "None":
+                continue
+            value = {"ApplyOn": value["ApplyOn"]}
+        elif key == "DeadLetterConfig" and not value.get("TargetArn"):
+            continue
+        out[key] = value
+    return out
+
+
+def store_code(ctx: RegionContext, sha: str, fetch: Callable[[], bytes]) -> str:
+    """Store code once per CodeSha256 across the run and the previous snapshot; return its file key."""
+    known: set[str] = ctx.cache.setdefault("known_files", set())
+    if sha in known:
+        return sha
+    key = ctx.put_file(fetch())
+    known.add(key)
+    return key
+
+
+def discover(ctx: RegionContext) -> None:
+    return None
+
+
+def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any]:
+    client = ctx.client("lambda")
+    name = fn["FunctionName"]
+    got = call(client, "get_function", FunctionName=fn["FunctionArn"])
+    conf = got["Configuration"]
+    data: dict[str, Any] = {
+        "package_type": conf.get("PackageType", "Zip"),
+        "code_sha256": conf["CodeSha256"],
+        "architectures": conf.get("Architectures", ["x86_64"]),
+        "config": normalize_config(conf),
+        "tags": got.get("Tags", {}) or {},
+        "revision_id": conf.get("RevisionId"),
+    }
+    if data["package_type"] == "Image":
+        # The image lives in ECR; copying it is out of scope, the URI is what restore needs.
+        data["image_uri"] = got["Code"].get("ImageUri") or got["Code"].get("ResolvedImageUri")
+        return data
+    first = [got["Code"]["Location"]]
+
+    def location() -> str:
+        if first:
+            return first.pop()
+        return str(call(client, "get_function", FunctionName=fn["FunctionArn"])["Code"]["Location"])
+
+    data["file"] = store_code(
+        ctx, conf["CodeSha256"], lambda: fetch_verified(location, conf["CodeSha256"], f"{name} in {ctx.region}")
+    )
+    return data
+
+
+def desired_config(ctx: RestoreContext, data: dict[str, Any]) -> dict[str, Any]:
+    """The configuration the target should have: every ARN (role, layers, DLQ, KMS, env) remapped."""
+    mapped: dict[str, Any] = ctx.mapper.map_obj(data["config"])
+    return mapped
+
+
+def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> list[Change]:
+    region, name = ctx.target_region(record), ctx.target_name(record)
+    client = ctx.client("lambda", region)
+    target = f"{name} ({region})"
+    want = desired_config(ctx, data)
+    live = maybe(client, "get_function", FunctionName=name)
+    if live is None:
+        if not ctx.dry_run:
+            code = (
+                {"ImageUri": data["image_uri"]} if data.get("image_uri") else {"ZipFile": ctx.read_file(data["file"])}
+            )
+            call(
+                client,
+                "create_function",
+                FunctionName=name,
+                Code=code,
+                PackageType=data["package_type"],
+                Architectures=data["architectures"],
+                Tags=data["tags"],
+                Publish=False,
+                **want,
+            )
+            client.get_waiter("function_active_v2").wait(
+                FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 300}
+            )
+        return [Change(NAME, target, "create", "code and configuration")]
+    return _update(ctx, client, name, target, live, data, want)
+
+
+def _update(
+    ctx: RestoreContext,
+    client: Any,
+    name: str,
+    target: str,
+    live: dict[str, Any],
+    data: dict[str, Any],
+    want: dict[str, Any],
+) -> list[Change]:
+    changed: list[str] = []
+    conf = live["Configuration"]
+    if conf.get("CodeSha256") != data["code_sha256"]:
+        changed.append("code")
+        if not ctx.dry_run:
+            code = (
+                {"ImageUri": data["image_uri"]} if data.get("image_uri") else {"ZipFile": ctx.read_file(data["file"])}
+            )
+            call(client, "update_function_code", FunctionName=name, **code)
+            wait_updated(client, name)
+    have = normalize_config(conf)
+    # Only field names go into the detail: values may be secrets (environment variables).
+    fields = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
+    if fields:
+        changed.extend(fields)
+        if not ctx.dry_run:
+            update = dict(want)
+            for key in fields:  # a field the snapshot lacks is reset, not left behind
+                if key not in want:
+                    update[key] = _EMPTY.get(key)
+            call(
+                client,
+                "update_function_configuration",
+                FunctionName=name,
+                **{k: v for k, v in update.items() if v is not None},
+            )
+            wait_updated(client, name)
+    live_tags = live.get("Tags", {}) or {}
+    if live_tags != data["tags"]:
+        changed.append("tags")
+        if not ctx.dry_run:
+            arn = conf["FunctionArn"]
+            if data["tags"]:
+                call(client, "tag_resource", Resource=arn, Tags=data["tags"])
+            stale = sorted(set(live_tags) - set(data["tags"]))
+            if stale:
+                call(client, "untag_resource", Resource=arn, TagKeys=stale)
+    if not changed:
+        return [Change(NAME, target, "unchanged")]
+    return [Change(NAME, target, "update", ", ".join(changed))]
+
+
+# What "no value" looks like for each field in update_function_configuration.
+_EMPTY: dict[str, Any] = {
+    "Description": "",
+    "Environment": {"Variables": {}},
+    "Layers": [],
+    "VpcConfig": {"SubnetIds": [], "SecurityGroupIds": []},
+    "DeadLetterConfig": {"TargetArn": ""},
+    "KMSKeyArn": "",
+}

@@ -1,0 +1,65 @@
+"""Asynchronous invocation settings: retries, maximum event age, on-success/on-failure destinations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..aws import call
+from .base import Change, RegionContext, RestoreContext
+from .common import maybe, pages
+
+NAME = "invoke_config"
+SERVICE = "lambda"
+PERMISSIONS = ("lambda:ListFunctionEventInvokeConfigs", "lambda:PutFunctionEventInvokeConfig")
+SCOPE = "function"
+ORDER_REASON = "after versions and aliases it may be set on; destinations are other resources, remapped"
+_FIELDS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+
+
+def _fields(conf: dict[str, Any]) -> dict[str, Any]:
+    out = {k: conf[k] for k in _FIELDS if conf.get(k) not in (None, {})}
+    dest = out.get("DestinationConfig")
+    if dest is not None:  # AWS returns empty OnSuccess/OnFailure blocks; they mean "none"
+        dest = {k: v for k, v in dest.items() if v and v.get("Destination")}
+        if dest:
+            out["DestinationConfig"] = dest
+        else:
+            out.pop("DestinationConfig")
+    return out
+
+
+def discover(ctx: RegionContext) -> None:
+    return None
+
+
+def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    out: dict[str, dict[str, Any]] = {}
+    for conf in pages(
+        ctx.client("lambda"),
+        "list_function_event_invoke_configs",
+        "FunctionEventInvokeConfigs",
+        FunctionName=fn["FunctionArn"],
+    ):
+        parts = conf["FunctionArn"].split(":")
+        q = parts[7] if len(parts) > 7 and parts[7] != "$LATEST" else ""
+        out[q] = _fields(conf)
+    return out or None
+
+
+def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, dict[str, Any]]) -> list[Change]:
+    region, name = ctx.target_region(record), ctx.target_name(record)
+    client = ctx.client("lambda", region)
+    changes = []
+    for qualifier, conf in data.items():
+        q = ctx.mapper.version(str(record["name"]), qualifier) if qualifier else ""
+        q_args = {"Qualifier": q} if q else {}
+        want: dict[str, Any] = ctx.mapper.map_obj(conf)
+        target = f"{name}{':' + q if q else ''} invoke config ({region})"
+        live = maybe(client, "get_function_event_invoke_config", FunctionName=name, **q_args)
+        if live is not None and _fields(live) == want:
+            changes.append(Change(NAME, target, "unchanged"))
+            continue
+        if not ctx.dry_run:
+            call(client, "put_function_event_invoke_config", FunctionName=name, **q_args, **want)
+        changes.append(Change(NAME, target, "create" if live is None else "update"))
+    return changes

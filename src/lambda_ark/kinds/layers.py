@@ -1,0 +1,116 @@
+"""Layer versions a function uses: content stored once per layer version, republished before functions.
+
+A republished layer gets a new version number in the target; the mapping goes into the ARN mapper's
+explicit table, so the function's `Layers` follow it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from ..aws import call, error_code
+from ..errors import AwsError
+from .base import Change, RegionContext, RestoreContext
+from .common import fetch_verified, pages
+
+NAME = "layers"
+SERVICE = "lambda"
+PERMISSIONS = ("lambda:GetLayerVersion", "lambda:ListLayerVersions", "lambda:PublishLayerVersion")
+SCOPE = "function"
+ORDER_REASON = "before functions, whose configuration names layer version ARNs"
+
+_lock = threading.Lock()
+
+
+def discover(ctx: RegionContext) -> None:
+    return None
+
+
+def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> list[dict[str, Any]] | None:
+    arns = [layer["Arn"] for layer in fn.get("Layers") or []]
+    if not arns:
+        return None
+    memo: dict[str, dict[str, Any]] = ctx.cache.setdefault("layers", {})
+    out = []
+    for arn in arns:
+        with _lock:
+            known = memo.get(arn)
+        if known is None:
+            known = _capture_one(ctx, arn)
+            with _lock:
+                memo[arn] = known
+        out.append(known)
+    return out
+
+
+def _capture_one(ctx: RegionContext, arn: str) -> dict[str, Any]:
+    region = arn.split(":")[3]
+    client = ctx.client("lambda", region)
+    try:
+        got = call(client, "get_layer_version_by_arn", Arn=arn)
+    except AwsError as exc:
+        if error_code(exc) in ("AccessDeniedException", "ResourceNotFoundException"):
+            # Another account's (or AWS's) layer: restore can only reference it.
+            ctx.warnings.append(f"layer {arn} is not readable ({error_code(exc)}); recorded by reference")
+            return {"arn": arn, "external": True}
+        raise
+    sha = got["Content"]["CodeSha256"]
+    from .function import store_code
+
+    first = [got["Content"]["Location"]]
+
+    def location() -> str:
+        return first.pop() if first else str(call(client, "get_layer_version_by_arn", Arn=arn)["Content"]["Location"])
+
+    return {
+        "arn": arn,
+        "name": arn.split(":")[6],
+        "version": int(got["Version"]),
+        "description": got.get("Description", ""),
+        "compatible_runtimes": got.get("CompatibleRuntimes", []),
+        "compatible_architectures": got.get("CompatibleArchitectures", []),
+        "license_info": got.get("LicenseInfo"),
+        "code_sha256": sha,
+        "file": store_code(ctx, sha, lambda: fetch_verified(location, sha, f"layer {arn}")),
+    }
+
+
+def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+    done: dict[str, Change] = ctx.state.setdefault(NAME, {})
+    changes = []
+    for layer in data:
+        if layer.get("external"):
+            changes.append(Change(NAME, layer["arn"], "skipped", "owned by another account; referenced as is"))
+            continue
+        if layer["arn"] not in done:  # once per layer version per restore, however many functions use it
+            done[layer["arn"]] = _restore_one(ctx, layer)
+        changes.append(done[layer["arn"]])
+    return changes
+
+
+def _restore_one(ctx: RestoreContext, layer: dict[str, Any]) -> Change:
+    region = ctx.mapper.region(layer["arn"].split(":")[3])
+    client = ctx.client("lambda", region)
+    name = layer["name"]
+    for v in pages(client, "list_layer_versions", "LayerVersions", LayerName=name):
+        got = call(client, "get_layer_version_by_arn", Arn=v["LayerVersionArn"])
+        if got["Content"]["CodeSha256"] == layer["code_sha256"] and got.get("Description", "") == layer["description"]:
+            ctx.mapper.explicit[layer["arn"]] = v["LayerVersionArn"]
+            return Change(NAME, f"{name} ({region})", "unchanged", f"is {v['LayerVersionArn']}")
+    if ctx.dry_run:
+        return Change(NAME, f"{name} ({region})", "create", f"republish version {layer['version']}")
+    args: dict[str, Any] = {
+        "LayerName": name,
+        "Description": layer["description"],
+        "Content": {"ZipFile": ctx.read_file(layer["file"])},
+    }
+    if layer["compatible_runtimes"]:
+        args["CompatibleRuntimes"] = layer["compatible_runtimes"]
+    if layer["compatible_architectures"]:
+        args["CompatibleArchitectures"] = layer["compatible_architectures"]
+    if layer.get("license_info"):
+        args["LicenseInfo"] = layer["license_info"]
+    published = call(client, "publish_layer_version", **args)
+    ctx.mapper.explicit[layer["arn"]] = published["LayerVersionArn"]
+    return Change(NAME, f"{name} ({region})", "create", f"as {published['LayerVersionArn']}")

@@ -1,0 +1,146 @@
+"""Event source mappings (Kinesis, DynamoDB Streams, SQS, Kafka, MQ, ...): listed once per region."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from ..aws import call
+from ..errors import AwsError
+from .base import Change, RegionContext, RestoreContext
+from .common import pages
+
+NAME = "mappings"
+SERVICE = "lambda"
+PERMISSIONS = (
+    "lambda:ListEventSourceMappings",
+    "lambda:CreateEventSourceMapping",
+    "lambda:UpdateEventSourceMapping",
+)
+SCOPE = "region"
+ORDER_REASON = "after the function, its versions/aliases and policy; the source must exist first"
+
+# create_event_source_mapping arguments as list_event_source_mappings returns them
+_CREATE_FIELDS = (
+    "EventSourceArn",
+    "BatchSize",
+    "MaximumBatchingWindowInSeconds",
+    "ParallelizationFactor",
+    "StartingPosition",
+    "StartingPositionTimestamp",
+    "DestinationConfig",
+    "MaximumRecordAgeInSeconds",
+    "BisectBatchOnFunctionError",
+    "MaximumRetryAttempts",
+    "TumblingWindowInSeconds",
+    "Topics",
+    "Queues",
+    "SourceAccessConfigurations",
+    "SelfManagedEventSource",
+    "FunctionResponseTypes",
+    "FilterCriteria",
+    "ScalingConfig",
+    "AmazonManagedKafkaEventSourceConfig",
+    "SelfManagedKafkaEventSourceConfig",
+    "DocumentDBEventSourceConfig",
+    "KMSKeyArn",
+    "MetricsConfig",
+    "ProvisionedPollerConfig",
+)
+# update_event_source_mapping cannot change these
+_FIXED = {
+    "EventSourceArn",
+    "StartingPosition",
+    "StartingPositionTimestamp",
+    "Topics",
+    "Queues",
+    "SelfManagedEventSource",
+    "AmazonManagedKafkaEventSourceConfig",
+    "SelfManagedKafkaEventSourceConfig",
+}
+
+
+def unqualified(arn: str) -> str:
+    return ":".join(arn.split(":")[:7])
+
+
+def discover(ctx: RegionContext) -> dict[str, list[dict[str, Any]]]:
+    index: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for m in pages(ctx.client("lambda"), "list_event_source_mappings", "EventSourceMappings"):
+        index[unqualified(m["FunctionArn"])].append(m)
+    return index
+
+
+def capture(
+    ctx: RegionContext, index: dict[str, list[dict[str, Any]]], fn: dict[str, Any]
+) -> list[dict[str, Any]] | None:
+    out = []
+    for m in index.get(fn["FunctionArn"], []):
+        parts = m["FunctionArn"].split(":")
+        out.append(
+            {
+                "qualifier": parts[7] if len(parts) > 7 else "",
+                "enabled": m.get("State", "Enabled") in ("Enabled", "Enabling", "Updating", "Creating"),
+                "args": {k: m[k] for k in _CREATE_FIELDS if m.get(k) not in (None, [], {})},
+            }
+        )
+    return out or None
+
+
+def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+    region, name = ctx.target_region(record), ctx.target_name(record)
+    client = ctx.client("lambda", region)
+    try:
+        live = list(pages(client, "list_event_source_mappings", "EventSourceMappings", FunctionName=name))
+    except AwsError:
+        live = []  # the function does not exist yet (dry run)
+    changes = []
+    for m in data:
+        args: dict[str, Any] = ctx.mapper.map_obj(m["args"])
+        q = ctx.mapper.version(str(record["name"]), m["qualifier"]) if m["qualifier"] else ""
+        fn_name = f"{name}:{q}" if q else name
+        target = (
+            f"{fn_name} <- {args['EventSourceArn']} ({region})" if "EventSourceArn" in args else f"{fn_name} ({region})"
+        )
+        found = next(
+            (
+                x
+                for x in live
+                if x.get("EventSourceArn") == args.get("EventSourceArn") and x["FunctionArn"].endswith(f":{fn_name}")
+            ),
+            None,
+        )
+        try:
+            changes.append(_apply_one(ctx, client, fn_name, target, args, m["enabled"], found))
+        except AwsError as exc:
+            changes.append(Change(NAME, target, "failed", str(exc)))
+    return changes
+
+
+def _apply_one(
+    ctx: RestoreContext,
+    client: Any,
+    fn_name: str,
+    target: str,
+    args: dict[str, Any],
+    enabled: bool,
+    found: dict[str, Any] | None,
+) -> Change:
+    if found is None:
+        if not ctx.dry_run:
+            call(client, "create_event_source_mapping", FunctionName=fn_name, Enabled=enabled, **args)
+        return Change(NAME, target, "create")
+    diff = sorted(k for k, v in args.items() if k not in _FIXED and found.get(k) != v)
+    if diff:
+        if not ctx.dry_run:
+            update = {k: v for k, v in args.items() if k not in _FIXED}
+            call(
+                client,
+                "update_event_source_mapping",
+                UUID=found["UUID"],
+                FunctionName=fn_name,
+                Enabled=enabled,
+                **update,
+            )
+        return Change(NAME, target, "update", ", ".join(diff))
+    return Change(NAME, target, "unchanged")

@@ -1,0 +1,104 @@
+"""The function's resource policy: who may invoke it (S3, API Gateway, SNS, EventBridge, accounts).
+
+Statements are restored one by one through add_permission, with every ARN and account remapped.
+The policy's SourceArn conditions are also the index of push triggers (see the trigger kinds).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..aws import call
+from .base import Change, RegionContext, RestoreContext
+from .common import maybe, pages
+
+NAME = "policy"
+SERVICE = "lambda"
+PERMISSIONS = ("lambda:GetPolicy", "lambda:AddPermission", "lambda:RemovePermission")
+SCOPE = "function"
+ORDER_REASON = "after functions, versions and aliases it names; before triggers that need permission to invoke"
+
+
+def discover(ctx: RegionContext) -> None:
+    return None
+
+
+def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, list[dict[str, Any]]] | None:
+    client = ctx.client("lambda")
+    out: dict[str, list[dict[str, Any]]] = {}
+    qualifiers = [""] + [a["Name"] for a in pages(client, "list_aliases", "Aliases", FunctionName=fn["FunctionArn"])]
+    for q in qualifiers:
+        args = {"FunctionName": fn["FunctionArn"], **({"Qualifier": q} if q else {})}
+        got = maybe(client, "get_policy", **args)
+        if got:
+            statements = json.loads(got["Policy"]).get("Statement", [])
+            if statements:
+                out[q] = statements
+    return out or None
+
+
+def permission_args(statement: dict[str, Any]) -> dict[str, Any]:
+    """An IAM statement as add_permission's arguments (the inverse of what Lambda writes)."""
+    principal = statement.get("Principal", "*")
+    if isinstance(principal, dict):
+        principal = principal.get("Service") or principal.get("AWS") or "*"
+    if isinstance(principal, str) and principal.startswith("arn:aws:iam::") and principal.endswith(":root"):
+        principal = principal.split(":")[4]
+    action = statement.get("Action", "lambda:InvokeFunction")
+    args: dict[str, Any] = {
+        "StatementId": statement["Sid"],
+        "Action": action[0] if isinstance(action, list) else action,
+        "Principal": principal,
+    }
+    cond = statement.get("Condition", {})
+    for op in ("ArnLike", "ArnEquals"):
+        if src := cond.get(op, {}).get("AWS:SourceArn"):
+            args["SourceArn"] = src
+    equals = cond.get("StringEquals", {})
+    for key, arg in (
+        ("AWS:SourceAccount", "SourceAccount"),
+        ("lambda:EventSourceToken", "EventSourceToken"),
+        ("aws:PrincipalOrgID", "PrincipalOrgID"),
+        ("lambda:FunctionUrlAuthType", "FunctionUrlAuthType"),
+    ):
+        if key in equals:
+            args[arg] = equals[key]
+    return args
+
+
+def _mapped(ctx: RestoreContext, args: dict[str, Any]) -> dict[str, Any]:
+    out = ctx.mapper.map_obj(args)
+    for key in ("SourceAccount", "Principal"):
+        if isinstance(out.get(key), str) and out[key].isdigit():
+            out[key] = ctx.mapper.account(out[key])
+    return dict(out)
+
+
+def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, list[dict[str, Any]]]) -> list[Change]:
+    region, name = ctx.target_region(record), ctx.target_name(record)
+    client = ctx.client("lambda", region)
+    changes = []
+    for qualifier, statements in data.items():
+        target_q = ctx.mapper.version(str(record["name"]), qualifier) if qualifier else ""
+        q_args = {"Qualifier": target_q} if target_q else {}
+        got = maybe(client, "get_policy", FunctionName=name, **q_args)
+        live = {s["Sid"]: _mapped_live(s) for s in (json.loads(got["Policy"])["Statement"] if got else [])}
+        for statement in statements:
+            want = _mapped(ctx, permission_args(statement))
+            sid = want["StatementId"]
+            target = f"{name}{':' + target_q if target_q else ''} {sid} ({region})"
+            if live.get(sid) == want:
+                changes.append(Change(NAME, target, "unchanged"))
+                continue
+            action = "update" if sid in live else "create"
+            if not ctx.dry_run:
+                if sid in live:
+                    call(client, "remove_permission", FunctionName=name, StatementId=sid, **q_args)
+                call(client, "add_permission", FunctionName=name, **q_args, **want)
+            changes.append(Change(NAME, target, action, f"{want['Principal']} {want.get('SourceArn', '')}".strip()))
+    return changes
+
+
+def _mapped_live(statement: dict[str, Any]) -> dict[str, Any]:
+    return permission_args(statement)

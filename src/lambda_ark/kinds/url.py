@@ -1,0 +1,56 @@
+"""The function URL configuration (auth type, CORS, invoke mode), for the function and its aliases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..aws import call
+from .base import Change, RegionContext, RestoreContext
+from .common import maybe, pages
+
+NAME = "url"
+SERVICE = "lambda"
+PERMISSIONS = ("lambda:ListFunctionUrlConfigs", "lambda:CreateFunctionUrlConfig", "lambda:UpdateFunctionUrlConfig")
+SCOPE = "function"
+ORDER_REASON = "after aliases it may be attached to; before policy, whose FunctionUrlAuthType statements it needs"
+
+
+def _fields(conf: dict[str, Any]) -> dict[str, Any]:
+    out = {"AuthType": conf["AuthType"], "InvokeMode": conf.get("InvokeMode", "BUFFERED")}
+    if conf.get("Cors"):
+        out["Cors"] = conf["Cors"]
+    return out
+
+
+def discover(ctx: RegionContext) -> None:
+    return None
+
+
+def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    client = ctx.client("lambda")
+    out: dict[str, dict[str, Any]] = {}
+    for conf in pages(client, "list_function_url_configs", "FunctionUrlConfigs", FunctionName=fn["FunctionArn"]):
+        parts = conf["FunctionArn"].split(":")
+        out[parts[7] if len(parts) > 7 else ""] = _fields(conf)
+    return out or None
+
+
+def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, dict[str, Any]]) -> list[Change]:
+    region, name = ctx.target_region(record), ctx.target_name(record)
+    client = ctx.client("lambda", region)
+    changes = []
+    for qualifier, want in data.items():
+        q_args = {"Qualifier": qualifier} if qualifier else {}
+        target = f"{name}{':' + qualifier if qualifier else ''} URL ({region})"
+        live = maybe(client, "get_function_url_config", FunctionName=name, **q_args)
+        if live is None:
+            if not ctx.dry_run:
+                call(client, "create_function_url_config", FunctionName=name, **q_args, **want)
+            changes.append(Change(NAME, target, "create", want["AuthType"]))
+        elif _fields(live) != want:
+            if not ctx.dry_run:
+                call(client, "update_function_url_config", FunctionName=name, **q_args, **want)
+            changes.append(Change(NAME, target, "update", want["AuthType"]))
+        else:
+            changes.append(Change(NAME, target, "unchanged"))
+    return changes

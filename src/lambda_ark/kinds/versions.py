@@ -1,0 +1,124 @@
+"""Published versions: each one's code and configuration, republished in order on restore.
+
+Restore cannot choose version numbers, so it records old -> new in the ARN mapper; aliases,
+policies, mappings and CloudFront associations restored later follow the new numbers.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from ..aws import call
+from . import function
+from .base import Change, RegionContext, RestoreContext
+from .common import fetch_verified, maybe, pages, wait_updated
+
+NAME = "versions"
+SERVICE = "lambda"
+PERMISSIONS = ("lambda:ListVersionsByFunction", "lambda:GetFunction", "lambda:PublishVersion")
+SCOPE = "function"
+ORDER_REASON = "after the function (published from it); before aliases, which point at versions"
+
+
+def discover(ctx: RegionContext) -> None:
+    return None
+
+
+def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> list[dict[str, Any]] | None:
+    client = ctx.client("lambda")
+    out = []
+    for v in pages(client, "list_versions_by_function", "Versions", FunctionName=fn["FunctionArn"]):
+        if v["Version"] == "$LATEST":
+            continue
+        qualified = f"{fn['FunctionArn']}:{v['Version']}"
+        record: dict[str, Any] = {
+            "version": v["Version"],
+            "description": v.get("Description", ""),
+            "code_sha256": v["CodeSha256"],
+            "config": function.normalize_config(v),
+        }
+        if v.get("PackageType", "Zip") == "Zip":
+            record["file"] = function.store_code(
+                ctx, v["CodeSha256"], partial(_fetch, client, qualified, v["CodeSha256"])
+            )
+        out.append(record)
+    return out or None
+
+
+def _fetch(client: Any, qualified: str, sha: str) -> bytes:
+    def location() -> str:
+        return str(call(client, "get_function", FunctionName=qualified)["Code"]["Location"])
+
+    return fetch_verified(location, sha, qualified)
+
+
+def _matches(live: dict[str, Any], want: dict[str, Any], config: dict[str, Any]) -> bool:
+    return (
+        live["CodeSha256"] == want["code_sha256"]
+        and live.get("Description", "") == want["description"]
+        and function.normalize_config(live) == config
+    )
+
+
+def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+    region, name = ctx.target_region(record), ctx.target_name(record)
+    client = ctx.client("lambda", region)
+    live = []
+    if maybe(client, "get_function_configuration", FunctionName=name) is not None:  # else: still to create
+        live = [
+            v
+            for v in pages(client, "list_versions_by_function", "Versions", FunctionName=name)
+            if v["Version"] != "$LATEST"
+        ]
+    mapping: dict[str, str] = {}
+    todo: list[dict[str, Any]] = []
+    used: set[str] = set()
+    for want in sorted(data, key=lambda v: int(v["version"])):
+        config = ctx.mapper.map_obj(want["config"])
+        match = next((v["Version"] for v in live if v["Version"] not in used and _matches(v, want, config)), None)
+        if match is not None and not todo:
+            mapping[want["version"]] = match
+            used.add(match)
+        else:
+            todo.append(want)
+    changes = [
+        Change(NAME, f"{name}:{old} ({region})", "unchanged", f"is version {new}") for old, new in mapping.items()
+    ]
+    if todo and not ctx.dry_run:
+        for want in todo:
+            mapping[want["version"]] = _publish(ctx, client, name, want)
+        _reset_latest(ctx, client, name, record)
+    for want in todo:
+        new = mapping.get(want["version"], "?")
+        changes.append(Change(NAME, f"{name}:{want['version']} ({region})", "create", f"published as version {new}"))
+    ctx.mapper.versions[str(record["name"])] = mapping
+    return changes
+
+
+def _publish(ctx: RestoreContext, client: Any, name: str, want: dict[str, Any]) -> str:
+    live = call(client, "get_function_configuration", FunctionName=name)
+    if live["CodeSha256"] != want["code_sha256"]:
+        call(client, "update_function_code", FunctionName=name, ZipFile=ctx.read_file(want["file"]))
+        wait_updated(client, name)
+    config = ctx.mapper.map_obj(want["config"])
+    if function.normalize_config(live) != config:
+        call(client, "update_function_configuration", FunctionName=name, **config)
+        wait_updated(client, name)
+    published = call(client, "publish_version", FunctionName=name, Description=want["description"])
+    return str(published["Version"])
+
+
+def _reset_latest(ctx: RestoreContext, client: Any, name: str, record: dict[str, Any]) -> None:
+    """Publishing walked $LATEST through old versions; put it back to the snapshot's $LATEST."""
+    fn_data = record["items"].get(function.NAME)
+    if fn_data is None:
+        return
+    live = call(client, "get_function_configuration", FunctionName=name)
+    if live["CodeSha256"] != fn_data["code_sha256"] and fn_data.get("file"):
+        call(client, "update_function_code", FunctionName=name, ZipFile=ctx.read_file(fn_data["file"]))
+        wait_updated(client, name)
+    want = function.desired_config(ctx, fn_data)
+    if function.normalize_config(live) != want:
+        call(client, "update_function_configuration", FunctionName=name, **want)
+        wait_updated(client, name)

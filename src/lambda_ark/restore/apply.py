@@ -1,0 +1,146 @@
+"""Restore a snapshot into the same or another region/account, in dependency order.
+
+Planning and applying are one walk: every kind compares the snapshot with the live target and
+either reports the change (plan, dry run) or makes it (apply). Kinds run kind-major (all layers,
+then all functions, then all versions, ...) so a trigger that names another restored function finds
+it already there. A second apply of the same snapshot reports only "unchanged": that is also how a
+restore is verified.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..aws import Aws
+from ..errors import LambdaArkError, UsageError
+from ..kinds import KINDS
+from ..kinds.base import Change, RestoreContext
+from ..model import BackupBody, FunctionRecord
+from ..repository import Repository, Snapshot
+from ..selection import name_matches
+from .arns import ArnMapper
+
+
+@dataclass
+class RestoreOptions:
+    functions: list[str] = field(default_factory=list)  # name globs; empty: all
+    regions: list[str] = field(default_factory=list)  # source regions to restore; empty: all
+    region_map: dict[str, str] = field(default_factory=dict)
+    to_region: str | None = None  # every source region -> this one
+    to_account: str | None = None
+    name_prefix: str = ""
+    name_suffix: str = ""
+    arn_map: dict[str, str] = field(default_factory=dict)  # explicit whole-ARN overrides
+
+
+@dataclass
+class RestoreResult:
+    snapshot_id: str
+    dry_run: bool
+    changes: list[Change] = field(default_factory=list)
+    duration: float = 0.0
+
+    @property
+    def failed(self) -> list[Change]:
+        return [c for c in self.changes if c.action == "failed"]
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.failed)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for c in self.changes:
+            out[c.action] = out.get(c.action, 0) + 1
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "snapshot": self.snapshot_id,
+            "dry_run": self.dry_run,
+            "counts": self.counts(),
+            "duration_seconds": round(self.duration, 3),
+            "changes": [c.as_dict() for c in self.changes],
+        }
+
+
+def select_records(body: BackupBody, options: RestoreOptions) -> list[FunctionRecord]:
+    return [
+        r
+        for r in body.functions
+        if name_matches(r.name, options.functions) and (not options.regions or r.region in options.regions)
+    ]
+
+
+def build_mapper(aws: Aws, records: list[FunctionRecord], options: RestoreOptions) -> ArnMapper:
+    known = aws.known_regions()
+    region_map = dict(options.region_map)
+    if options.to_region:
+        region_map = {r.region: options.to_region for r in records} | region_map
+    for region in region_map.values():
+        if region not in known:
+            raise UsageError(f"unknown target region {region!r}")
+    account_map = {r.account: options.to_account for r in records} if options.to_account else {}
+    if options.to_account and not (options.to_account.isdigit() and len(options.to_account) == 12):
+        raise UsageError(f"malformed account id {options.to_account!r}: expected 12 digits")
+    return ArnMapper(
+        region_map=region_map,
+        account_map=account_map,
+        name_prefix=options.name_prefix,
+        name_suffix=options.name_suffix,
+        renamed_functions={r.name for r in records},
+        explicit=dict(options.arn_map),
+    )
+
+
+ChangeCallback = Callable[[Change], None]
+
+
+def run_restore(
+    aws: Aws,
+    repo: Repository,
+    snapshot: Snapshot,
+    options: RestoreOptions,
+    *,
+    dry_run: bool,
+    on_change: ChangeCallback | None = None,
+) -> RestoreResult:
+    started = time.monotonic()
+    body = BackupBody.model_validate(snapshot.body)
+    records = select_records(body, options)
+    mapper = build_mapper(aws, records, options)
+
+    def read_file(key: str) -> bytes:
+        return repo.read_file(snapshot.files[key])
+
+    ctx = RestoreContext(aws=aws, mapper=mapper, read_file=read_file, dry_run=dry_run)
+    result = RestoreResult(snapshot_id=snapshot.id, dry_run=dry_run)
+    broken: set[str] = set()  # functions whose earlier kind failed: later kinds would only fail again
+    for kind in KINDS:
+        for rec in records:
+            data = rec.items.get(kind.NAME)
+            if data is None:
+                continue
+            target = f"{mapper.function_name(rec.name)} ({mapper.region(rec.region)})"
+            if rec.key in broken:
+                changes = [Change(kind.NAME, target, "skipped", "an earlier step of this function failed")]
+            else:
+                try:
+                    changes = kind.restore(ctx, rec.model_dump(mode="json"), data)
+                except LambdaArkError as exc:
+                    changes = [Change(kind.NAME, target, "failed", str(exc))]
+                if any(c.action == "failed" for c in changes) and kind.NAME in _BLOCKING:
+                    broken.add(rec.key)
+            for c in changes:
+                result.changes.append(c)
+                if on_change:
+                    on_change(c)
+    result.duration = time.monotonic() - started
+    return result
+
+
+# Kinds without which the rest of a function's restore cannot work.
+_BLOCKING = {"role", "layers", "function", "versions"}

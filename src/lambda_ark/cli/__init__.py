@@ -22,7 +22,13 @@ app = typer.Typer(
 )
 
 # Importing the command modules registers their commands on `app`.
-from . import commands_backup, commands_endpoint, commands_repo, commands_restore  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    commands_backup,
+    commands_demo,
+    commands_endpoint,
+    commands_repo,
+    commands_restore,
+)
 
 
 def main() -> None:

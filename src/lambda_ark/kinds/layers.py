@@ -48,7 +48,7 @@ def _capture_one(ctx: RegionContext, arn: str) -> dict[str, Any]:
     region = arn.split(":")[3]
     client = ctx.client("lambda", region)
     try:
-        got = call(client, "get_layer_version_by_arn", Arn=arn)
+        got = _get_layer_version(client, arn)
     except AwsError as exc:
         if error_code(exc) in ("AccessDeniedException", "ResourceNotFoundException"):
             # Another account's (or AWS's) layer: restore can only reference it.
@@ -61,7 +61,7 @@ def _capture_one(ctx: RegionContext, arn: str) -> dict[str, Any]:
     first = [got["Content"]["Location"]]
 
     def location() -> str:
-        return first.pop() if first else str(call(client, "get_layer_version_by_arn", Arn=arn)["Content"]["Location"])
+        return first.pop() if first else str(_get_layer_version(client, arn)["Content"]["Location"])
 
     return {
         "arn": arn,
@@ -74,6 +74,12 @@ def _capture_one(ctx: RegionContext, arn: str) -> dict[str, Any]:
         "code_sha256": sha,
         "file": store_code(ctx, sha, lambda: fetch_verified(location, sha, f"layer {arn}")),
     }
+
+
+def _get_layer_version(client: Any, arn: str) -> Any:
+    # GetLayerVersion takes the layer's ARN plus a number; equivalent to GetLayerVersionByArn.
+    layer_arn, _, number = arn.rpartition(":")
+    return call(client, "get_layer_version", LayerName=layer_arn, VersionNumber=int(number))
 
 
 def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
@@ -94,7 +100,7 @@ def _restore_one(ctx: RestoreContext, layer: dict[str, Any]) -> Change:
     client = ctx.client("lambda", region)
     name = layer["name"]
     for v in pages(client, "list_layer_versions", "LayerVersions", LayerName=name):
-        got = call(client, "get_layer_version_by_arn", Arn=v["LayerVersionArn"])
+        got = _get_layer_version(client, v["LayerVersionArn"])
         if got["Content"]["CodeSha256"] == layer["code_sha256"] and got.get("Description", "") == layer["description"]:
             ctx.mapper.explicit[layer["arn"]] = v["LayerVersionArn"]
             return Change(NAME, f"{name} ({region})", "unchanged", f"is {v['LayerVersionArn']}")

@@ -1,0 +1,41 @@
+"""Command: demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..demo.run import run_demo
+from . import app
+from .common import JsonOpt, print_json
+
+
+@app.command()
+def demo(
+    repo_path: Annotated[Path | None, typer.Option("--repo-path", help="Keep the demo repository here.")] = None,
+    per_region: Annotated[int, typer.Option("--per-region", min=2, help="Functions per region.")] = 12,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run the whole story on the embedded AWS endpoint: build a multi-region estate, back it up,
+    change a few functions and back up again, delete a region, restore it into another region and
+    verify every restored attribute. Needs no AWS account.
+
+    Example: lambda-ark demo
+    """
+
+    def say(line: str) -> None:
+        if not json_out:
+            typer.echo(f"demo: {line}")
+
+    report = run_demo(say, repo_path=repo_path, per_region=per_region)
+    if json_out:
+        print_json(report.__dict__)
+    for problem in report.problems:
+        typer.echo(f"demo: problem: {problem}", err=True)
+    if not report.verified:
+        typer.echo("demo: restore NOT verified", err=True)
+        raise typer.Exit(1)
+    if not json_out:
+        typer.echo("demo: restore verified")

@@ -1,0 +1,1 @@
+"""The demo estate and scenario (`lambda-ark demo`)."""

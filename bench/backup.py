@@ -1,0 +1,112 @@
+"""Backup benchmark on the embedded endpoint: lambda-ark against the naive per-function loop.
+
+    python bench/backup.py [--functions 1000] [--regions us-east-1,eu-west-1,ap-southeast-2]
+
+(a) naive loop: per function get_function + download + get_policy + list_event_source_mappings,
+    sequential, as common backup scripts do; (b) lambda-ark full backup; (c) lambda-ark again with
+nothing changed; (d) with 1 % of functions changed. Prints wall time, AWS calls by operation, ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import tempfile
+import time
+import urllib.request
+import zipfile
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from lambda_ark import embedded
+from lambda_ark.aws import Aws, connect
+from lambda_ark.backup import BackupOptions, run_backup
+from lambda_ark.kinds.common import pages
+from lambda_ark.repository import Repository
+
+ROLE = "arn:aws:iam::123456789012:role/bench"
+
+
+def package(i: int) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("handler.py", f"def handler(e, c):\n    return {i}\n")
+        zf.writestr("lib/common.py", "def common():\n    return 1\n" * 400)
+    return buf.getvalue()
+
+
+def build(aws: Aws, regions: list[str], total: int) -> None:
+    per = total // len(regions)
+
+    def make(args: tuple[str, int]) -> None:
+        region, i = args
+        aws.client("lambda", region).create_function(
+            FunctionName=f"bench-{i:05d}", Runtime="python3.12", Role=ROLE, Handler="handler.handler",
+            Code={"ZipFile": package(i)}, Environment={"Variables": {"N": str(i)}},
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(make, [(r, i) for r in regions for i in range(per)]))
+
+
+def naive(aws: Aws, regions: list[str]) -> None:
+    for region in regions:
+        lam = aws.client("lambda", region)
+        for fn in pages(lam, "list_functions", "Functions"):
+            got = lam.get_function(FunctionName=fn["FunctionName"])
+            with urllib.request.urlopen(got["Code"]["Location"]) as resp:  # noqa: S310
+                resp.read()
+            try:
+                lam.get_policy(FunctionName=fn["FunctionName"])
+            except lam.exceptions.ResourceNotFoundException:
+                pass
+            lam.list_event_source_mappings(FunctionName=fn["FunctionName"])
+
+
+def measure(label: str, aws: Aws, work: object) -> tuple[float, Counter[str]]:
+    before = Counter(aws.calls)
+    start = time.perf_counter()
+    work()  # type: ignore[operator]
+    elapsed = time.perf_counter() - start
+    calls = Counter(aws.calls)
+    calls.subtract(before)
+    calls = Counter({k: v for k, v in calls.items() if v})
+    gets = calls.get("lambda.GetFunction", 0)
+    print(f"{label:<34} {elapsed:8.2f} s  {sum(calls.values()):6d} calls  GetFunction={gets}")
+    return elapsed, calls
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--functions", type=int, default=1000)
+    ap.add_argument("--regions", default="us-east-1,eu-west-1,ap-southeast-2")
+    args = ap.parse_args()
+    regions = args.regions.split(",")
+    ep = embedded.start()
+    aws = connect(endpoint_url=ep.url, max_workers=8)
+    print(f"building {args.functions} functions in {len(regions)} regions on the embedded endpoint...")
+    build(aws, regions, args.functions)
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Repository.init(str(Path(tmp) / "repo"), password="bench", aws=aws)
+        opts = BackupOptions(regions=regions)
+        ta, ca = measure("(a) naive per-function loop", aws, lambda: naive(aws, regions))
+        tb, cb = measure("(b) lambda-ark full backup", aws, lambda: run_backup(aws, repo, opts))
+        tc, cc = measure("(c) lambda-ark, nothing changed", aws, lambda: run_backup(aws, repo, opts))
+        lam = aws.client("lambda", regions[0])
+        for i in range(max(1, args.functions // 100)):
+            lam.update_function_configuration(FunctionName=f"bench-{i:05d}", MemorySize=256)
+        td, cd = measure("(d) lambda-ark, 1 % changed", aws, lambda: run_backup(aws, repo, opts))
+    ep.stop()
+    print()
+    for label, calls in (("(a)", ca), ("(b)", cb), ("(c)", cc), ("(d)", cd)):
+        print(f"{label} calls by operation: " + ", ".join(f"{k}={v}" for k, v in sorted(calls.items())))
+    print()
+    print(f"speed-up (b) full backup vs naive:      {ta / tb:6.1f}x  (target >= 3x)")
+    print(f"speed-up (c) unchanged vs naive:         {ta / tc:6.1f}x  (target >= 20x)")
+    print(f"speed-up (d) 1 % changed vs naive:       {ta / td:6.1f}x")
+    print(f"GetFunction calls in (c):                {cc.get('lambda.GetFunction', 0)}  (target 0)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,32 +1,77 @@
 """The embedded AWS endpoint: moto's server on 127.0.0.1, made faithful where backup depends on it.
 
 This is part of the product (demo, `lambda-ark endpoint`, no-credentials mode), not a test helper.
-Each fidelity patch lives in its own module here; nothing outside this package knows it is moto.
+Each fidelity patch lives in its own module under `patches/` and is applied once per process, before
+the first server starts; nothing outside this package knows it is moto.
+
+State is process-global: moto keeps its backends in module-level dictionaries, so every endpoint
+started in one process serves the same accounts, regions and resources (two `start()` calls give two
+addresses onto one world). `reset()` empties that world for every endpoint at once.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from . import context
+from .patches import apply_all, code_urls
+from .server import Server
+
+__all__ = ["Endpoint", "reset", "shared_endpoint", "start"]
 
 
 @dataclass
 class Endpoint:
+    """A running embedded endpoint: point boto3's `endpoint_url` at `url`."""
+
     url: str
-    server: ThreadedMotoServer
+    server: Server = field(repr=False)
+
+    @property
+    def code_url_ttl(self) -> int:
+        """Seconds a presigned code URL issued by this endpoint stays valid (AWS: 600)."""
+        return self.server.settings.code_url_ttl
+
+    @code_url_ttl.setter
+    def code_url_ttl(self, seconds: int) -> None:
+        self.server.settings.code_url_ttl = seconds
+
+    @contextmanager
+    def code_urls_expiring_after(self, seconds: int) -> Iterator[None]:
+        """Issue code URLs with this lifetime inside the block (0: already expired when issued)."""
+        previous = self.code_url_ttl
+        self.code_url_ttl = seconds
+        try:
+            yield
+        finally:
+            self.code_url_ttl = previous
+
+    def reset(self) -> None:
+        """Forget every resource (in every endpoint of this process: the state is shared)."""
+        reset()
 
     def stop(self) -> None:
         self.server.stop()
 
 
 def start(port: int = 0, host: str = "127.0.0.1") -> Endpoint:
-    """Start a fresh endpoint on `host:port` (0 = a free port) in a background thread."""
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    """Start an endpoint on `host:port` (0 = a free port) in a background thread."""
+    apply_all()
+    server = Server(host, port)
+    context.set_fallback(server.settings)
     server.start()
-    h, p = server.get_host_and_port()
-    return Endpoint(url=f"http://{h}:{p}", server=server)
+    return Endpoint(url=server.settings.base_url, server=server)
+
+
+def reset() -> None:
+    """Empty every moto backend of this process, like POST /moto-api/reset, and our own stores."""
+    from moto.moto_api import _internal
+
+    _internal.moto_api_backend.reset()
+    code_urls.reset()
 
 
 _shared: Endpoint | None = None

@@ -1,0 +1,48 @@
+"""Fidelity patches: each module makes one part of moto behave as AWS documents.
+
+Every module exposes `apply()`; `apply_all()` runs them once per process, in this order, before the
+first server starts. moto's backends and classes are process-global, so the patches are too.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import ModuleType
+
+from . import (
+    cloudfront_associations,
+    code_urls,
+    invoke,
+    lambda_config,
+    list_paging,
+    policies,
+    provisioned_concurrency,
+    revision_ids,
+)
+
+# Order matters only where patches wrap the same method: revision ids wrap the policy methods that
+# `policies` replaces, so policies goes first.
+PATCHES: tuple[ModuleType, ...] = (
+    invoke,  # before anything creates a Lambda backend: it picks which backend class is used
+    code_urls,
+    lambda_config,
+    policies,
+    revision_ids,
+    list_paging,
+    provisioned_concurrency,
+    cloudfront_associations,
+)
+
+_applied = False
+_lock = threading.Lock()
+
+
+def apply_all() -> None:
+    """Apply every patch once; later calls do nothing."""
+    global _applied
+    with _lock:
+        if _applied:
+            return
+        for patch in PATCHES:
+            patch.apply()
+        _applied = True

@@ -1,0 +1,96 @@
+"""The HTTP server: moto's WSGI app behind a small middleware, on a background thread.
+
+Why not moto's ThreadedMotoServer: it offers no hook to wrap the app (we need `/_ark/` routes and the
+per-request endpoint context) and its request handler logs every request to stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request
+
+from . import context, routes
+
+log = logging.getLogger("lambda_ark.embedded")
+
+
+class QuietRequestHandler(MotoRequestHandler):
+    """moto's handler without werkzeug's per-request access log on stderr (kept at DEBUG instead)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s", self.requestline, code)
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        # Errors (a client that hung up, a handler that raised) stay visible, but through logging.
+        level = logging.ERROR if type == "error" else logging.DEBUG
+        log.log(level, message.rstrip(), *args)
+
+
+class ArkMiddleware:
+    """Serve `/_ark/` routes; otherwise hand the request to moto, inside the endpoint's context."""
+
+    def __init__(self, app: Any, settings: context.Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        with context.serving(self._settings_for(environ)):
+            path = environ.get("PATH_INFO", "")
+            handler = routes.find(path) if path.startswith(routes.PREFIX) else None
+            if handler is not None:
+                return handler(Request(environ))(environ, start_response)  # type: ignore[no-any-return]
+            # moto builds its responses eagerly, so the body is complete before the context ends.
+            return list(self.app(environ, start_response))
+
+    def _settings_for(self, environ: dict[str, Any]) -> context.Settings:
+        # Presigned URLs must name the address the client used to reach us (e.g. 127.0.0.1 vs
+        # localhost, or a published port), so take it from the Host header when there is one.
+        host = environ.get("HTTP_HOST")
+        if not host:
+            return self.settings
+        scheme = environ.get("wsgi.url_scheme", "http")
+        return context.Settings(base_url=f"{scheme}://{host}", code_url_ttl=self.settings.code_url_ttl)
+
+
+class Server:
+    """One listening socket serving the (process-global) moto backends on a daemon thread."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.settings = context.Settings(base_url="")
+        app = ArkMiddleware(DomainDispatcherApplication(create_backend_app), self.settings)
+        self._httpd: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, request_handler=QuietRequestHandler
+        )
+        bound_host, bound_port = self._httpd.server_address[:2]
+        self.host, self.port = str(bound_host), int(bound_port)
+        self.settings.base_url = f"http://{_url_host(self.host)}:{self.port}"
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name=f"lambda-ark-endpoint-{self.port}", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"  # reachable locally; remote clients use the Host header path anyway
+    if ":" in host:
+        return f"[{host}]"
+    return host

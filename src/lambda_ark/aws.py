@@ -106,7 +106,13 @@ def error_code(exc: BaseException) -> str:
 
 def _client_error_text(exc: botocore.exceptions.ClientError) -> str:
     err = exc.response.get("Error", {})
-    return f"{err.get('Code', 'Error')}: {err.get('Message', '')}".strip()
+    return one_line(f"{err.get('Code', 'Error')}: {err.get('Message', '')}")
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Errors are one line: collapse whitespace (some endpoints answer with HTML) and cap the length."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def has_credentials(session: boto3.Session) -> bool:

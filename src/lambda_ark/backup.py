@@ -226,7 +226,7 @@ def _backup_region(
         except AwsError as exc:
             with lock:
                 if error_code(exc) == "ResourceNotFoundException":
-                    out.warnings.append(f"function {fn['FunctionName']} in {region} was deleted during backup")
+                    out.warnings.append(f"function {fn['FunctionName']} in {region} was deleted during backup ({exc})")
                 else:
                     out.errors.append(f"function {fn['FunctionName']} in {region}: {exc}")
         else:

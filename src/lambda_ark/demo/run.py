@@ -143,9 +143,10 @@ def _check_functions(aws: Aws, repo: Repository, body: dict[str, Any], lost: str
     """Independent of the kinds' own comparison: code hashes and counts, read straight from the target."""
     problems = []
     lam = aws.client("lambda", target)
-    for rec in body["functions"]:
-        if rec["region"] != lost:
-            continue
+    records = [rec for rec in body["functions"] if rec["region"] == lost]
+    if not records:
+        problems.append(f"the snapshot holds no function of {lost}")
+    for rec in records:
         got = lam.get_function(FunctionName=rec["name"])["Configuration"]
         if got["CodeSha256"] != rec["items"]["function"]["code_sha256"]:
             problems.append(f"{rec['name']}: code hash differs")

@@ -27,7 +27,7 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> list[dict[str
             "description": a.get("Description", ""),
             "weights": (a.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {}),
         }
-        for a in pages(ctx.client("lambda"), "list_aliases", "Aliases", FunctionName=fn["FunctionArn"])
+        for a in pages(ctx.client("lambda"), "list_aliases", "Aliases", FunctionName=fn["FunctionName"])
     ]
     return out or None
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import botocore.exceptions
 
-from ..aws import call, error_code
+from ..aws import call, error_code, one_line
 from ..errors import AwsError
 
 DOWNLOAD_ATTEMPTS = 3
@@ -25,7 +25,8 @@ def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]
             yield from page.get(key, [])
     except botocore.exceptions.ClientError as exc:
         err = exc.response.get("Error", {})
-        raise AwsError(f"{operation} in {client.meta.region_name}: {err.get('Code')}: {err.get('Message')}") from exc
+        text = one_line(f"{err.get('Code')}: {err.get('Message')}")
+        raise AwsError(f"{operation} in {client.meta.region_name}: {text}") from exc
 
 
 def maybe(client: Any, operation: str, **kwargs: Any) -> Any | None:

@@ -28,7 +28,7 @@ def discover(ctx: RegionContext) -> None:
 
 def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any] | None:
     client = ctx.client("lambda")
-    got = maybe(client, "get_function_concurrency", FunctionName=fn["FunctionArn"]) or {}
+    got = maybe(client, "get_function_concurrency", FunctionName=fn["FunctionName"]) or {}
     reserved = got.get("ReservedConcurrentExecutions")
     provisioned: dict[str, int] = {}
     try:
@@ -36,7 +36,7 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any
             client,
             "list_provisioned_concurrency_configs",
             "ProvisionedConcurrencyConfigs",
-            FunctionName=fn["FunctionArn"],
+            FunctionName=fn["FunctionName"],
         ):
             provisioned[p["FunctionArn"].split(":")[7]] = int(p["RequestedProvisionedConcurrentExecutions"])
     except AwsError as exc:

@@ -89,7 +89,7 @@ def discover(ctx: RegionContext) -> None:
 def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any]:
     client = ctx.client("lambda")
     name = fn["FunctionName"]
-    got = call(client, "get_function", FunctionName=fn["FunctionArn"])
+    got = call(client, "get_function", FunctionName=fn["FunctionName"])
     conf = got["Configuration"]
     data: dict[str, Any] = {
         "package_type": conf.get("PackageType", "Zip"),
@@ -108,7 +108,7 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any
     def location() -> str:
         if first:
             return first.pop()
-        return str(call(client, "get_function", FunctionName=fn["FunctionArn"])["Code"]["Location"])
+        return str(call(client, "get_function", FunctionName=fn["FunctionName"])["Code"]["Location"])
 
     data["file"] = store_code(
         ctx, conf["CodeSha256"], lambda: fetch_verified(location, conf["CodeSha256"], f"{name} in {ctx.region}")

@@ -38,7 +38,7 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, dic
         ctx.client("lambda"),
         "list_function_event_invoke_configs",
         "FunctionEventInvokeConfigs",
-        FunctionName=fn["FunctionArn"],
+        FunctionName=fn["FunctionName"],
     ):
         parts = conf["FunctionArn"].split(":")
         q = parts[7] if len(parts) > 7 and parts[7] != "$LATEST" else ""

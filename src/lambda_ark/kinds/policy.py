@@ -27,7 +27,7 @@ def discover(ctx: RegionContext) -> None:
 def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, list[dict[str, Any]]] | None:
     client = ctx.client("lambda")
     out: dict[str, list[dict[str, Any]]] = {}
-    qualifiers = [""] + [a["Name"] for a in pages(client, "list_aliases", "Aliases", FunctionName=fn["FunctionArn"])]
+    qualifiers = [""] + [a["Name"] for a in pages(client, "list_aliases", "Aliases", FunctionName=fn["FunctionName"])]
     for q in qualifiers:
         args = {"FunctionName": fn["FunctionArn"], **({"Qualifier": q} if q else {})}
         got = maybe(client, "get_policy", **args)

@@ -29,7 +29,7 @@ def discover(ctx: RegionContext) -> None:
 def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
     client = ctx.client("lambda")
     out: dict[str, dict[str, Any]] = {}
-    for conf in pages(client, "list_function_url_configs", "FunctionUrlConfigs", FunctionName=fn["FunctionArn"]):
+    for conf in pages(client, "list_function_url_configs", "FunctionUrlConfigs", FunctionName=fn["FunctionName"]):
         parts = conf["FunctionArn"].split(":")
         out[parts[7] if len(parts) > 7 else ""] = _fields(conf)
     return out or None

@@ -28,10 +28,9 @@ def discover(ctx: RegionContext) -> None:
 def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> list[dict[str, Any]] | None:
     client = ctx.client("lambda")
     out = []
-    for v in pages(client, "list_versions_by_function", "Versions", FunctionName=fn["FunctionArn"]):
+    for v in pages(client, "list_versions_by_function", "Versions", FunctionName=fn["FunctionName"]):
         if v["Version"] == "$LATEST":
             continue
-        qualified = f"{fn['FunctionArn']}:{v['Version']}"
         record: dict[str, Any] = {
             "version": v["Version"],
             "description": v.get("Description", ""),
@@ -40,17 +39,17 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> list[dict[str
         }
         if v.get("PackageType", "Zip") == "Zip":
             record["file"] = function.store_code(
-                ctx, v["CodeSha256"], partial(_fetch, client, qualified, v["CodeSha256"])
+                ctx, v["CodeSha256"], partial(_fetch, client, fn["FunctionName"], v["Version"], v["CodeSha256"])
             )
         out.append(record)
     return out or None
 
 
-def _fetch(client: Any, qualified: str, sha: str) -> bytes:
+def _fetch(client: Any, name: str, version: str, sha: str) -> bytes:
     def location() -> str:
-        return str(call(client, "get_function", FunctionName=qualified)["Code"]["Location"])
+        return str(call(client, "get_function", FunctionName=name, Qualifier=version)["Code"]["Location"])
 
-    return fetch_verified(location, sha, qualified)
+    return fetch_verified(location, sha, f"{name}:{version} in {client.meta.region_name}")
 
 
 def _matches(live: dict[str, Any], want: dict[str, Any], config: dict[str, Any]) -> bool:

@@ -15,6 +15,7 @@ from . import (
     layers,
     mappings,
     policy,
+    s3_notifications,
     url,
     versions,
 )
@@ -30,6 +31,7 @@ KINDS: tuple[ModuleType, ...] = (
     invoke_config,
     policy,
     mappings,
+    s3_notifications,
 )
 
 

@@ -1,0 +1,161 @@
+"""S3 bucket notifications that invoke a function (`LambdaFunctionConfigurations`).
+
+Capture reads each bucket of the region once. Restore merges the function's entries into the target
+bucket's configuration: queue, topic and EventBridge settings and other functions' entries survive,
+because put_bucket_notification_configuration replaces the whole document.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from ..aws import call
+from .base import Change, RegionContext, RestoreContext
+from .common import pages
+from .triggers import FunctionIndex, absent, check_permission, is_function_arn
+
+NAME = "s3_notifications"
+SERVICE = "s3"
+PERMISSIONS = (
+    "s3:ListAllMyBuckets",
+    "s3:GetBucketLocation",
+    "s3:GetBucketNotification",
+    "s3:PutBucketNotification",
+    "lambda:GetPolicy",
+)
+SCOPE = "region"
+ORDER_REASON = "after the function and its policy: S3 tests the invoke permission when the notification is put"
+
+_MISSING_BUCKET = ("NoSuchBucket", "404", "NotFound")
+
+
+def bucket_region(location: dict[str, Any]) -> str:
+    """get_bucket_location's answer as a region name (None is us-east-1, "EU" is eu-west-1)."""
+    constraint = location.get("LocationConstraint") or "us-east-1"
+    return "eu-west-1" if constraint == "EU" else str(constraint)
+
+
+def discover(ctx: RegionContext) -> FunctionIndex:
+    """ListBuckets filtered by BucketRegion: one paged listing per region, no GetBucketLocation per bucket."""
+    index = FunctionIndex()
+    client = ctx.client("s3")
+    # PageSize makes the requests paginated, which AWS requires above the default bucket quota.
+    listed = pages(client, "list_buckets", "Buckets", BucketRegion=ctx.region, PaginationConfig={"PageSize": 1000})
+    for bucket in sorted(b["Name"] for b in listed):
+        conf = absent(client, "get_bucket_notification_configuration", _MISSING_BUCKET, Bucket=bucket)
+        for entry in (conf or {}).get("LambdaFunctionConfigurations", []):  # None: deleted since listed
+            if is_function_arn(entry["LambdaFunctionArn"]):
+                index.add(entry["LambdaFunctionArn"], {"bucket": bucket, **_normal(entry)})
+    return index
+
+
+def _normal(entry: dict[str, Any]) -> dict[str, Any]:
+    """One notification entry in a canonical shape (AWS echoes filter rule names capitalised)."""
+    rules = entry.get("Filter", {}).get("Key", {}).get("FilterRules", [])
+    return {
+        "id": entry.get("Id", ""),
+        "function_arn": entry["LambdaFunctionArn"],
+        "events": sorted(entry.get("Events", [])),
+        "filter": sorted(({"name": r["Name"].lower(), "value": r["Value"]} for r in rules),
+                         key=lambda r: r["name"]),
+    }
+
+
+def _entry(want: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"LambdaFunctionArn": want["function_arn"], "Events": want["events"]}
+    if want["id"]:
+        out["Id"] = want["id"]
+    if want["filter"]:
+        rules = [{"Name": r["name"], "Value": r["value"]} for r in want["filter"]]
+        out["Filter"] = {"Key": {"FilterRules": rules}}
+    return out
+
+
+def capture(ctx: RegionContext, index: FunctionIndex, fn: dict[str, Any]) -> list[dict[str, Any]] | None:
+    found = sorted(index.get(fn), key=lambda e: (e["bucket"], e["id"]))
+    for entry in found:
+        check_permission(ctx, NAME, entry["function_arn"], "s3.amazonaws.com", f"arn:aws:s3:::{entry['bucket']}")
+    return found or None
+
+
+def target_bucket(ctx: RestoreContext, bucket: str) -> str:
+    """Bucket names are global: the same name, unless an explicit ARN map names another bucket.
+
+    The mapper's region rules cannot apply: a bucket ARN has no region, and S3 notifies only
+    functions in the bucket's own region, so a cross-region restore needs an explicit bucket map.
+    """
+    mapped = ctx.mapper.explicit.get(f"arn:aws:s3:::{bucket}")
+    return mapped.split(":::", 1)[1] if mapped else bucket
+
+
+def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+    by_bucket: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entry in data:
+        want = {**entry, "function_arn": ctx.mapper.arn(entry["function_arn"])}
+        by_bucket[target_bucket(ctx, entry["bucket"])].append(want)
+    changes: list[Change] = []
+    for bucket, wants in sorted(by_bucket.items()):
+        changes.extend(_restore_bucket(ctx, ctx.target_region(record), bucket, wants))
+    return changes
+
+
+def _restore_bucket(ctx: RestoreContext, region: str, bucket: str, wants: list[dict[str, Any]]) -> list[Change]:
+    # Any regional endpoint answers get_bucket_location; the bucket's own region then serves the rest.
+    where = absent(ctx.client("s3", region), "get_bucket_location", _MISSING_BUCKET, Bucket=bucket)
+    if where is None:
+        return [Change(NAME, f"s3://{bucket} -> {w['function_arn']}", "failed",
+                       f"bucket {bucket} does not exist (bucket names are global; map it with an explicit ARN)")
+                for w in wants]
+    located = bucket_region(where)
+    if located != region:  # S3 rejects it too; saying why is kinder
+        return [Change(NAME, f"s3://{bucket} -> {w['function_arn']}", "failed",
+                       f"bucket {bucket} is in {located} but the function is restored to {region}: S3 notifies "
+                       f"only functions in the bucket's region; map the bucket to one in {region} (explicit ARN map)")
+                for w in wants]
+    client = ctx.client("s3", located)
+    conf = call(client, "get_bucket_notification_configuration", Bucket=bucket)
+    conf.pop("ResponseMetadata", None)
+    entries: list[dict[str, Any]] = list(conf.get("LambdaFunctionConfigurations", []))
+    changes = []
+    for want in wants:
+        label = f"s3://{bucket} {want['id'] or ','.join(want['events'])} -> {want['function_arn']}"
+        live = [_normal(e) for e in entries]
+        if any(_same_trigger(want, e) for e in live):
+            changes.append(Change(NAME, label, "unchanged"))
+            continue
+        same_id = [i for i, e in enumerate(live) if want["id"] and e["id"] == want["id"]]
+        if same_id:
+            entries[same_id[0]] = _entry(want)
+        else:
+            entries.append(_entry(want))
+        changes.append(Change(NAME, label, "update" if same_id else "create", " ".join(want["events"])))
+    if not ctx.dry_run and any(c.action != "unchanged" for c in changes):
+        conf["LambdaFunctionConfigurations"] = entries
+        call(client, "put_bucket_notification_configuration", Bucket=bucket, NotificationConfiguration=conf)
+    return changes
+
+
+def _same_trigger(want: dict[str, Any], live: dict[str, Any]) -> bool:
+    """An entry with another id but the same effect is the same trigger (S3 generates ids)."""
+    return (not want["id"] or not live["id"] or want["id"] == live["id"]) and {
+        k: v for k, v in want.items() if k not in ("id", "bucket")
+    } == {k: v for k, v in live.items() if k != "id"}
+
+
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """CloudFormation has one event per LambdaConfiguration; a notification with two events is two."""
+    by_bucket: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entry in data:
+        for event in entry["events"]:
+            conf: dict[str, Any] = {"Event": event, "Function": entry["function_arn"]}
+            if entry["filter"]:
+                rules = [{"Name": r["name"], "Value": r["value"]} for r in entry["filter"]]
+                conf["Filter"] = {"S3Key": {"Rules": rules}}
+            by_bucket[entry["bucket"]].append(conf)
+    return [
+        {"Type": "AWS::S3::Bucket",
+         "Properties": {"BucketName": b, "NotificationConfiguration": {"LambdaConfigurations": confs}}}
+        for b, confs in sorted(by_bucket.items())
+    ]
+

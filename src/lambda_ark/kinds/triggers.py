@@ -1,0 +1,151 @@
+"""What the trigger kinds (S3, API Gateway, EventBridge, Scheduler, SNS, CloudFront) share.
+
+- an index from a function's unqualified ARN to the triggers that invoke it (or its versions or
+  aliases), built from one scan of a service per region and read once per function;
+- "would this trigger fire?": the target's resource policy, read at most once per (function,
+  qualifier) per run and only for functions that have triggers;
+- granting invoke permission on restore where the source gets a new identity (a recreated API);
+- treating "the source is gone" as data (a failed Change), not an exception.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import threading
+from collections import defaultdict
+from typing import Any
+
+from ..aws import call, error_code
+from ..errors import AwsError
+from .base import Change, RegionContext, RestoreContext
+
+_LOCK_KEY = "triggers.lock"
+
+
+def lock(cache: dict[str, Any]) -> Any:
+    """One lock per run for the trigger kinds' shared memos (capture runs functions in threads)."""
+    return cache.setdefault(_LOCK_KEY, threading.Lock())
+
+
+def is_function_arn(text: str) -> bool:
+    parts = text.split(":")
+    return len(parts) in (7, 8) and parts[0] == "arn" and parts[2] == "lambda" and parts[5] == "function"
+
+
+def split_function_arn(arn: str) -> tuple[str, str | None]:
+    """'arn:…:function:name[:qualifier]' -> (unqualified ARN, qualifier or None)."""
+    parts = arn.split(":")
+    return ":".join(parts[:7]), (parts[7] if len(parts) > 7 else None)
+
+
+class FunctionIndex:
+    """Triggers by the unqualified ARN of the function they invoke; `fn:3` and `fn:live` count as `fn`."""
+
+    def __init__(self) -> None:
+        self._by_fn: dict[str, list[Any]] = defaultdict(list)
+
+    def add(self, target_arn: str, item: Any) -> None:
+        self._by_fn[split_function_arn(target_arn)[0]].append(item)
+
+    def get(self, fn: dict[str, Any]) -> list[Any]:
+        return list(self._by_fn.get(split_function_arn(str(fn["FunctionArn"]))[0], []))
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._by_fn.values())
+
+
+def absent(client: Any, operation: str, missing: tuple[str, ...], **kwargs: Any) -> Any | None:
+    """Call; None when AWS answers with one of the `missing` error codes (the thing does not exist)."""
+    try:
+        return call(client, operation, **kwargs)
+    except AwsError as exc:
+        if error_code(exc) in missing:
+            return None
+        raise
+
+
+def _statements(ctx_client: Any, target_arn: str) -> list[dict[str, Any]]:
+    unqualified, qualifier = split_function_arn(target_arn)
+    args: dict[str, Any] = {"FunctionName": unqualified}
+    if qualifier:
+        args["Qualifier"] = qualifier
+    got = absent(ctx_client, "get_policy", ("ResourceNotFoundException",), **args)
+    if not got:
+        return []
+    statements = json.loads(got["Policy"]).get("Statement", [])
+    return [statements] if isinstance(statements, dict) else list(statements)
+
+
+def _grants(statement: dict[str, Any], principal: str, source_arn: str) -> bool:
+    if statement.get("Effect", "Allow") != "Allow":
+        return False
+    actions = statement.get("Action", [])
+    actions = [actions] if isinstance(actions, str) else actions
+    if not any(a in ("lambda:InvokeFunction", "lambda:*", "*") for a in actions):
+        return False
+    who = statement.get("Principal", {})
+    services = who.get("Service", []) if isinstance(who, dict) else [who]
+    services = [services] if isinstance(services, str) else services
+    if principal not in services and "*" not in services:
+        return False
+    cond = statement.get("Condition", {})
+    patterns = [v for op in ("ArnLike", "ArnEquals", "StringLike", "StringEquals")
+                for k, v in cond.get(op, {}).items() if k.lower() == "aws:sourcearn"]
+    # Lambda's policy language: ArnLike takes * and ? globs, which fnmatch matches the same way.
+    return not patterns or any(fnmatch.fnmatchcase(source_arn, p) for p in patterns)
+
+
+def permitted(ctx: RegionContext, target_arn: str, principal: str, source_arn: str) -> bool:
+    """Does the target's resource policy let `principal` invoke it from `source_arn`?"""
+    memo = ctx.cache.setdefault("triggers.policies", {})
+    if target_arn not in memo:
+        statements = _statements(ctx.client("lambda"), target_arn)
+        with lock(ctx.cache):
+            memo[target_arn] = statements
+    return any(_grants(s, principal, source_arn) for s in memo[target_arn])
+
+
+def check_permission(ctx: RegionContext, kind: str, target_arn: str, principal: str, source_arn: str) -> None:
+    """Warn (never fail) about a trigger that exists but whose invocations Lambda would refuse."""
+    if not permitted(ctx, target_arn, principal, source_arn):
+        ctx.warnings.append(
+            f"{kind}: {source_arn} targets {target_arn} but its resource policy does not let "
+            f"{principal} invoke it (the trigger would not fire)"
+        )
+
+
+def ensure_permission(
+    ctx: RestoreContext, kind: str, target_arn: str, principal: str, source_arn: str, sid: str
+) -> Change:
+    """Grant `principal` invoke from `source_arn` on `target_arn` (qualified or not) unless granted.
+
+    Used where restore gives the source a new identity the snapshot's policy could not know (a
+    recreated API has a new id), so the policy kind's statements point at the old one.
+    """
+    region = target_arn.split(":")[3]
+    client = ctx.client("lambda", region)
+    label = f"{target_arn} {sid}"
+    statements = _statements(client, target_arn)
+    if any(s.get("Sid") == sid or _grants(s, principal, source_arn) for s in statements):
+        return Change(kind, label, "unchanged", f"{principal} may invoke from {source_arn}")
+    if not ctx.dry_run:
+        unqualified, qualifier = split_function_arn(target_arn)
+        call(client, "add_permission", FunctionName=unqualified, StatementId=sid,
+             Action="lambda:InvokeFunction", Principal=principal, SourceArn=source_arn,
+             **({"Qualifier": qualifier} if qualifier else {}))
+    return Change(kind, label, "create", f"let {principal} invoke from {source_arn}")
+
+
+def failed(kind: str, target: str, detail: str) -> Change:
+    return Change(kind, target, "failed", detail)
+
+
+def json_equal(a: str | None, b: str | None) -> bool:
+    """Compare two JSON documents by meaning (AWS re-serialises policies and patterns)."""
+    if a is None or b is None:
+        return a == b
+    try:
+        return bool(json.loads(a) == json.loads(b))
+    except ValueError:
+        return a == b

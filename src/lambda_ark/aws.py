@@ -65,8 +65,12 @@ class Aws:
     def enabled_regions(self) -> list[str]:
         """Regions this account has enabled, asked of EC2 at every run (never a fixed list)."""
         resp = call(self.client("ec2", self.session.region_name or DEFAULT_REGION), "describe_regions")
+        # Only this session's partition, where Lambda exists (China and GovCloud need their own sessions).
+        known = self.known_regions()
         return sorted(
-            r["RegionName"] for r in resp["Regions"] if r.get("OptInStatus", "opt-in-not-required") != "not-opted-in"
+            r["RegionName"]
+            for r in resp["Regions"]
+            if r.get("OptInStatus", "opt-in-not-required") != "not-opted-in" and r["RegionName"] in known
         )
 
     def resolve_regions(self, requested: Iterable[str] | None) -> list[str]:

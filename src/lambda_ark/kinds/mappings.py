@@ -97,6 +97,8 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
     changes = []
     for m in data:
         args: dict[str, Any] = ctx.mapper.map_obj(m["args"])
+        if "EventSourceArn" in args:
+            args["EventSourceArn"] = _current_stream(ctx, region, args["EventSourceArn"])
         q = ctx.mapper.version(str(record["name"]), m["qualifier"]) if m["qualifier"] else ""
         fn_name = f"{name}:{q}" if q else name
         target = (
@@ -115,6 +117,20 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
         except AwsError as exc:
             changes.append(Change(NAME, target, "failed", str(exc)))
     return changes
+
+
+def _current_stream(ctx: RestoreContext, region: str, arn: str) -> str:
+    """A DynamoDB stream ARN ends in a creation-time label, so a mapped ARN names a stream that never
+    existed in the target; the target table's current stream is the one to wire."""
+    parts = arn.split(":")
+    if parts[2] != "dynamodb" or "/stream/" not in arn:
+        return arn
+    table = parts[5].split("/")[1]
+    try:
+        latest = call(ctx.client("dynamodb", region), "describe_table", TableName=table)["Table"].get("LatestStreamArn")
+    except AwsError:
+        return arn  # no such table: creating the mapping will fail and say so
+    return str(latest or arn)
 
 
 def _apply_one(

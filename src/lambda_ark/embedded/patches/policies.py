@@ -1,7 +1,125 @@
-"""TODO."""
+"""Resource policies per qualifier: $LATEST, each published version and each alias has its own.
+
+AWS: `AddPermission`/`RemovePermission`/`GetPolicy` take a `Qualifier`; the unqualified function, a
+version and an alias each carry a separate policy, and a statement added with `Qualifier=x` names
+`...:function:f:x` as its resource. A newly published version starts with no policy.
+moto: a published version is a shallow copy of $LATEST and shares its policy object, so statements
+added to one qualifier show up in all; aliases resolve to the version they point at; a qualified
+statement's resource gets the qualifier appended to an already qualified ARN (`f:1:1`);
+`RemovePermission` ignores `Qualifier`, and its `RevisionId` precondition always fails (it compares
+against a list).
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from moto.awslambda.models import LambdaAlias, LambdaBackend, LambdaFunction
+from moto.awslambda.policy import Policy
+from moto.awslambda.responses import LambdaResponse
+from moto.core.responses import TYPE_RESPONSE
+
+from . import revisions
+
+
+@dataclass
+class _Resource:
+    """What moto's Policy needs of its parent: the ARN that qualifiers are appended to."""
+
+    function_arn: str
+
+
+def _split(name_or_arn: str, qualifier: str | None) -> tuple[str, str | None]:
+    """Function name and qualifier from a name, `name:qualifier` or (qualified) ARN."""
+    # Full and partial ARNs (`123456789012:function:f`) both carry the name after ":function:".
+    tail = name_or_arn.split(":function:", 1)[-1]
+    name, _, in_name = tail.partition(":")
+    return name, (in_name or qualifier or None)
+
+
+def holder_and_policy(backend: LambdaBackend, name_or_arn: str, qualifier: str | None) -> tuple[Any, Policy]:
+    """The function version or alias a (name, qualifier) addresses, with its own policy object."""
+    name, qualifier = _split(name_or_arn, qualifier)
+    latest: LambdaFunction = backend.get_function(name)
+    unqualified = _Resource(latest.function_arn)
+    if qualifier is None or qualifier == "$LATEST":
+        return latest, latest.policy
+    aliases = backend._lambdas._get_function_aliases(name)
+    if qualifier in aliases:
+        alias: LambdaAlias = aliases[qualifier]
+        if "_ark_policy" not in alias.__dict__:
+            alias._ark_policy = Policy(unqualified)  # type: ignore[attr-defined]
+            alias._ark_policy.revision = revisions.revision_of(alias)  # type: ignore[attr-defined]
+        return alias, alias._ark_policy  # type: ignore[attr-defined]
+    version: LambdaFunction = backend.get_function(name, qualifier)  # ResourceNotFound if unknown
+    own_policy(version, latest)
+    return version, version.policy
+
+
+def own_policy(version: LambdaFunction, latest: LambdaFunction) -> None:
+    """Give a published version its own (empty) policy instead of the one it shares with $LATEST."""
+    if version is latest or isinstance(version.policy.parent, _Resource):
+        return
+    version.policy = Policy(_Resource(latest.function_arn))
+    version.policy.revision = revisions.revision_of(version)
+
+
+def add_permission(self: LambdaBackend, function_name: str, qualifier: str, raw: str) -> dict[str, Any]:
+    holder, policy = holder_and_policy(self, function_name, qualifier)
+    _, qualifier_used = _split(function_name, qualifier)
+    revisions.check(holder, json.loads(raw).get("RevisionId"))
+    statement, _ = policy.add_statement(raw, None if qualifier_used == "$LATEST" else qualifier_used)
+    changed(self, function_name, holder)
+    return statement  # type: ignore[no-any-return]
+
+
+def remove_permission(self: LambdaBackend, function_name: str, sid: str, revision: str = "",
+                      qualifier: str | None = None) -> None:
+    holder, policy = holder_and_policy(self, function_name, qualifier)
+    revisions.check(holder, revision)
+    policy.del_statement(sid)
+    changed(self, function_name, holder)
+
+
+def get_policy(self: LambdaBackend, function_name: str, qualifier: str | None = None) -> str:
+    _, policy = holder_and_policy(self, function_name, qualifier)
+    return policy.wire_format()  # type: ignore[no-any-return]
+
+
+def changed(backend: LambdaBackend, function_name: str, holder: Any) -> None:
+    """A permission changed: new revision for its holder (and, for an alias, for the function)."""
+    revisions.bump(holder)
+    if isinstance(holder, LambdaAlias):
+        name, _ = _split(function_name, None)
+        revisions.bump(backend.get_function(name))
+
+
+def _response_remove_permission(self: LambdaResponse) -> TYPE_RESPONSE:
+    from urllib.parse import unquote
+
+    function_name = unquote(self.path.split("/")[-3])
+    statement_id = unquote(self.path.split("/")[-1].split("?")[0])
+    qualifier = self.querystring.get("Qualifier", [None])[0]
+    revision = self.querystring.get("RevisionId", [""])[0]
+    self.backend.remove_permission(function_name, statement_id, revision, qualifier)  # type: ignore[call-arg]
+    return 204, {"status": 204}, ""
+
+
+def _publish_version(original: Any) -> Any:
+    def publish_version(self: LambdaBackend, function_name: str, description: str = "") -> Any:
+        version = original(self, function_name, description)
+        if version is not None:
+            own_policy(version, self.get_function(version.function_name))
+        return version
+
+    return publish_version
+
 
 def apply() -> None:
-    pass
+    LambdaBackend.add_permission = add_permission  # type: ignore[method-assign]
+    LambdaBackend.remove_permission = remove_permission  # type: ignore[method-assign,assignment]
+    LambdaBackend.get_policy = get_policy  # type: ignore[method-assign]
+    LambdaBackend.publish_version = _publish_version(LambdaBackend.publish_version)  # type: ignore[method-assign]
+    LambdaResponse.remove_permission = _response_remove_permission  # type: ignore[method-assign]

@@ -1,7 +1,115 @@
-"""TODO."""
+"""RevisionId on functions, versions and aliases, changing whenever they change.
+
+AWS: every function configuration (CreateFunction, GetFunction, GetFunctionConfiguration,
+ListFunctions, ListVersionsByFunction, Update*) carries a `RevisionId` that changes on every change
+to the function, and `RevisionId` request parameters are preconditions (412 on mismatch). Each
+published version has its own, fixed RevisionId. Backup's change detection compares
+`(CodeSha256, RevisionId)` from ListFunctions with the previous snapshot.
+moto: functions have no RevisionId at all; alias RevisionIds never change on update.
+
+Here $LATEST gets a new id on code and configuration updates, on permission changes (policies.py),
+and on alias create/update/delete (the project treats alias changes as function changes). A version
+gets its own id when published and keeps it; an alias gets a new id whenever it is updated.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from moto.awslambda.models import LambdaAlias, LambdaBackend, LambdaFunction
+
+from . import revisions
+
+
+def _init(original: Any) -> Any:
+    def __init__(self: LambdaFunction, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        revisions.bump(self)
+
+    return __init__
+
+
+def _get_configuration(original: Any) -> Any:
+    def get_configuration(self: LambdaFunction, on_create: bool = False) -> dict[str, Any]:
+        config: dict[str, Any] = original(self, on_create=on_create)
+        config["RevisionId"] = revisions.revision_of(self)
+        return config
+
+    return get_configuration
+
+
+def _update_function_code(original: Any) -> Any:
+    def update_function_code(self: LambdaBackend, function_name: str, qualifier: str,
+                             body: dict[str, Any]) -> dict[str, Any] | None:
+        fn = self.get_function(function_name, qualifier)
+        revisions.check(fn, body.get("RevisionId"))
+        if body.get("DryRun"):
+            return original(self, function_name, qualifier, body)  # type: ignore[no-any-return]
+        # Bump before the call: with Publish=True moto copies $LATEST into the new version, which
+        # must then carry a revision of its own (set in publish_version below).
+        revisions.bump(fn)
+        result: dict[str, Any] | None = original(self, function_name, qualifier, body)
+        if result is not None and not body.get("Publish"):
+            result["RevisionId"] = revisions.revision_of(fn)
+        return result
+
+    return update_function_code
+
+
+def _update_function_configuration(original: Any) -> Any:
+    def update_function_configuration(self: LambdaBackend, function_name: str, qualifier: str,
+                                      body: dict[str, Any]) -> dict[str, Any] | None:
+        fn = self.get_function(function_name, qualifier)
+        revisions.check(fn, body.get("RevisionId"))
+        result: dict[str, Any] | None = original(self, function_name, qualifier, body)
+        revisions.bump(fn)
+        return fn.get_configuration() if result is not None else None
+
+    return update_function_configuration
+
+
+def _publish_version(original: Any) -> Any:
+    def publish_version(self: LambdaBackend, function_name: str, description: str = "") -> Any:
+        latest = self.get_function(function_name)
+        version = original(self, function_name, description)
+        if version is not None and version is not latest and (
+            revisions.revision_of(version) == revisions.revision_of(latest)
+        ):
+            # A new version is a copy of $LATEST, id included; AWS gives it its own.
+            revisions.bump(version)
+        return version
+
+    return publish_version
+
+
+def _alias_change(original: Any) -> Any:
+    def alias_change(self: LambdaBackend, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, *args, **kwargs)
+        function_name = kwargs.get("function_name", args[1] if len(args) > 1 else None)
+        if isinstance(result, LambdaAlias):
+            revisions.bump(result)
+        revisions.bump(self.get_function(str(function_name).split(":function:")[-1].split(":")[0]))
+        return result
+
+    return alias_change
+
+
+def _update_alias(original: Any) -> Any:
+    def update_alias(self: LambdaBackend, name: str, function_name: str, function_version: str,
+                     description: str, routing_config: str) -> LambdaAlias:
+        alias: LambdaAlias = original(self, name, function_name, function_version, description, routing_config)
+        return alias
+
+    return update_alias
+
 
 def apply() -> None:
-    pass
+    LambdaFunction.__init__ = _init(LambdaFunction.__init__)  # type: ignore[method-assign]
+    LambdaFunction.get_configuration = _get_configuration(LambdaFunction.get_configuration)  # type: ignore[method-assign]
+    LambdaBackend.update_function_code = _update_function_code(LambdaBackend.update_function_code)  # type: ignore[method-assign]
+    LambdaBackend.update_function_configuration = _update_function_configuration(  # type: ignore[method-assign]
+        LambdaBackend.update_function_configuration
+    )
+    LambdaBackend.publish_version = _publish_version(LambdaBackend.publish_version)  # type: ignore[method-assign]
+    for name in ("create_alias", "update_alias", "delete_alias"):
+        setattr(LambdaBackend, name, _alias_change(getattr(LambdaBackend, name)))

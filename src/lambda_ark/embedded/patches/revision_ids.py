@@ -14,9 +14,12 @@ gets its own id when published and keeps it; an alias gets a new id whenever it 
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import unquote
 
 from moto.awslambda.models import LambdaAlias, LambdaBackend, LambdaFunction
+from moto.awslambda.responses import LambdaResponse
 
 from . import revisions
 
@@ -94,11 +97,15 @@ def _alias_change(original: Any) -> Any:
     return alias_change
 
 
-def _update_alias(original: Any) -> Any:
-    def update_alias(self: LambdaBackend, name: str, function_name: str, function_version: str,
-                     description: str, routing_config: str) -> LambdaAlias:
-        alias: LambdaAlias = original(self, name, function_name, function_version, description, routing_config)
-        return alias
+def _response_update_alias(original: Any) -> Any:
+    def update_alias(self: LambdaResponse) -> Any:
+        # moto's handler drops the RevisionId precondition; check it before delegating.
+        expected = json.loads(self.body or "{}").get("RevisionId")
+        if expected:
+            function_name = unquote(self.path.rsplit("/")[-3])
+            alias_name = unquote(self.path.rsplit("/", 2)[-1])
+            revisions.check(self.backend.get_alias(name=alias_name, function_name=function_name), expected)
+        return original(self)
 
     return update_alias
 
@@ -113,3 +120,4 @@ def apply() -> None:
     LambdaBackend.publish_version = _publish_version(LambdaBackend.publish_version)  # type: ignore[method-assign]
     for name in ("create_alias", "update_alias", "delete_alias"):
         setattr(LambdaBackend, name, _alias_change(getattr(LambdaBackend, name)))
+    LambdaResponse.update_alias = _response_update_alias(LambdaResponse.update_alias)  # type: ignore[method-assign]

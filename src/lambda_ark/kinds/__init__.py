@@ -10,6 +10,7 @@ from types import ModuleType
 from . import (
     aliases,
     concurrency,
+    eventbridge,
     function,
     invoke_config,
     layers,
@@ -32,6 +33,7 @@ KINDS: tuple[ModuleType, ...] = (
     policy,
     mappings,
     s3_notifications,
+    eventbridge,
 )
 
 

@@ -149,3 +149,14 @@ def json_equal(a: str | None, b: str | None) -> bool:
         return bool(json.loads(a) == json.loads(b))
     except ValueError:
         return a == b
+
+
+def token_pages(client: Any, operation: str, key: str, token: str = "NextToken", **kwargs: Any) -> list[Any]:
+    """Every item of a list call that has no botocore paginator (events.list_event_buses, ...)."""
+    out: list[Any] = []
+    while True:
+        page = call(client, operation, **kwargs)
+        out.extend(page.get(key, []))
+        if not page.get(token):
+            return out
+        kwargs[token] = page[token]

@@ -42,7 +42,7 @@ class Aws:
                 # adaptive mode rate-limits client-side after throttles, which is what the Lambda
                 # control plane (about 15 requests/s for most calls) needs when regions run in parallel.
                 config = Config(
-                    retries={"mode": "adaptive", "max_attempts": 8},
+                    retries={"mode": "adaptive", "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS") or 8)},
                     max_pool_connections=max(10, self.max_workers * 2),
                     connect_timeout=5,
                     read_timeout=60,

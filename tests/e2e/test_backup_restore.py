@@ -1,0 +1,124 @@
+"""Back up an estate, lose it, restore it into another region, and check every attribute came back."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lambda_ark.aws import Aws
+from lambda_ark.backup import BackupOptions, run_backup
+from lambda_ark.demo import estate
+from lambda_ark.kinds.common import pages
+from lambda_ark.repository import Repository
+from lambda_ark.restore.apply import RestoreOptions, run_restore
+
+SRC, DST = "eu-north-1", "eu-south-1"
+
+
+def _delete_all(aws: Aws, region: str) -> None:
+    lam = aws.client("lambda", region)
+    for m in pages(lam, "list_event_source_mappings", "EventSourceMappings"):
+        lam.delete_event_source_mapping(UUID=m["UUID"])
+    for fn in pages(lam, "list_functions", "Functions"):
+        lam.delete_function(FunctionName=fn["FunctionName"])
+
+
+def _policy(lam: Any, name: str) -> dict[str, Any]:
+    return {s["Sid"]: s for s in json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"]}
+
+
+def test_restore_into_another_region_rewires_everything(aws: Aws, repo: Repository) -> None:
+    built = estate.build(aws, [SRC], per_region=8)
+    names = built.functions[SRC]
+    result = run_backup(aws, repo, BackupOptions(regions=[SRC]))
+    assert (result.functions, result.errors) == (8, [])
+
+    _delete_all(aws, SRC)
+    dst_sources = estate.event_sources(aws, DST)
+    lam = aws.client("lambda", DST)
+    # The target already has a function of the same name with two versions of other code, so the
+    # snapshot's versions 1 and 2 must be republished as 3 and 4, and the alias must follow.
+    lam.create_function(
+        FunctionName=names[0],
+        Runtime="python3.12",
+        Role=estate.role_arn(aws),
+        Handler="h.h",
+        Code={"ZipFile": estate.package("other", 9)},
+    )
+    lam.publish_version(FunctionName=names[0])
+    lam.update_function_configuration(FunctionName=names[0], MemorySize=1024)
+    lam.get_waiter("function_updated_v2").wait(FunctionName=names[0])
+    lam.publish_version(FunctionName=names[0])
+
+    snapshot = repo.load_snapshot("latest")
+    options = RestoreOptions(to_region=DST)
+    plan = run_restore(aws, repo, snapshot, options, dry_run=True)
+    assert plan.counts().get("create", 0) > 8 and not plan.failed
+    assert not any(
+        f.startswith(names[1]) for f in (f["FunctionName"] for f in pages(lam, "list_functions", "Functions"))
+    )
+
+    applied = run_restore(aws, repo, snapshot, options, dry_run=False)
+    assert applied.failed == []
+    again = run_restore(aws, repo, snapshot, options, dry_run=True)
+    assert {c.action for c in again.changes} == {"unchanged"}, [c for c in again.changes if c.action != "unchanged"]
+
+    body = snapshot.body
+    for rec in body["functions"]:
+        conf = lam.get_function_configuration(FunctionName=rec["name"])
+        assert conf["CodeSha256"] == rec["items"]["function"]["code_sha256"]
+        env = conf["Environment"]["Variables"]
+        assert env["QUEUE_ARN"] == dst_sources["queue"]  # ARNs inside the environment follow the region
+        assert env["API_TOKEN"].startswith("demo-secret-")  # secrets come back intact
+        assert conf["Role"] == estate.role_arn(aws)
+
+    alias = lam.get_alias(FunctionName=names[0], Name="live")
+    assert alias["FunctionVersion"] == "4"
+    assert alias["RoutingConfig"]["AdditionalVersionWeights"] == {"3": 0.1}
+
+    mappings = {m["EventSourceArn"] for m in pages(lam, "list_event_source_mappings", "EventSourceMappings")}
+    assert dst_sources["queue"] in mappings and dst_sources["stream"] in mappings
+    assert dst_sources["table_stream"] in mappings  # the target table's own stream, not the source's label
+
+    rule_arn = _policy(lam, names[1])["allow-events"]["Condition"]["ArnLike"]["AWS:SourceArn"]
+    assert rule_arn.startswith(f"arn:aws:events:{DST}:")
+    assert lam.get_function_concurrency(FunctionName=names[1])["ReservedConcurrentExecutions"] == 6
+    dest = lam.get_function_event_invoke_config(FunctionName=names[3])["DestinationConfig"]["OnFailure"]["Destination"]
+    assert dest == dst_sources["dlq"]
+    assert lam.get_function_url_config(FunctionName=names[0])["AuthType"] == "NONE"
+    layers = lam.get_function_configuration(FunctionName=names[0])["Layers"]
+    assert layers and f":{DST}:" in layers[0]["Arn"]
+
+
+def test_second_backup_captures_only_what_changed(aws: Aws, repo: Repository) -> None:
+    region = "ca-central-1"
+    built = estate.build(aws, [region], per_region=6)
+    first = run_backup(aws, repo, BackupOptions(regions=[region]))
+    assert first.changed == 6
+
+    before = aws.calls["lambda.GetFunction"]
+    second = run_backup(aws, repo, BackupOptions(regions=[region]))
+    assert (second.changed, second.carried_forward) == (0, 6)
+    assert aws.calls["lambda.GetFunction"] == before  # nothing changed: no GetFunction at all
+    assert second.bytes_added < first.bytes_added / 5
+
+    name = built.functions[region][2]
+    aws.client("lambda", region).update_function_configuration(FunctionName=name, Timeout=99)
+    aws.client("lambda", region).get_waiter("function_updated_v2").wait(FunctionName=name)
+    third = run_backup(aws, repo, BackupOptions(regions=[region]))
+    assert (third.changed, third.carried_forward) == (1, 5)
+    rec = next(r for r in repo.load_snapshot("latest").body["functions"] if r["name"] == name)
+    assert rec["items"]["function"]["config"]["Timeout"] == 99
+
+    full = run_backup(aws, repo, BackupOptions(regions=[region], full=True))
+    assert full.changed == 6
+
+
+def test_backup_selects_by_glob_and_tag(aws: Aws, repo: Repository) -> None:
+    region = "sa-east-1"
+    estate.build(aws, [region], per_region=8)
+    by_glob = run_backup(aws, repo, BackupOptions(regions=[region], functions=["orders-*", "search-*"]))
+    names = {r["name"].split("-")[0] for r in repo.load_snapshot(by_glob.snapshot_id).body["functions"]}
+    assert names == {"orders", "search"} and by_glob.functions == 4
+    by_tag = run_backup(aws, repo, BackupOptions(regions=[region], tags={"team": "payments"}))
+    assert by_tag.functions == 2

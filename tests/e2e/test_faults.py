@@ -1,0 +1,114 @@
+"""AWS misbehaving: throttles, 5xx, broken or expired code downloads, functions vanishing mid-backup.
+
+The faults come from a proxy in front of the embedded endpoint (tests/faulty_proxy.py), so boto3's
+retry logic and lambda-ark's downloader meet them over real HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from lambda_ark import embedded
+from lambda_ark.aws import Aws, connect
+from lambda_ark.backup import BackupOptions, run_backup
+from lambda_ark.demo import estate
+from lambda_ark.repository import Repository
+from tests.faulty_proxy import FaultyProxy, Rule
+
+from .conftest import PASSWORD
+
+LIST = r"^/2015-03-31/functions/?(\?|$)"
+
+
+@pytest.fixture
+def proxy(endpoint: embedded.Endpoint) -> Iterator[FaultyProxy]:
+    p = FaultyProxy(upstream=endpoint.url)
+    p.start()
+    yield p
+    p.stop()
+
+
+@pytest.fixture
+def via_proxy(proxy: FaultyProxy, monkeypatch: pytest.MonkeyPatch) -> Aws:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
+    return connect(endpoint_url=f"http://127.0.0.1:{proxy._server.server_address[1]}")
+
+
+def _estate(aws: Aws, region: str, n: int = 3) -> list[str]:
+    return estate.build(aws, [region], per_region=n).functions[region]
+
+
+def test_throttling_is_retried(aws: Aws, via_proxy: Aws, proxy: FaultyProxy, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _estate(aws, "ap-northeast-1")
+    proxy.rules.append(Rule("GET", LIST, times=2, status=429))
+    repo = Repository.init(str(tmp_path / "r"), password=PASSWORD, aws=aws)
+    result = run_backup(via_proxy, repo, BackupOptions(regions=["ap-northeast-1"]))
+    assert proxy.rules[0].hits == 2
+    assert (result.functions, result.errors) == (3, [])
+
+
+def test_persistent_5xx_is_a_named_error_and_other_regions_still_back_up(  # type: ignore[no-untyped-def]
+    aws: Aws, via_proxy: Aws, proxy: FaultyProxy, tmp_path
+) -> None:
+    _estate(aws, "ap-northeast-2")
+    _estate(aws, "ap-south-1")
+    # one function of ap-south-1 always fails with a 5xx (names carry the region: orders-south-00)
+    proxy.rules.append(
+        Rule(
+            "GET",
+            r"^/2015-03-31/functions/orders-south-00$",
+            times=-1,
+            status=500,
+            body=b'{"__type": "ServiceException", "message": "internal"}',
+        )
+    )
+    repo = Repository.init(str(tmp_path / "r"), password=PASSWORD, aws=aws)
+    result = run_backup(via_proxy, repo, BackupOptions(regions=["ap-northeast-2", "ap-south-1"]))
+    assert result.partial and len(result.errors) == 1
+    assert "orders-south-00" in result.errors[0] and "ServiceException" in result.errors[0]
+    assert all("\n" not in e for e in result.errors)
+    # everything else is in the snapshot
+    assert result.functions == 5
+
+
+def test_truncated_download_is_retried_with_a_fresh_url(aws: Aws, via_proxy: Aws, proxy: FaultyProxy, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _estate(aws, "eu-west-3", n=2)
+    proxy.rules.append(Rule("GET", r"^/_ark/", times=1, truncate=True))
+    repo = Repository.init(str(tmp_path / "r"), password=PASSWORD, aws=aws)
+    result = run_backup(via_proxy, repo, BackupOptions(regions=["eu-west-3"]))
+    assert proxy.rules[0].hits == 1
+    assert result.errors == [] and result.functions == 2
+    snap = repo.load_snapshot("latest")
+    for rec in snap.body["functions"]:
+        data = repo.read_file(snap.files[rec["items"]["function"]["file"]])
+        from lambda_ark.kinds.common import code_sha256
+
+        assert code_sha256(data) == rec["items"]["function"]["code_sha256"]
+
+
+def test_expired_code_url_is_a_clear_error(aws: Aws, via_proxy: Aws, proxy: FaultyProxy, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _estate(aws, "eu-west-2", n=2)
+    proxy.rules.append(Rule("GET", r"^/_ark/", times=-1, status=403, body=b"<Error><Code>AccessDenied</Code></Error>"))
+    repo = Repository.init(str(tmp_path / "r"), password=PASSWORD, aws=aws)
+    result = run_backup(via_proxy, repo, BackupOptions(regions=["eu-west-2"]))
+    assert result.partial and len(result.errors) == 2
+    assert all("HTTP 403" in e for e in result.errors)
+
+
+def test_function_deleted_between_list_and_get_is_a_warning(
+    aws: Aws, via_proxy: Aws, proxy: FaultyProxy, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    names = _estate(aws, "us-east-2", n=3)
+    victim = names[1]
+
+    def delete() -> None:
+        aws.client("lambda", "us-east-2").delete_function(FunctionName=victim)
+
+    proxy.rules.append(Rule("GET", rf"^/2015-03-31/functions/{victim}$", times=1, before=delete))
+    repo = Repository.init(str(tmp_path / "r"), password=PASSWORD, aws=aws)
+    result = run_backup(via_proxy, repo, BackupOptions(regions=["us-east-2"]))
+    assert result.errors == []
+    assert any(victim in w and "deleted during backup" in w for w in result.warnings)
+    assert {r["name"] for r in repo.load_snapshot("latest").body["functions"]} == set(names) - {victim}

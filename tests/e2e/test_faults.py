@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from tests.faulty_proxy import FaultyProxy, Rule
 
 from lambda_ark import embedded
 from lambda_ark.aws import Aws, connect
 from lambda_ark.backup import BackupOptions, run_backup
 from lambda_ark.demo import estate
 from lambda_ark.repository import Repository
-from tests.faulty_proxy import FaultyProxy, Rule
 
 from .conftest import PASSWORD
 

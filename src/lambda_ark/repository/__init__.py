@@ -1,0 +1,38 @@
+"""The storage engine: content-addressed, encrypted, deduplicating, write-once.
+
+    Repository.init / Repository.open   keys (passphrase, KMS), config
+    Repository.writer() -> Writer       put_file (zip-aware dedup), commit(Snapshot)
+    Repository.snapshots / load_snapshot / read_file
+    check, forget (apply_policy), prune, copy
+
+The on-disk format is described in docs/repository-format.md.
+"""
+
+from __future__ import annotations
+
+from .check import CheckResult, check
+from .copy import CopyResult, copy
+from .forget import ForgetResult, forget
+from .models import FileRef, Snapshot, SnapshotInfo
+from .policy import Rules, apply_policy
+from .prune import PruneResult, prune
+from .repo import Repository
+from .writer import Writer
+
+__all__ = [
+    "CheckResult",
+    "CopyResult",
+    "FileRef",
+    "ForgetResult",
+    "PruneResult",
+    "Repository",
+    "Rules",
+    "Snapshot",
+    "SnapshotInfo",
+    "Writer",
+    "apply_policy",
+    "check",
+    "copy",
+    "forget",
+    "prune",
+]

@@ -1,0 +1,124 @@
+"""Repository locks: shared for writers (backup, copy, check), exclusive for prune/forget --prune.
+
+A lock is a small plaintext JSON object `locks/<random>` (not encrypted: `unlock` must work
+without the key). Taking a lock is "write mine, then look": if a conflicting live lock exists we
+delete ours and refuse, so two racing takers may both back off but never both proceed. A lock is
+stale when it was not refreshed for STALE_AFTER, or when its process on this host is gone; stale
+locks are ignored and `unlock` removes them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from ..errors import LockError
+from .backends import Backend, NotFound
+
+STALE_AFTER = timedelta(minutes=30)
+REFRESH_EVERY = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    name: str
+    exclusive: bool
+    host: str
+    pid: int
+    time: datetime  # last refresh
+
+    def describe(self) -> str:
+        kind = "exclusive" if self.exclusive else "shared"
+        return f"{kind} lock by pid {self.pid} on {self.host} since {self.time:%Y-%m-%d %H:%M:%S}Z"
+
+    def is_stale(self, now: datetime | None = None) -> bool:
+        now = now or datetime.now(UTC)
+        if now - self.time > STALE_AFTER:
+            return True
+        return self.host == socket.gethostname() and not _alive(self.pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _doc(exclusive: bool, now: datetime) -> bytes:
+    return json.dumps({
+        "exclusive": exclusive, "host": socket.gethostname(), "pid": os.getpid(), "time": now.isoformat(),
+    }).encode()
+
+
+def list_locks(backend: Backend) -> list[LockInfo]:
+    out = []
+    for obj in backend.list("locks/"):
+        try:
+            doc = json.loads(backend.get(obj.name))
+            out.append(LockInfo(obj.name, bool(doc["exclusive"]), str(doc["host"]), int(doc["pid"]),
+                                datetime.fromisoformat(doc["time"])))
+        except NotFound:
+            continue  # released while we listed
+        except (ValueError, KeyError, TypeError):
+            # unreadable lock: treat as a live exclusive one rather than ignore it
+            out.append(LockInfo(obj.name, True, "?", 0, datetime.now(UTC)))
+    return out
+
+
+class Lock:
+    """A held lock; refreshed in the background until `release()`."""
+
+    def __init__(self, backend: Backend, exclusive: bool) -> None:
+        self.backend, self.exclusive = backend, exclusive
+        self.name = f"locks/{secrets.token_hex(16)}"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def acquire(self) -> Lock:
+        self.backend.put(self.name, _doc(self.exclusive, datetime.now(UTC)))
+        others = [x for x in list_locks(self.backend) if x.name != self.name and not x.is_stale()]
+        blocking = others if self.exclusive else [x for x in others if x.exclusive]
+        if blocking:
+            self.backend.delete(self.name)
+            more = f" (and {len(blocking) - 1} more)" if len(blocking) > 1 else ""
+            raise LockError(f"repository is locked: {blocking[0].describe()}{more}; "
+                            "wait, or run `lambda-ark unlock` if that process is gone")
+        self._thread = threading.Thread(target=self._refresh, name="lambda-ark-lock", daemon=True)
+        self._thread.start()
+        return self
+
+    def _refresh(self) -> None:
+        while not self._stop.wait(REFRESH_EVERY.total_seconds()):
+            try:
+                self.backend.put(self.name, _doc(self.exclusive, datetime.now(UTC)))
+            except Exception:  # a missed refresh only brings staleness closer; the next may succeed
+                continue
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.backend.delete(self.name)
+
+    def __enter__(self) -> Lock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def unlock(backend: Backend, remove_all: bool = False, now: datetime | None = None) -> list[LockInfo]:
+    """Remove stale locks (or every lock with `remove_all`); returns those removed."""
+    removed = [x for x in list_locks(backend) if remove_all or x.is_stale(now)]
+    for x in removed:
+        backend.delete(x.name)
+    return removed

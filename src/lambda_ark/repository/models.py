@@ -1,0 +1,81 @@
+"""The repository's data model: what callers store (FileRef, Snapshot) and the config object."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+FORMAT_VERSION = 1
+
+
+class FileRef(BaseModel):
+    """How a stored file (a code zip) is found again.
+
+    `layout="cdc"`: the file is the concatenation of `chunks`.
+    `layout="zip"`: `skeleton` names a recipe blob holding the gap bytes' chunks and each member's
+    chunks; `chunks` is empty so a manifest stays small however many members a zip has.
+    """
+
+    size: int
+    sha256: str  # hex sha256 of the whole file
+    layout: Literal["zip", "cdc"]
+    chunks: list[str] = Field(default_factory=list)
+    skeleton: str | None = None
+
+
+class SnapshotInfo(BaseModel):
+    id: str
+    time: datetime
+    host: str
+    tags: list[str] = Field(default_factory=list)
+    summary: dict[str, Any] = Field(default_factory=dict)
+    parent: str | None = None
+    original: str | None = None  # the source snapshot's id when this one was made by `copy`
+
+
+class Snapshot(BaseModel):
+    id: str = ""  # filled by Writer.commit() / load_snapshot()
+    time: datetime
+    host: str
+    tags: list[str] = Field(default_factory=list)
+    parent: str | None = None
+    summary: dict[str, Any] = Field(default_factory=dict)
+    body: dict[str, Any] = Field(default_factory=dict)  # opaque to the repository
+    files: dict[str, FileRef] = Field(default_factory=dict)  # key -> stored file
+    original: str | None = None
+
+    def info(self) -> SnapshotInfo:
+        return SnapshotInfo(
+            id=self.id, time=self.time, host=self.host, tags=self.tags,
+            summary=self.summary, parent=self.parent, original=self.original,
+        )
+
+
+class SnapshotHeader(BaseModel):
+    """What `snapshots/<id>` holds: the listing fields plus the tree (body + files), stored as a file."""
+
+    version: int = FORMAT_VERSION
+    time: datetime
+    host: str
+    tags: list[str] = Field(default_factory=list)
+    parent: str | None = None
+    summary: dict[str, Any] = Field(default_factory=dict)
+    original: str | None = None
+    tree: FileRef
+
+
+class ChunkerParams(BaseModel):
+    avg: int = 16 * 1024
+    min: int = 4 * 1024
+    max: int = 64 * 1024
+
+
+class RepoConfig(BaseModel):
+    version: int = FORMAT_VERSION
+    id: str
+    created: datetime
+    chunker: ChunkerParams = Field(default_factory=ChunkerParams)
+    pack_size: int = 8 * 1024 * 1024  # target pack size: S3 sees few, large objects
+    retention_days: int | None = None  # Object Lock retention; None = the bucket's default

@@ -1,0 +1,295 @@
+"""Repository: open/init, keys, snapshots and the read path. Writing lives in writer.py."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ..errors import IntegrityError, RepositoryExists, RepositoryNotFound, SnapshotNotFound, UsageError, WrongKey
+from . import keys
+from .backends import Backend, NotFound, open_backend
+from .crypto import MasterKey
+from .index import Index, load_index, pack_name
+from .locks import Lock
+from .models import FileRef, RepoConfig, Snapshot, SnapshotHeader, SnapshotInfo
+from .zipchunks import Chunker
+
+if TYPE_CHECKING:
+    from ..aws import Aws
+    from .writer import Writer
+
+# Names that must stay deletable even under S3 Object Lock.
+UNRETAINED = ("locks/", "keys/")
+
+
+def _ambient_aws(aws: Aws | None, backend: Backend) -> Aws | None:
+    """An Aws for KMS: the one given, the S3 backend's, or the environment's if it has any."""
+    if aws is not None:
+        return aws
+    if (backend_aws := getattr(backend, "aws", None)) is not None:
+        return backend_aws  # type: ignore[no-any-return]
+    import boto3
+
+    from ..aws import connect, has_credentials
+
+    if os.environ.get("AWS_ENDPOINT_URL") or has_credentials(boto3.Session()):
+        return connect()
+    return None  # never start an embedded endpoint just to try a KMS key
+
+
+class Repository:
+    def __init__(self, backend: Backend, key: MasterKey, config: RepoConfig, key_name: str,
+                 aws: Aws | None) -> None:
+        self.backend, self.key, self.config, self.key_name, self.aws = backend, key, config, key_name, aws
+        self.url = backend.url
+        self.chunker = Chunker(config.chunker.avg, config.chunker.min, config.chunker.max)
+        self._index: Index | None = None
+        if hasattr(backend, "retention_days"):  # backends with write-once retention (S3 Object Lock)
+            setattr(backend, "retention_days", config.retention_days)  # noqa: B010
+            setattr(backend, "retain_except", UNRETAINED)  # noqa: B010
+
+    # -- init / open ---------------------------------------------------------------------------
+    @classmethod
+    def init(cls, url: str, *, password: str | None = None, kms_key_id: str | None = None,
+             aws: Aws | None = None, pack_size: int | None = None,
+             retention_days: int | None = None) -> Repository:
+        if not password and not kms_key_id:
+            raise UsageError("init needs a password (LAMBDA_ARK_PASSWORD) or --kms-key-id")
+        backend = open_backend(url, aws)
+        if backend.exists("config"):
+            raise RepositoryExists(f"a repository already exists at {url}")
+        config = RepoConfig(id=secrets.token_hex(16), created=datetime.now(UTC), retention_days=retention_days)
+        if pack_size:
+            config.pack_size = pack_size
+        key = MasterKey.generate()
+        repo = cls(backend, key, config, "", aws)
+        if kms_key_id:
+            kms_aws = _ambient_aws(aws, backend)
+            if kms_aws is None:
+                from ..aws import connect
+
+                kms_aws = connect()
+            repo.key_name = repo._put_key(keys.kms_key(key, kms_key_id, kms_aws))
+        if password:
+            repo.key_name = repo._put_key(keys.passphrase_key(key, password))
+        # config last: its presence is what makes this a repository
+        backend.put("config", key.seal(config.model_dump_json().encode(), "config"))
+        return repo
+
+    @classmethod
+    def open(cls, url: str, *, password: str | None = None, aws: Aws | None = None,
+             ask_password: Callable[[], str | None] | None = None) -> Repository:
+        """Open with the first key that works: KMS keys (if AWS is reachable), then passphrases."""
+        backend = open_backend(url, aws)
+        if not backend.exists("config"):
+            raise RepositoryNotFound(f"no repository at {url} (create one with `lambda-ark init`)")
+        key_files = {o.name: backend.get(o.name) for o in backend.list("keys/")}
+        kms_files = {n: raw for n, raw in key_files.items() if keys.kind(raw) == "kms"}
+        pass_files = {n: raw for n, raw in key_files.items() if keys.kind(raw) == "passphrase"}
+        problems: list[str] = []
+        kms_aws = _ambient_aws(aws, backend) if kms_files else None
+        for name, raw in kms_files.items():
+            if kms_aws is None:
+                problems.append("KMS keys need AWS credentials")
+                break
+            try:
+                return cls._finish(backend, keys.open_kms(raw, kms_aws, name), name, aws)
+            except WrongKey as exc:
+                problems.append(str(exc))
+        if pass_files:
+            if password is None and ask_password is not None:
+                password = ask_password()
+            if password is None:
+                problems.append("no password given (set LAMBDA_ARK_PASSWORD or LAMBDA_ARK_PASSWORD_FILE)")
+            else:
+                for name, raw in pass_files.items():
+                    with contextlib.suppress(WrongKey):
+                        return cls._finish(backend, keys.open_passphrase(raw, password, name), name, aws)
+                problems.append("wrong password")
+        raise WrongKey(f"no key opens {url}: " + "; ".join(problems or ["no keys"]))
+
+    @classmethod
+    def _finish(cls, backend: Backend, key: MasterKey, key_name: str, aws: Aws | None) -> Repository:
+        plain = key.open(backend.get("config"), "config", "config")
+        try:
+            config = RepoConfig.model_validate_json(plain)
+        except ValueError as exc:
+            raise IntegrityError(f"config: not a valid repository config ({exc})") from exc
+        return cls(backend, key, config, key_name, aws)
+
+    # -- keys ----------------------------------------------------------------------------------
+    def _put_key(self, raw: bytes) -> str:
+        name = f"keys/{keys.key_id(raw)}"
+        self.backend.put(name, raw)
+        return name
+
+    def add_key(self, *, password: str | None = None, kms_key_id: str | None = None) -> str:
+        if bool(password) == bool(kms_key_id):
+            raise UsageError("key add needs exactly one of a new password or --kms-key-id")
+        if kms_key_id:
+            kms_aws = _ambient_aws(self.aws, self.backend)
+            if kms_aws is None:
+                from ..aws import connect
+
+                kms_aws = connect()
+            return self._put_key(keys.kms_key(self.key, kms_key_id, kms_aws)).split("/")[1]
+        return self._put_key(keys.passphrase_key(self.key, str(password))).split("/")[1]
+
+    def list_keys(self) -> list[dict[str, Any]]:
+        out = []
+        for obj in self.backend.list("keys/"):
+            info = keys.describe(self.backend.get(obj.name))
+            out.append({"id": obj.name.split("/")[1], "current": obj.name == self.key_name} | info)
+        return sorted(out, key=lambda k: str(k.get("created")))
+
+    def remove_key(self, key_id: str) -> str:
+        names = [o.name for o in self.backend.list("keys/")]
+        matches = [n for n in names if n.split("/")[1].startswith(key_id)]
+        if len(matches) != 1:
+            raise UsageError(f"key {key_id!r} matches {len(matches)} keys")
+        if len(names) == 1:
+            raise UsageError("refusing to remove the last key: the repository could never be opened again")
+        self.backend.delete(matches[0])
+        return matches[0].split("/")[1]
+
+    # -- locks and writing ---------------------------------------------------------------------
+    def lock(self, exclusive: bool = False) -> Lock:
+        return Lock(self.backend, exclusive).acquire()
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[Writer]:
+        """A Writer under a shared lock. On exit its packs and index are flushed, committed or not."""
+        from .writer import Writer
+
+        lock = self.lock()
+        try:
+            self._index = None  # other writers may have added packs since we last looked
+            w = Writer(self)
+            try:
+                yield w
+            finally:
+                w.flush()
+        finally:
+            lock.release()
+
+    def index(self, refresh: bool = False) -> Index:
+        if self._index is None or refresh:
+            self._index = load_index(self.backend, self.key)
+        return self._index
+
+    # -- snapshots -----------------------------------------------------------------------------
+    def _header(self, snap_id: str) -> SnapshotHeader:
+        name = f"snapshots/{snap_id}"
+        try:
+            plain = self.key.open(self.backend.get(name), "snapshot", name)
+        except NotFound:
+            raise SnapshotNotFound(f"snapshot {snap_id} not found") from None
+        if self.key.id(plain) != snap_id:
+            raise IntegrityError(f"{name}: content does not match its id")
+        try:
+            return SnapshotHeader.model_validate_json(plain)
+        except ValueError as exc:
+            raise IntegrityError(f"{name}: not a valid snapshot ({exc})") from exc
+
+    def snapshot_ids(self) -> list[str]:
+        return [o.name.split("/", 1)[1] for o in self.backend.list("snapshots/")]
+
+    def snapshots(self) -> list[SnapshotInfo]:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            heads = list(pool.map(lambda i: (i, self._header(i)), self.snapshot_ids()))
+        infos = [SnapshotInfo(id=i, **h.model_dump(exclude={"version", "tree"})) for i, h in heads]
+        return sorted(infos, key=lambda s: (s.time, s.id))
+
+    def resolve(self, ref: str) -> str:
+        if ref == "latest":
+            infos = self.snapshots()
+            if not infos:
+                raise SnapshotNotFound("the repository has no snapshots yet")
+            return infos[-1].id
+        matches = [i for i in self.snapshot_ids() if i.startswith(ref)] if ref else []
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise SnapshotNotFound(f"no snapshot matches {ref!r}")
+        raise SnapshotNotFound(f"{ref!r} matches {len(matches)} snapshots; give more of the id")
+
+    def load_snapshot(self, ref: str) -> Snapshot:
+        snap_id = self.resolve(ref)
+        head = self._header(snap_id)
+        try:
+            tree = json.loads(self.read_file(head.tree))
+        except ValueError as exc:
+            raise IntegrityError(f"snapshots/{snap_id}: tree is not valid JSON ({exc})") from exc
+        return Snapshot(id=snap_id, **head.model_dump(exclude={"version", "tree"}),
+                        body=tree["body"], files=tree["files"])
+
+    # -- reading data --------------------------------------------------------------------------
+    def load_chunks(self, ids: list[str]) -> dict[str, bytes]:
+        """Decrypt and verify the given chunks, fetching one range per pack."""
+        index = self.index()
+        by_pack: dict[str, list[tuple[str, int, int]]] = {}
+        for cid in dict.fromkeys(ids):
+            locs = index.lookup(cid)
+            if not locs:
+                raise IntegrityError(f"chunk {cid}: not in the index")
+            by_pack.setdefault(locs[0].pack, []).append((cid, locs[0].offset, locs[0].length))
+
+        def fetch(item: tuple[str, list[tuple[str, int, int]]]) -> dict[str, bytes]:
+            pack, entries = item
+            name = pack_name(pack)
+            start = min(o for _, o, _ in entries)
+            end = max(o + n for _, o, n in entries)
+            data = memoryview(self.backend.get(name, start, end - start))
+            if len(data) < end - start:
+                raise IntegrityError(f"{name}: truncated ({start + len(data)} bytes, index needs {end})")
+            out = {}
+            for cid, off, length in entries:
+                plain = self.key.open(data[off - start : off - start + length], "chunk", f"{name} chunk {cid}")
+                if self.key.id(plain) != cid:
+                    raise IntegrityError(f"{name} chunk {cid}: content does not match its id")
+                out[cid] = plain
+            return out
+
+        result: dict[str, bytes] = {}
+        with ThreadPoolExecutor(max_workers=min(8, max(1, len(by_pack)))) as pool:
+            for part in pool.map(fetch, by_pack.items()):
+                result.update(part)
+        return result
+
+    def recipe(self, skeleton: str) -> dict[str, Any]:
+        try:
+            doc: dict[str, Any] = json.loads(self.load_chunks([skeleton])[skeleton])
+        except ValueError as exc:
+            raise IntegrityError(f"skeleton {skeleton}: not valid JSON ({exc})") from exc
+        return doc
+
+    def read_file(self, ref: FileRef) -> bytes:
+        """Rebuild a stored file and verify its SHA-256."""
+        if ref.layout == "cdc":
+            blobs = self.load_chunks(ref.chunks)
+            data = b"".join(blobs[c] for c in ref.chunks)
+        else:
+            data = self._rebuild_zip(self.recipe(str(ref.skeleton)))
+        if len(data) != ref.size or hashlib.sha256(data).hexdigest() != ref.sha256:
+            raise IntegrityError(f"file {ref.sha256[:16]}: rebuilt bytes do not match its SHA-256")
+        return data
+
+    def _rebuild_zip(self, recipe: dict[str, Any]) -> bytes:
+        members: list[list[str]] = recipe["members"]
+        blobs = self.load_chunks(recipe["gap_chunks"] + [c for m in members for c in m])
+        gaps = memoryview(b"".join(blobs[c] for c in recipe["gap_chunks"]))
+        out, pos = bytearray(), 0
+        for i, length in enumerate(recipe["gaps"]):
+            out += gaps[pos : pos + length]
+            pos += length
+            if i < len(members):
+                for c in members[i]:
+                    out += blobs[c]
+        return bytes(out)

@@ -17,6 +17,8 @@ from . import (
     mappings,
     policy,
     s3_notifications,
+    scheduler,
+    sns,
     url,
     versions,
 )
@@ -34,6 +36,8 @@ KINDS: tuple[ModuleType, ...] = (
     mappings,
     s3_notifications,
     eventbridge,
+    scheduler,
+    sns,
 )
 
 

@@ -1,0 +1,116 @@
+"""EventBridge Scheduler schedules whose target is a function (templated Lambda target).
+
+Scheduler invokes through the schedule's execution role, not the function's resource policy, so
+there is no permission to check or grant here. A missing schedule group is recreated: a group is
+only a name (and tags), so nothing is lost by making it again. Universal targets
+(`arn:aws:scheduler:::aws-sdk:lambda:invoke`) name the function inside their input and are not
+matched.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ..aws import call
+from .base import Change, RegionContext, RestoreContext
+from .common import pages, strip_none
+from .triggers import FunctionIndex, absent, is_function_arn
+
+NAME = "scheduler"
+SERVICE = "scheduler"
+PERMISSIONS = (
+    "scheduler:ListSchedules",
+    "scheduler:GetSchedule",
+    "scheduler:GetScheduleGroup",
+    "scheduler:CreateScheduleGroup",
+    "scheduler:CreateSchedule",
+    "scheduler:UpdateSchedule",
+    "iam:PassRole",
+)
+SCOPE = "region"
+ORDER_REASON = "after the function and its versions/aliases: a schedule's target names them"
+
+_FIELDS = ("ScheduleExpression", "ScheduleExpressionTimezone", "StartDate", "EndDate", "Description", "State",
+           "FlexibleTimeWindow", "KmsKeyArn", "ActionAfterCompletion")
+_TARGET_FIELDS = ("Arn", "RoleArn", "Input", "RetryPolicy", "DeadLetterConfig")
+_DATES = ("StartDate", "EndDate")
+_MISSING = ("ResourceNotFoundException",)
+
+
+def discover(ctx: RegionContext) -> FunctionIndex:
+    index = FunctionIndex()
+    client = ctx.client("scheduler")
+    for summary in pages(client, "list_schedules", "Schedules"):
+        if not is_function_arn(summary.get("Target", {}).get("Arn", "")):
+            continue
+        got = absent(client, "get_schedule", _MISSING, Name=summary["Name"], GroupName=summary["GroupName"])
+        if got is not None:  # deleted since listed
+            index.add(got["Target"]["Arn"], normal(got))
+    return index
+
+
+def normal(schedule: dict[str, Any]) -> dict[str, Any]:
+    """A schedule as JSON: what create_schedule takes, dates as ISO 8601 text."""
+    out = strip_none({k: schedule.get(k) for k in _FIELDS})
+    for key in _DATES:
+        if isinstance(out.get(key), datetime):
+            out[key] = out[key].astimezone(UTC).isoformat()  # one zone, so equal dates compare equal
+    out["Target"] = strip_none({k: schedule["Target"].get(k) for k in _TARGET_FIELDS})
+    return {"group": schedule.get("GroupName") or "default", "name": schedule["Name"], "schedule": out}
+
+
+def capture(ctx: RegionContext, index: FunctionIndex, fn: dict[str, Any]) -> list[dict[str, Any]] | None:
+    return sorted(index.get(fn), key=lambda s: (s["group"], s["name"])) or None
+
+
+def _mapped(ctx: RestoreContext, schedule: dict[str, Any]) -> dict[str, Any]:
+    out = dict(schedule)
+    target = dict(out["Target"], Arn=ctx.mapper.arn(out["Target"]["Arn"]))
+    if "RoleArn" in target:
+        target["RoleArn"] = ctx.mapper.arn(target["RoleArn"])
+    if "DeadLetterConfig" in target:
+        target["DeadLetterConfig"] = {"Arn": ctx.mapper.arn(target["DeadLetterConfig"]["Arn"])}
+    out["Target"] = target
+    if "KmsKeyArn" in out:
+        out["KmsKeyArn"] = ctx.mapper.arn(out["KmsKeyArn"])
+    return out
+
+
+def _as_args(schedule: dict[str, Any]) -> dict[str, Any]:
+    return {k: datetime.fromisoformat(v) if k in _DATES else v for k, v in schedule.items()}
+
+
+def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+    region = ctx.target_region(record)
+    client = ctx.client("scheduler", region)
+    changes = []
+    for entry in data:
+        group, name = entry["group"], entry["name"]
+        label = f"schedule {group}/{name} ({region})"
+        want = _mapped(ctx, entry["schedule"])
+        created_groups = ctx.state.setdefault(NAME, {}).setdefault("groups", set())
+        if group != "default" and (region, group) not in created_groups and absent(
+            client, "get_schedule_group", _MISSING, Name=group
+        ) is None:
+            if not ctx.dry_run:
+                call(client, "create_schedule_group", Name=group)
+            created_groups.add((region, group))  # a dry run plans it once, too
+            changes.append(Change(NAME, f"schedule group {group} ({region})", "create"))
+        live = absent(client, "get_schedule", _MISSING, Name=name, GroupName=group)
+        if live is not None and normal(live)["schedule"] == want:
+            changes.append(Change(NAME, label, "unchanged"))
+            continue
+        if not ctx.dry_run:
+            operation = "create_schedule" if live is None else "update_schedule"
+            call(client, operation, Name=name, GroupName=group, **_as_args(want))
+        changes.append(Change(NAME, label, "create" if live is None else "update", want["Target"]["Arn"]))
+    return changes
+
+
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"Type": "AWS::Scheduler::Schedule",
+         "Properties": {"Name": e["name"], "GroupName": e["group"], **e["schedule"]}}
+        for e in data
+    ]

@@ -6,6 +6,7 @@ per-request endpoint context) and its request handler logs every request to stde
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from werkzeug.serving import BaseWSGIServer, make_server
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Request, Response
 
 from . import context, routes
 
@@ -50,8 +51,11 @@ class ArkMiddleware:
             handler = routes.find(path) if path.startswith(routes.PREFIX) else None
             if handler is not None:
                 return handler(Request(environ))(environ, start_response)  # type: ignore[no-any-return]
-            # moto builds its responses eagerly, so the body is complete before the context ends.
-            return list(self.app(environ, start_response))
+            try:
+                # moto builds its responses eagerly, so the body is complete before the context ends.
+                return list(self.app(environ, start_response))
+            except Exception as exc:  # noqa: BLE001 - becomes an AWS-style error, not a stderr traceback
+                return _error_response(exc)(environ, start_response)  # type: ignore[no-any-return]
 
     def _settings_for(self, environ: dict[str, Any]) -> context.Settings:
         # Presigned URLs must name the address the client used to reach us (e.g. 127.0.0.1 vs
@@ -61,6 +65,18 @@ class ArkMiddleware:
             return self.settings
         scheme = environ.get("wsgi.url_scheme", "http")
         return context.Settings(base_url=f"{scheme}://{host}", code_url_ttl=self.settings.code_url_ttl)
+
+
+def _error_response(exc: Exception) -> Response:
+    """An unimplemented or failing operation as a JSON error botocore can read (and does not retry)."""
+    if isinstance(exc, NotImplementedError):
+        status, code = 501, "NotImplemented"
+    else:
+        status, code = 500, "InternalFailure"
+        log.debug("embedded endpoint failed a request", exc_info=exc)
+    body = json.dumps({"__type": code, "message": f"lambda-ark embedded endpoint: {exc}"})
+    return Response(body, status=status, content_type="application/json",
+                    headers={"x-amzn-ErrorType": code})
 
 
 class Server:

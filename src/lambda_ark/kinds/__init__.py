@@ -9,6 +9,7 @@ from types import ModuleType
 
 from . import (
     aliases,
+    apigateway,
     concurrency,
     eventbridge,
     function,
@@ -35,6 +36,7 @@ KINDS: tuple[ModuleType, ...] = (
     policy,
     mappings,
     s3_notifications,
+    apigateway,
     eventbridge,
     scheduler,
     sns,

@@ -3,6 +3,8 @@
 When the bucket has Object Lock enabled, every object except those named by `retain_except`
 (locks, keys: they must stay deletable) is written with a retention date, so backups cannot be
 deleted early even by a compromised writer; `retained_until` lets prune skip what is still locked.
+Object Lock buckets are versioned: `delete` adds a delete marker (allowed even on retained
+versions), which is how locks are released on a bucket whose default rule retains everything.
 """
 
 from __future__ import annotations

@@ -103,3 +103,11 @@ def test_tampered_url_is_refused(client: Callable[..., Any], role: str, unique: 
     status, body = fetch_error(urlunsplit(parts._replace(query=urlencode(query))))
     assert status == 403
     assert "<Code>SignatureDoesNotMatch</Code>" in body
+
+
+def test_get_layer_version_by_arn(client: Callable[..., Any], unique: Callable[[str], str]) -> None:
+    lam = client("lambda")
+    published = lam.publish_layer_version(LayerName=unique("by-arn"), Content={"ZipFile": zip_bytes("x", "x.py")})
+    got = lam.get_layer_version_by_arn(Arn=published["LayerVersionArn"])
+    assert got["Version"] == published["Version"]
+    assert fetch(got["Content"]["Location"]) == zip_bytes("x", "x.py")

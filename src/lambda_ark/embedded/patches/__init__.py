@@ -12,8 +12,11 @@ from types import ModuleType
 from . import (
     cloudfront_associations,
     code_urls,
+    event_invoke_configs,
+    event_source_mappings,
     invoke,
     lambda_config,
+    layers,
     list_paging,
     policies,
     provisioned_concurrency,
@@ -30,6 +33,9 @@ PATCHES: tuple[ModuleType, ...] = (
     revision_ids,
     list_paging,
     provisioned_concurrency,
+    event_source_mappings,
+    event_invoke_configs,
+    layers,
     cloudfront_associations,
 )
 

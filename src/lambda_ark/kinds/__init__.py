@@ -10,6 +10,7 @@ from types import ModuleType
 from . import (
     aliases,
     apigateway,
+    apigatewayv2,
     concurrency,
     eventbridge,
     function,
@@ -37,6 +38,7 @@ KINDS: tuple[ModuleType, ...] = (
     mappings,
     s3_notifications,
     apigateway,
+    apigatewayv2,
     eventbridge,
     scheduler,
     sns,

@@ -68,9 +68,9 @@ def start(port: int = 0, host: str = "127.0.0.1") -> Endpoint:
 
 def reset() -> None:
     """Empty every moto backend of this process, like POST /moto-api/reset, and our own stores."""
-    from moto.moto_api import _internal
+    from moto.moto_api._internal.models import moto_api_backend
 
-    _internal.moto_api_backend.reset()
+    moto_api_backend.reset()
     code_urls.reset()
 
 

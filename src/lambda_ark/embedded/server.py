@@ -50,12 +50,12 @@ class ArkMiddleware:
             path = environ.get("PATH_INFO", "")
             handler = routes.find(path) if path.startswith(routes.PREFIX) else None
             if handler is not None:
-                return handler(Request(environ))(environ, start_response)  # type: ignore[no-any-return]
+                return handler(Request(environ))(environ, start_response)
             try:
                 # moto builds its responses eagerly, so the body is complete before the context ends.
                 return list(self.app(environ, start_response))
             except Exception as exc:  # noqa: BLE001 - becomes an AWS-style error, not a stderr traceback
-                return _error_response(exc)(environ, start_response)  # type: ignore[no-any-return]
+                return _error_response(exc)(environ, start_response)
 
     def _settings_for(self, environ: dict[str, Any]) -> context.Settings:
         # Presigned URLs must name the address the client used to reach us (e.g. 127.0.0.1 vs

@@ -20,8 +20,6 @@ from moto.moto_api._internal import mock_random
 
 
 class PreconditionFailed(CloudFrontException):
-    code = 412
-
     def __init__(self) -> None:
         super().__init__("PreconditionFailed", "The If-Match version is missing or not valid for the resource.")
 

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from moto.awslambda.exceptions import UnknownEventConfig
 from moto.awslambda.models import EventInvokeConfig, LambdaFunction
 from moto.awslambda.responses import LambdaResponse
-from moto.core.responses import TYPE_RESPONSE
+from moto.core.common_types import TYPE_RESPONSE
 
 _ATTR = "_ark_event_invoke_configs"
 

@@ -59,4 +59,4 @@ def list_event_source_mappings(self: LambdaBackend, event_source_arn: str,
 def apply() -> None:
     LambdaBackend.create_event_source_mapping = _create(LambdaBackend.create_event_source_mapping)  # type: ignore[method-assign]
     LambdaBackend.update_event_source_mapping = _update(LambdaBackend.update_event_source_mapping)  # type: ignore[method-assign]
-    LambdaBackend.list_event_source_mappings = list_event_source_mappings  # type: ignore[method-assign,assignment]
+    LambdaBackend.list_event_source_mappings = list_event_source_mappings  # type: ignore[method-assign]

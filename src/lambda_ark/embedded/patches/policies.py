@@ -19,7 +19,7 @@ from typing import Any
 from moto.awslambda.models import LambdaAlias, LambdaBackend, LambdaFunction
 from moto.awslambda.policy import Policy
 from moto.awslambda.responses import LambdaResponse
-from moto.core.responses import TYPE_RESPONSE
+from moto.core.common_types import TYPE_RESPONSE
 
 from . import revisions
 
@@ -50,7 +50,7 @@ def holder_and_policy(backend: LambdaBackend, name_or_arn: str, qualifier: str |
     if qualifier in aliases:
         alias: LambdaAlias = aliases[qualifier]
         if "_ark_policy" not in alias.__dict__:
-            alias._ark_policy = Policy(unqualified)  # type: ignore[attr-defined]
+            alias._ark_policy = Policy(unqualified)  # type: ignore[attr-defined,arg-type]
             alias._ark_policy.revision = revisions.revision_of(alias)  # type: ignore[attr-defined]
         return alias, alias._ark_policy  # type: ignore[attr-defined]
     version: LambdaFunction = backend.get_function(name, qualifier)  # ResourceNotFound if unknown
@@ -62,7 +62,7 @@ def own_policy(version: LambdaFunction, latest: LambdaFunction) -> None:
     """Give a published version its own (empty) policy instead of the one it shares with $LATEST."""
     if version is latest or isinstance(version.policy.parent, _Resource):
         return
-    version.policy = Policy(_Resource(latest.function_arn))
+    version.policy = Policy(_Resource(latest.function_arn))  # type: ignore[arg-type]
     version.policy.revision = revisions.revision_of(version)
 
 
@@ -85,7 +85,7 @@ def remove_permission(self: LambdaBackend, function_name: str, sid: str, revisio
 
 def get_policy(self: LambdaBackend, function_name: str, qualifier: str | None = None) -> str:
     _, policy = holder_and_policy(self, function_name, qualifier)
-    return policy.wire_format()  # type: ignore[no-any-return]
+    return policy.wire_format()
 
 
 def changed(backend: LambdaBackend, function_name: str, holder: Any) -> None:
@@ -119,7 +119,7 @@ def _publish_version(original: Any) -> Any:
 
 def apply() -> None:
     LambdaBackend.add_permission = add_permission  # type: ignore[method-assign]
-    LambdaBackend.remove_permission = remove_permission  # type: ignore[method-assign,assignment]
+    LambdaBackend.remove_permission = remove_permission  # type: ignore[method-assign]
     LambdaBackend.get_policy = get_policy  # type: ignore[method-assign]
     LambdaBackend.publish_version = _publish_version(LambdaBackend.publish_version)  # type: ignore[method-assign]
     LambdaResponse.remove_permission = _response_remove_permission  # type: ignore[method-assign]

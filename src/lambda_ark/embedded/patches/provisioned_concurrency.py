@@ -20,7 +20,7 @@ from moto.awslambda import urls
 from moto.awslambda.exceptions import InvalidParameterValueException, LambdaClientError
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda.responses import LambdaResponse
-from moto.core.responses import TYPE_RESPONSE
+from moto.core.common_types import TYPE_RESPONSE
 from moto.core.utils import utcnow
 
 from . import list_paging

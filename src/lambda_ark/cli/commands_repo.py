@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..errors import UsageError
+from ..errors import IntegrityError, LambdaArkError, UsageError
 from ..repository import Repository, Rules, check, copy, forget, prune
 from ..repository.diff import diff_snapshots, function_rows
 from ..repository.locks import list_locks
@@ -27,6 +27,15 @@ from .common import JsonOpt, QuietOpt, RepoOpt, print_json, read_password
 key_app = typer.Typer(help="Manage the keys (passphrases, KMS keys) that open a repository.",
                       no_args_is_help=True)
 app.add_typer(key_app, name="key")
+
+
+
+class _Partial(LambdaArkError):
+    """Some of the work could not be done (exit 3). Raised, not typer.Exit: main() runs click with
+    standalone_mode=False, where click returns an Exit's code instead of exiting with it."""
+
+    exit_code = 3
+
 
 KmsOpt = Annotated[str | None, typer.Option("--kms-key-id", help="KMS key (id, ARN or alias) to wrap the key.")]
 
@@ -239,7 +248,7 @@ def check_cmd(
     for e in result.errors:
         typer.echo(f"error: {e}", err=True)
     if not result.ok:
-        raise typer.Exit(1)
+        raise IntegrityError(f"check found {len(result.errors)} errors in {r.url}")
 
 
 def _keep(name: str) -> Any:
@@ -292,7 +301,7 @@ def forget_cmd(
         if pruned:
             _print_prune(pruned.__dict__)
     if result.retained:
-        raise typer.Exit(3)
+        raise _Partial(f"{len(result.retained)} snapshots are under Object Lock retention and were kept")
 
 
 def _print_prune(p: dict[str, Any]) -> None:

@@ -28,7 +28,7 @@ Progress = Callable[[str, int, int], None]
 @dataclass
 class PruneResult:
     snapshots: int = 0
-    packs_deleted: int = 0
+    packs_deleted: int = 0  # packs with no live chunk: deleted, unless listed in `retained`
     packs_repacked: int = 0
     packs_kept: int = 0
     orphans_deleted: int = 0

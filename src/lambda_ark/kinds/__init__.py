@@ -11,6 +11,7 @@ from . import (
     aliases,
     apigateway,
     apigatewayv2,
+    cloudfront,
     concurrency,
     eventbridge,
     function,
@@ -42,6 +43,7 @@ KINDS: tuple[ModuleType, ...] = (
     eventbridge,
     scheduler,
     sns,
+    cloudfront,
 )
 
 

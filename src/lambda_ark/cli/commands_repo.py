@@ -82,7 +82,13 @@ def _echo(quiet: bool, text: str) -> None:
 
 
 @app.command()
-def init(repo: RepoOpt, kms_key_id: KmsOpt = None, json_out: JsonOpt = False) -> None:
+def init(
+    repo: RepoOpt,
+    kms_key_id: KmsOpt = None,
+    retention_days: Annotated[int | None, typer.Option(
+        "--retention-days", min=1, help="S3 Object Lock retention for new objects (default: the bucket's).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
     """Create an encrypted repository (password from LAMBDA_ARK_PASSWORD, a file, or a prompt; or KMS).
 
     Example: lambda-ark init --repo s3://my-backups/ark --kms-key-id alias/lambda-ark
@@ -90,7 +96,7 @@ def init(repo: RepoOpt, kms_key_id: KmsOpt = None, json_out: JsonOpt = False) ->
     password = _env_password() if kms_key_id else read_password(confirm=True)
     if not password and not kms_key_id:
         raise UsageError("no password: set LAMBDA_ARK_PASSWORD or LAMBDA_ARK_PASSWORD_FILE, or use --kms-key-id")
-    r = Repository.init(repo, password=password, kms_key_id=kms_key_id)
+    r = Repository.init(repo, password=password, kms_key_id=kms_key_id, retention_days=retention_days)
     if json_out:
         print_json({"url": r.url, "id": r.config.id, "keys": r.list_keys()})
     else:

@@ -119,3 +119,33 @@ def test_snapshot_refs(local_repo: Repository) -> None:
         local_repo.load_snapshot("ffffffffffff")
     with pytest.raises(SnapshotNotFound):
         local_repo.load_snapshot("")
+
+
+def test_failed_upload_blocks_commit(local_repo: Repository, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lambda_ark.errors import RepositoryError
+
+    real_put = local_repo.backend.put
+
+    def flaky_put(name: str, data: bytes) -> None:
+        if name.startswith("data/"):
+            raise RepositoryError(f"put {name}: disk full")
+        real_put(name, data)
+
+    with local_repo.writer() as w:
+        monkeypatch.setattr(local_repo.backend, "put", flaky_put)
+        # the upload fails in whichever thread fills the pack; later refs may name its chunks
+        with pytest.raises(RepositoryError, match="disk full"):
+            for i in range(20):
+                w.put_file(member_bytes(i, 100_000, text=False))
+        monkeypatch.setattr(local_repo.backend, "put", real_put)
+        with pytest.raises(RepositoryError, match="no snapshot written"):
+            w.commit(snapshot())
+    assert local_repo.snapshots() == []
+
+
+def test_naive_time_is_utc(local_repo: Repository) -> None:
+    from datetime import datetime
+
+    with local_repo.writer() as w:
+        w.commit(snapshot(time=datetime(2024, 1, 1, 12)))
+    assert local_repo.snapshots()[0].time.utcoffset() is not None

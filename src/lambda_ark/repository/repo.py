@@ -174,8 +174,11 @@ class Repository:
             w = Writer(self)
             try:
                 yield w
-            finally:
-                w.flush()
+            except BaseException:
+                with contextlib.suppress(Exception):  # keep what was uploaded; report the first error
+                    w.flush()
+                raise
+            w.flush()
         finally:
             lock.release()
 

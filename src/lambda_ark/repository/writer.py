@@ -11,8 +11,10 @@ import hashlib
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC
 from typing import TYPE_CHECKING
 
+from ..errors import RepositoryError
 from .index import Entry, Index, pack_name, save_index, sha256_hex
 from .models import FileRef, Snapshot, SnapshotHeader
 from .zipchunks import WHOLE_MEMBER_MAX, plan_zip
@@ -33,6 +35,7 @@ class Packer:
         self._size = 0
         self._pending: set[str] = set()  # chunks in the open pack or being uploaded
         self.bytes_added = 0
+        self.failed: str | None = None
 
     def has(self, chunk: str) -> bool:
         with self._lock:
@@ -68,10 +71,16 @@ class Packer:
         data = b"".join(sealed for _, sealed in blobs)
         pack_id = sha256_hex(data)
         backend = self.repo.backend
-        backend.put(pack_name(pack_id), data)
-        # The index entry goes up right after its pack: a run killed later still leaves this pack
-        # usable by the next run; a run killed in between leaves an unindexed pack prune removes.
-        index_file, index_size = save_index(backend, self.repo.key, {pack_id: entries})
+        try:
+            backend.put(pack_name(pack_id), data)
+            # The index entry goes up right after its pack: a run killed later still leaves this pack
+            # usable by the next run; a run killed in between leaves an unindexed pack prune removes.
+            index_file, index_size = save_index(backend, self.repo.key, {pack_id: entries})
+        except Exception as exc:
+            # Other threads may already hold FileRefs naming these chunks: no snapshot may be
+            # committed by this writer any more.
+            self.failed = f"uploading a pack failed: {exc}"
+            raise
         self.index.add_pack(pack_id, entries, index_file)
         with self._lock:
             self._pending.difference_update(c for c, _ in blobs)
@@ -150,11 +159,15 @@ class Writer:
 
     def commit(self, snapshot: Snapshot) -> str:
         """Store the tree (body + files), flush packs and index, then write the manifest; returns its id."""
+        if snapshot.time.tzinfo is None:
+            snapshot.time = snapshot.time.replace(tzinfo=UTC)  # naive times are taken as UTC
         tree = json.dumps({"body": snapshot.body,
                            "files": {k: v.model_dump() for k, v in snapshot.files.items()}},
                           separators=(",", ":"), sort_keys=True, default=str).encode()
         tree_ref = self._put_cdc(tree, hashlib.sha256(tree).hexdigest(), compress=True)
         self.flush()
+        if self.packer.failed:
+            raise RepositoryError(f"no snapshot written: {self.packer.failed}")
         head = SnapshotHeader(time=snapshot.time, host=snapshot.host, tags=snapshot.tags,
                               parent=snapshot.parent, summary=snapshot.summary,
                               original=snapshot.original, tree=tree_ref)

@@ -19,6 +19,7 @@ from . import (
     layers,
     mappings,
     policy,
+    role,
     s3_notifications,
     scheduler,
     sns,
@@ -28,6 +29,7 @@ from . import (
 
 # Restore order: dependencies first. Capture visits the same list.
 KINDS: tuple[ModuleType, ...] = (
+    role,
     layers,
     function,
     versions,

@@ -1,0 +1,161 @@
+"""The function's execution role (optional: only when the backup includes roles).
+
+Recorded: trust policy, inline policies, attached managed policy ARNs (and, for customer managed
+ones, the default version's document so a fresh account can get them back), permissions boundary,
+description, session duration, tags. Restore never edits an existing role: if the mapped role
+exists it is left alone (someone owns it); otherwise it is created, policies put and attached,
+before the function that needs it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..aws import call
+from .base import Change, RegionContext, RestoreContext
+from .common import pages
+from .triggers import absent, lock
+
+NAME = "role"
+SERVICE = "iam"
+PERMISSIONS = (
+    "iam:GetRole",
+    "iam:ListRolePolicies",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:CreatePolicy",
+    "iam:TagRole",
+)
+SCOPE = "function"
+ORDER_REASON = "first: creating a function needs its execution role to exist"
+
+_MISSING = ("NoSuchEntity",)
+
+
+def discover(ctx: RegionContext) -> None:
+    return None
+
+
+def role_name(arn: str) -> tuple[str, str]:
+    """arn:aws:iam::123:role/path/to/name -> ("/path/to/", "name")."""
+    resource = arn.split(":", 5)[5].removeprefix("role")
+    path, _, name = resource.rpartition("/")
+    return path + "/", name
+
+
+def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any] | None:
+    if not ctx.cache.get("include_roles"):
+        return None
+    arn = str(fn["Role"])
+    memo = ctx.cache.setdefault("role.roles", {})  # a role shared by many functions is read once
+    if arn not in memo:
+        data = _read_role(ctx, arn)
+        with lock(ctx.cache):
+            memo[arn] = data
+    return memo[arn]  # type: ignore[no-any-return]
+
+
+def _read_role(ctx: RegionContext, arn: str) -> dict[str, Any] | None:
+    iam = ctx.client("iam")
+    _, name = role_name(arn)
+    got = absent(iam, "get_role", _MISSING, RoleName=name)
+    if got is None:
+        ctx.warnings.append(f"{NAME}: execution role {arn} does not exist; functions using it cannot run")
+        return None
+    role = got["Role"]
+    inline = {p: call(iam, "get_role_policy", RoleName=name, PolicyName=p)["PolicyDocument"]
+              for p in pages(iam, "list_role_policies", "PolicyNames", RoleName=name)}
+    attached = pages(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
+    managed = sorted(p["PolicyArn"] for p in attached)
+    return {
+        "arn": arn, "name": name, "path": role.get("Path", "/"), "description": role.get("Description", ""),
+        "max_session_duration": role.get("MaxSessionDuration", 3600),
+        "trust_policy": _document(role["AssumeRolePolicyDocument"]),
+        "permissions_boundary": role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"),
+        "tags": role.get("Tags", []),
+        "inline": {k: _document(v) for k, v in sorted(inline.items())},
+        "managed": managed,
+        "customer_managed": {p: _customer_policy(iam, p) for p in managed if p.split(":")[4] != "aws"},
+    }
+
+
+def _document(doc: Any) -> Any:
+    """botocore decodes IAM policy documents to dicts; other clients hand over URL-decoded JSON text."""
+    return json.loads(doc) if isinstance(doc, str) else doc
+
+
+def _customer_policy(iam: Any, arn: str) -> dict[str, Any]:
+    policy = call(iam, "get_policy", PolicyArn=arn)["Policy"]
+    version = call(iam, "get_policy_version", PolicyArn=arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]
+    return {"name": policy["PolicyName"], "path": policy.get("Path", "/"), "description": policy.get("Description", ""),
+            "document": _document(version["Document"])}
+
+
+def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> list[Change]:
+    target = ctx.mapper.arn(data["arn"])
+    seen = ctx.state.setdefault(NAME, {})  # roles shared by functions: report and create once
+    if target in seen:
+        return [Change(NAME, target, "unchanged", f"{seen[target]} for another function")]
+    iam = ctx.client("iam", ctx.target_region(record))
+    path, name = role_name(target)
+    if absent(iam, "get_role", _MISSING, RoleName=name) is not None:
+        seen[target] = "exists"
+        return [Change(NAME, target, "unchanged", "exists (left as it is)")]
+    policies = [_ensure_policy(ctx, iam, arn, p) for arn, p in sorted(data.get("customer_managed", {}).items())]
+    changes = [c for c in policies if c is not None]
+    if not ctx.dry_run:
+        _create_role(ctx, iam, path, name, data)
+    seen[target] = "planned" if ctx.dry_run else "created"
+    detail = f"{len(data['inline'])} inline, {len(data['managed'])} attached policies"
+    return [*changes, Change(NAME, target, "create", detail)]
+
+
+def _create_role(ctx: RestoreContext, iam: Any, path: str, name: str, data: dict[str, Any]) -> None:
+    args: dict[str, Any] = {
+        "RoleName": name, "Path": path, "MaxSessionDuration": data["max_session_duration"],
+        "AssumeRolePolicyDocument": json.dumps(ctx.mapper.map_obj(data["trust_policy"])),
+    }
+    if data["description"]:
+        args["Description"] = data["description"]
+    if data.get("permissions_boundary"):
+        args["PermissionsBoundary"] = ctx.mapper.arn(data["permissions_boundary"])
+    if data.get("tags"):
+        args["Tags"] = data["tags"]
+    call(iam, "create_role", **args)
+    for policy, document in data["inline"].items():
+        call(iam, "put_role_policy", RoleName=name, PolicyName=policy,
+             PolicyDocument=json.dumps(ctx.mapper.map_obj(document)))
+    for arn in data["managed"]:
+        call(iam, "attach_role_policy", RoleName=name, PolicyArn=ctx.mapper.arn(arn))
+
+
+def _ensure_policy(ctx: RestoreContext, iam: Any, arn: str, policy: dict[str, Any]) -> Change | None:
+    """A customer managed policy the target account lacks is created from its recorded document."""
+    target = ctx.mapper.arn(arn)
+    if absent(iam, "get_policy", _MISSING, PolicyArn=target) is not None:
+        return None
+    if not ctx.dry_run:
+        args = {"PolicyName": policy["name"], "Path": policy["path"],
+                "PolicyDocument": json.dumps(ctx.mapper.map_obj(policy["document"]))}
+        call(iam, "create_policy", **args, **({"Description": policy["description"]} if policy["description"] else {}))
+    return Change(NAME, target, "create", "customer managed policy")
+
+
+def to_iac(record: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
+    props: dict[str, Any] = {
+        "RoleName": data["name"], "Path": data["path"], "AssumeRolePolicyDocument": data["trust_policy"],
+        "ManagedPolicyArns": data["managed"], "MaxSessionDuration": data["max_session_duration"],
+        "Policies": [{"PolicyName": k, "PolicyDocument": v} for k, v in data["inline"].items()],
+    }
+    if data.get("permissions_boundary"):
+        props["PermissionsBoundary"] = data["permissions_boundary"]
+    out = [{"Type": "AWS::IAM::ManagedPolicy",
+            "Properties": {"ManagedPolicyName": p["name"], "Path": p["path"], "PolicyDocument": p["document"]}}
+           for p in data.get("customer_managed", {}).values()]
+    return [*out, {"Type": "AWS::IAM::Role", "Properties": props}]

@@ -1,0 +1,103 @@
+"""Invariants across every registered kind: declared facts, unique names, a sensible restore order."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+from lambda_ark.kinds import KINDS, by_name
+
+TRIGGERS = ("s3_notifications", "apigateway", "apigatewayv2", "eventbridge", "scheduler", "sns", "cloudfront")
+
+
+def _position(name: str) -> int | None:
+    names = [k.NAME for k in KINDS]
+    return names.index(name) if name in names else None
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.NAME)
+def test_kind_declares_its_facts(kind: ModuleType) -> None:
+    assert isinstance(kind.NAME, str) and kind.NAME
+    assert isinstance(kind.SERVICE, str) and kind.SERVICE
+    assert kind.SCOPE in ("function", "region")
+    assert isinstance(kind.ORDER_REASON, str) and kind.ORDER_REASON.strip() and "\n" not in kind.ORDER_REASON
+    assert isinstance(kind.PERMISSIONS, tuple) and kind.PERMISSIONS
+    for permission in kind.PERMISSIONS:
+        service, _, action = permission.partition(":")
+        assert service and action[:1].isupper(), permission
+    for verb in ("discover", "capture", "restore"):
+        assert callable(getattr(kind, verb)), verb
+
+
+def test_names_are_unique_and_found() -> None:
+    names = [k.NAME for k in KINDS]
+    assert len(names) == len(set(names))
+    assert all(by_name(n).NAME == n for n in names)
+
+
+def test_role_comes_before_function() -> None:
+    role, function = _position("role"), _position("function")
+    if role is None or function is None:
+        pytest.skip("role or function kind not registered")
+    assert role < function
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS)
+def test_triggers_come_after_the_function_and_its_policy(trigger: str) -> None:
+    at = _position(trigger)
+    if at is None:
+        pytest.skip(f"{trigger} not registered")
+    for before in ("function", "versions", "aliases", "policy"):
+        other = _position(before)
+        if other is not None:
+            assert other < at, f"{before} must be restored before {trigger}"
+    assert by_name(trigger).SCOPE == "region"
+
+
+def test_cloudfront_comes_after_every_other_trigger() -> None:
+    at = _position("cloudfront")
+    if at is None:
+        pytest.skip("cloudfront not registered")
+    assert all((p := _position(t)) is None or p < at for t in TRIGGERS if t != "cloudfront")
+
+
+FN = "arn:aws:lambda:us-east-1:123456789012:function:f"
+# One small recorded value per kind that has to_iac (each kind's own tests check the content).
+SAMPLES: dict[str, object] = {
+    "s3_notifications": [{"bucket": "b", "id": "i", "function_arn": FN, "events": ["s3:ObjectCreated:*"],
+                          "filter": []}],
+    "apigateway": [{"id": "a", "api": {"name": "n"}, "stages": [{"stageName": "prod"}], "methods": [
+        {"path": "/", "httpMethod": "GET", "method": {}, "function_arn": FN,
+         "integration": {"type": "AWS_PROXY", "httpMethod": "POST", "uri": "u"}}]}],
+    "apigatewayv2": [{"id": "a", "api": {"Name": "n", "ProtocolType": "HTTP"}, "stages": [{"StageName": "$default"}],
+                      "integrations": [{"function_arn": FN, "integration": {"IntegrationType": "AWS_PROXY"},
+                                        "routes": [{"RouteKey": "$default"}]}]}],
+    "eventbridge": [{"bus": "default", "name": "r", "arn": "x", "rule": {"ScheduleExpression": "rate(1 hour)"},
+                     "targets": [{"Id": "t", "Arn": FN}]}],
+    "scheduler": [{"group": "default", "name": "s", "schedule": {"ScheduleExpression": "rate(1 hour)",
+                                                                 "Target": {"Arn": FN, "RoleArn": "r"}}}],
+    "sns": [{"topic_arn": "arn:aws:sns:us-east-1:123456789012:t", "endpoint": FN, "attributes": {}}],
+    "cloudfront": {"associations": [{"distribution_id": "E1", "distribution_arn": "d", "path": "*",
+                                     "event_type": "origin-request", "include_body": False,
+                                     "version_arn": FN + ":1"}],
+                   "function_associations": [], "cloudfront_functions": {}},
+    "role": {"name": "r", "path": "/", "trust_policy": {}, "managed": [], "max_session_duration": 3600,
+             "inline": {}, "customer_managed": {}},
+}
+
+
+@pytest.mark.parametrize("name", [*TRIGGERS, "role"])
+def test_trigger_and_role_kinds_have_to_iac(name: str) -> None:
+    if _position(name) is None:
+        pytest.skip(f"{name} not registered")
+    assert callable(getattr(by_name(name), "to_iac", None))
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if hasattr(k, "to_iac")], ids=lambda k: k.NAME)
+def test_to_iac_produces_cloudformation_types(kind: ModuleType) -> None:
+    assert kind.NAME in SAMPLES, f"add a sample of {kind.NAME}'s data to SAMPLES"
+    resources = kind.to_iac({}, SAMPLES[kind.NAME])
+    assert resources
+    for resource in resources:
+        assert resource["Type"].startswith("AWS::") and isinstance(resource.get("Properties"), dict)

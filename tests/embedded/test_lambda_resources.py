@@ -104,3 +104,24 @@ def test_describe_regions_lists_enabled_regions(client: Callable[..., Any]) -> N
     regions = client("ec2").describe_regions()["Regions"]
     names = {r["RegionName"] for r in regions}
     assert {"us-east-1", "eu-west-1", "ap-southeast-2"} <= names
+
+
+def test_function_urls_per_qualifier_and_listed(client: Callable[..., Any], fn: str) -> None:
+    lam = client("lambda")
+    arn = lam.get_function_configuration(FunctionName=fn)["FunctionArn"]
+    own = lam.create_function_url_config(FunctionName=fn, AuthType="NONE")
+    live = lam.create_function_url_config(FunctionName=fn, Qualifier="live", AuthType="AWS_IAM",
+                                          InvokeMode="RESPONSE_STREAM")
+    assert own["FunctionUrl"] != live["FunctionUrl"]
+    assert lam.get_function_url_config(FunctionName=fn)["AuthType"] == "NONE"
+    got = lam.get_function_url_config(FunctionName=fn, Qualifier="live")
+    assert (got["FunctionArn"], got["AuthType"], got["InvokeMode"]) == (f"{arn}:live", "AWS_IAM", "RESPONSE_STREAM")
+    listed = lam.list_function_url_configs(FunctionName=fn)["FunctionUrlConfigs"]
+    assert sorted((c["FunctionArn"], c["AuthType"]) for c in listed) == [(arn, "NONE"), (f"{arn}:live", "AWS_IAM")]
+    lam.update_function_url_config(FunctionName=fn, Qualifier="live", AuthType="NONE")
+    assert lam.get_function_url_config(FunctionName=fn, Qualifier="live")["AuthType"] == "NONE"
+    lam.delete_function_url_config(FunctionName=fn, Qualifier="live")
+    assert len(lam.list_function_url_configs(FunctionName=fn)["FunctionUrlConfigs"]) == 1
+    with pytest.raises(botocore.exceptions.ClientError) as info:
+        lam.create_function_url_config(FunctionName=fn, AuthType="NONE")
+    assert info.value.response["Error"]["Code"] == "ResourceConflictException"

@@ -14,6 +14,7 @@ from . import (
     code_urls,
     event_invoke_configs,
     event_source_mappings,
+    function_urls,
     invoke,
     lambda_config,
     layers,
@@ -36,6 +37,7 @@ PATCHES: tuple[ModuleType, ...] = (
     event_source_mappings,
     event_invoke_configs,
     layers,
+    function_urls,
     cloudfront_associations,
 )
 

@@ -33,7 +33,8 @@ from . import (  # noqa: E402,F401
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # standalone_mode=False hands back typer.Exit's code instead of exiting with it
+        rc = app(standalone_mode=False)
     except LambdaArkError as exc:
         typer.echo(f"lambda-ark: error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -52,3 +53,5 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if isinstance(rc, int) and rc:
+        sys.exit(rc)

@@ -13,7 +13,7 @@ from ..aws import connect
 from ..errors import UsageError
 from ..kinds.base import Change
 from ..repository import Repository
-from ..restore.apply import RestoreOptions, RestoreResult, run_restore
+from ..restore.apply import RestoreOptions, RestoreResult, run_restore, validate_options
 from ..selection import parse_region_map, validate_globs
 from . import app
 from .common import EndpointOpt, JsonOpt, RepoOpt, print_json, read_password
@@ -62,6 +62,7 @@ def restore(
         name_suffix=name_suffix,
     )
     aws = connect(endpoint_url=endpoint_url)
+    validate_options(aws, options)
     repository = Repository.open(repo, password=read_password(), aws=aws)
     snap = repository.load_snapshot(snapshot)
     plan = run_restore(aws, repository, snap, options, dry_run=True)

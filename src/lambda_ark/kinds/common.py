@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -52,7 +53,7 @@ def download(url: str, what: str, timeout: float = 60) -> bytes:
             data: bytes = resp.read()
     except urllib.error.HTTPError as exc:
         raise AwsError(f"downloading code of {what}: HTTP {exc.code} (URL expired or refused)") from exc
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise AwsError(f"downloading code of {what}: {exc}") from exc
     if expected is not None and int(expected) != len(data):
         raise AwsError(f"downloading code of {what}: got {len(data)} of {expected} bytes")

@@ -75,17 +75,22 @@ def select_records(body: BackupBody, options: RestoreOptions) -> list[FunctionRe
     ]
 
 
-def build_mapper(aws: Aws, records: list[FunctionRecord], options: RestoreOptions) -> ArnMapper:
+def validate_options(aws: Aws, options: RestoreOptions) -> None:
+    """Reject bad targets before anything is read or written."""
     known = aws.known_regions()
+    for region in [*options.region_map.values(), *([options.to_region] if options.to_region else [])]:
+        if region not in known:
+            raise UsageError(f"unknown target region {region!r}")
+    if options.to_account and not (options.to_account.isdigit() and len(options.to_account) == 12):
+        raise UsageError(f"malformed account id {options.to_account!r}: expected 12 digits")
+
+
+def build_mapper(aws: Aws, records: list[FunctionRecord], options: RestoreOptions) -> ArnMapper:
+    validate_options(aws, options)
     region_map = dict(options.region_map)
     if options.to_region:
         region_map = {r.region: options.to_region for r in records} | region_map
-    for region in region_map.values():
-        if region not in known:
-            raise UsageError(f"unknown target region {region!r}")
     account_map = {r.account: options.to_account for r in records} if options.to_account else {}
-    if options.to_account and not (options.to_account.isdigit() and len(options.to_account) == 12):
-        raise UsageError(f"malformed account id {options.to_account!r}: expected 12 digits")
     return ArnMapper(
         region_map=region_map,
         account_map=account_map,

@@ -12,7 +12,7 @@ from lambda_ark.kinds.common import pages
 from lambda_ark.repository import Repository
 from lambda_ark.restore.apply import RestoreOptions, run_restore
 
-SRC, DST = "eu-north-1", "eu-south-1"
+SRC, DST = "eu-south-2", "eu-south-1"
 
 
 def _delete_all(aws: Aws, region: str) -> None:
@@ -91,7 +91,7 @@ def test_restore_into_another_region_rewires_everything(aws: Aws, repo: Reposito
 
 
 def test_second_backup_captures_only_what_changed(aws: Aws, repo: Repository) -> None:
-    region = "ca-central-1"
+    region = "me-south-1"
     built = estate.build(aws, [region], per_region=6)
     first = run_backup(aws, repo, BackupOptions(regions=[region]))
     assert first.changed == 6
@@ -115,7 +115,7 @@ def test_second_backup_captures_only_what_changed(aws: Aws, repo: Repository) ->
 
 
 def test_backup_selects_by_glob_and_tag(aws: Aws, repo: Repository) -> None:
-    region = "sa-east-1"
+    region = "af-south-1"
     estate.build(aws, [region], per_region=8)
     by_glob = run_backup(aws, repo, BackupOptions(regions=[region], functions=["orders-*", "search-*"]))
     names = {r["name"].split("-")[0] for r in repo.load_snapshot(by_glob.snapshot_id).body["functions"]}

@@ -54,10 +54,10 @@ def test_backup_and_restore_through_the_cli(endpoint: embedded.Endpoint, aws: Aw
 
 
 def test_partial_restore_exits_3_and_restores_the_rest(endpoint: embedded.Endpoint, aws: Aws, tmp_path: Path) -> None:
-    estate.build(aws, ["eu-central-1"], per_region=3)
+    estate.build(aws, ["eu-central-2"], per_region=3)
     repo = str(tmp_path / "repo")
     run_cli("init", "--repo", repo, endpoint=endpoint.url)
-    assert run_cli("backup", "--repo", repo, "--regions", "eu-central-1", endpoint=endpoint.url).returncode == 0
+    assert run_cli("backup", "--repo", repo, "--regions", "eu-central-2", endpoint=endpoint.url).returncode == 0
     # no queue/stream/table in the target: the event source mappings cannot be created there
     out = run_cli(
         "restore", "latest", "--repo", repo, "--to-region", "us-west-1", "--yes", "--json", endpoint=endpoint.url

@@ -112,3 +112,26 @@ def test_function_deleted_between_list_and_get_is_a_warning(
     assert result.errors == []
     assert any(victim in w and "deleted during backup" in w for w in result.warnings)
     assert {r["name"] for r in repo.load_snapshot("latest").body["functions"]} == set(names) - {victim}
+
+
+def test_restore_waits_for_a_new_role_to_become_assumable(  # type: ignore[no-untyped-def]
+    aws: Aws, via_proxy: Aws, proxy: FaultyProxy, tmp_path
+) -> None:
+    from lambda_ark.restore.apply import RestoreOptions, run_restore
+
+    names = _estate(aws, "ap-east-1", n=1)
+    repo = Repository.init(str(tmp_path / "r"), password=PASSWORD, aws=aws)
+    run_backup(aws, repo, BackupOptions(regions=["ap-east-1"]))
+    estate.event_sources(aws, "ap-east-2")
+    # IAM is eventually consistent: Lambda refuses a role created a moment ago, then accepts it
+    refused = (
+        b'{"__type": "InvalidParameterValueException",'
+        b' "message": "The role defined for the function cannot be assumed by Lambda."}'
+    )
+    proxy.rules.append(Rule("POST", r"^/2015-03-31/functions/?$", times=1, status=400, body=refused))
+    result = run_restore(
+        via_proxy, repo, repo.load_snapshot("latest"), RestoreOptions(to_region="ap-east-2"), dry_run=False
+    )
+    assert proxy.rules[0].hits == 1
+    assert result.failed == []
+    assert aws.client("lambda", "ap-east-2").get_function(FunctionName=names[0])

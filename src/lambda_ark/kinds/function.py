@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
-from ..aws import call
+from ..aws import call, error_code
+from ..errors import AwsError
 from .base import Change, RegionContext, RestoreContext
 from .common import fetch_verified, maybe, wait_updated
 
@@ -103,7 +105,7 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any
         # The image lives in ECR; copying it is out of scope, the URI is what restore needs.
         data["image_uri"] = got["Code"].get("ImageUri") or got["Code"].get("ResolvedImageUri")
         return data
-    first = [got["Code"]["Location"]]
+    first: list[str] = [str(got["Code"]["Location"])]
 
     def location() -> str:
         if first:
@@ -133,9 +135,8 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -
             code = (
                 {"ImageUri": data["image_uri"]} if data.get("image_uri") else {"ZipFile": ctx.read_file(data["file"])}
             )
-            call(
+            _create_when_role_ready(
                 client,
-                "create_function",
                 FunctionName=name,
                 Code=code,
                 PackageType=data["package_type"],
@@ -149,6 +150,21 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -
             )
         return [Change(NAME, target, "create", "code and configuration")]
     return _update(ctx, client, name, target, live, data, want)
+
+
+# IAM is eventually consistent: a role created moments ago (by the role kind) can be refused.
+_ROLE_WAIT = (1.0, 2.0, 4.0, 8.0, 10.0)
+
+
+def _create_when_role_ready(client: Any, **kwargs: Any) -> None:
+    for delay in (*_ROLE_WAIT, None):
+        try:
+            call(client, "create_function", **kwargs)
+            return
+        except AwsError as exc:
+            if delay is None or error_code(exc) != "InvalidParameterValueException" or "role" not in str(exc).lower():
+                raise
+            time.sleep(delay)
 
 
 def _update(

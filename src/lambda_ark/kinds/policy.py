@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from ..aws import call
-from .base import Change, RegionContext, RestoreContext
+from .base import Action, Change, RegionContext, RestoreContext
 from .common import maybe, pages
 
 NAME = "policy"
@@ -91,7 +91,7 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, list[di
             if live.get(sid) == want:
                 changes.append(Change(NAME, target, "unchanged"))
                 continue
-            action = "update" if sid in live else "create"
+            action: Action = "update" if sid in live else "create"
             if not ctx.dry_run:
                 if sid in live:
                     call(client, "remove_permission", FunctionName=name, StatementId=sid, **q_args)

@@ -1,10 +1,19 @@
 """lambda-ark: backup, restore and disaster recovery for AWS Lambda estates.
 
 The public Python API; everything else is internal.
+
+    import lambda_ark as ark
+    aws = ark.connect()                                   # standard chain, or the embedded endpoint
+    repo = ark.Repository.open("s3://backups/ark", password="...", aws=aws)
+    result = ark.run_backup(aws, repo, ark.BackupOptions(regions=["all"]))
+    snap = repo.load_snapshot("latest")
+    plan = ark.run_restore(aws, repo, snap, ark.RestoreOptions(to_region="us-west-2"), dry_run=True)
 """
 
 from __future__ import annotations
 
+from .aws import Aws, connect
+from .backup import BackupOptions, BackupResult, run_backup
 from .errors import (
     AwsError,
     IntegrityError,
@@ -17,10 +26,31 @@ from .errors import (
     UsageError,
     WrongKey,
 )
+from .repository import FileRef, Repository, Snapshot, SnapshotInfo, apply_policy, check, copy, forget, prune
+from .restore.apply import RestoreOptions, RestoreResult, run_restore
+from .restore.arns import ArnMapper
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArnMapper",
+    "Aws",
+    "BackupOptions",
+    "BackupResult",
+    "FileRef",
+    "Repository",
+    "RestoreOptions",
+    "RestoreResult",
+    "Snapshot",
+    "SnapshotInfo",
+    "apply_policy",
+    "check",
+    "connect",
+    "copy",
+    "forget",
+    "prune",
+    "run_backup",
+    "run_restore",
     "AwsError",
     "IntegrityError",
     "LambdaArkError",

@@ -18,9 +18,12 @@ def demo(
     per_region: Annotated[int, typer.Option("--per-region", min=2, help="Functions per region.")] = 12,
     json_out: JsonOpt = False,
 ) -> None:
-    """Run the whole story on the embedded AWS endpoint: build a multi-region estate, back it up,
-    change a few functions and back up again, delete a region, restore it into another region and
-    verify every restored attribute. Needs no AWS account.
+    """Run the whole story on the embedded AWS endpoint: build a multi-region estate (one region's
+    functions with S3, REST API, HTTP API, EventBridge, Scheduler and SNS triggers; a Lambda@Edge
+    function behind a CloudFront distribution), back it up, change a few functions and back up
+    again, delete a region, restore it into another region with its triggers rewired, then delete
+    the Lambda@Edge function and restore it in place; verify every restored attribute and trigger.
+    Needs no AWS account.
 
     Example: lambda-ark demo
     """

@@ -2,7 +2,9 @@
 
 Several runtimes, published versions, weighted aliases, a shared layer, resource policies, Kinesis /
 DynamoDB Streams / SQS mappings, function URLs, reserved and provisioned concurrency, destinations,
-tags and environment variables (one of them a "secret" that must never show up in output).
+tags and environment variables (one of them a "secret" that must never show up in output). One
+region's functions also have a trigger of every kind (`triggers`), and us-east-1 has a Lambda@Edge
+function that a CloudFront distribution runs (`edge`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..aws import Aws
+from ..kinds.cloudfront import HOME
+from . import edge as edge_mod
+from . import triggers as triggers_mod
 
 RUNTIMES = ("python3.12", "python3.11", "nodejs20.x", "nodejs22.x")
 ROLE_NAME = "lambda-ark-demo-role"
@@ -49,6 +54,8 @@ class Estate:
     account: str
     functions: dict[str, list[str]] = field(default_factory=dict)  # region -> names
     sources: dict[str, dict[str, str]] = field(default_factory=dict)  # region -> {"queue": arn, ...}
+    triggers: list[triggers_mod.Trigger] = field(default_factory=list)  # all in one region
+    edge: edge_mod.Edge | None = None
 
     @property
     def count(self) -> int:
@@ -68,7 +75,10 @@ def event_sources(aws: Aws, region: str) -> dict[str, str]:
     sqs, kinesis, ddb = aws.client("sqs", region), aws.client("kinesis", region), aws.client("dynamodb", region)
     queue_url = sqs.create_queue(QueueName="orders-queue")["QueueUrl"]
     dlq_url = sqs.create_queue(QueueName="failed-events")["QueueUrl"]
-    arn_of = lambda url: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]  # noqa: E731
+
+    def arn_of(url: str) -> str:
+        return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
     try:
         kinesis.create_stream(StreamName="clicks", ShardCount=1)
     except kinesis.exceptions.ResourceInUseException:
@@ -92,12 +102,17 @@ def event_sources(aws: Aws, region: str) -> dict[str, str]:
     }
 
 
-def build(aws: Aws, regions: list[str], per_region: int = 12) -> Estate:
+def build(aws: Aws, regions: list[str], per_region: int = 12, triggered: str | None = None) -> Estate:
+    """The estate; `triggered` names the region whose functions get a trigger of every kind."""
     estate = Estate(regions=regions, account=aws.account_id())
     role = role_arn(aws)
     for region in regions:
         estate.sources[region] = event_sources(aws, region)
         estate.functions[region] = _build_region(aws, region, role, per_region, estate.sources[region])
+    if triggered:
+        estate.triggers = triggers_mod.wire(aws, triggered, estate.functions[triggered])
+    estate.edge = edge_mod.build(aws, role)
+    estate.functions.setdefault(HOME, []).append(estate.edge.function)
     return estate
 
 

@@ -1,4 +1,5 @@
-"""The demo: build an estate, back it up twice, lose a region, restore it elsewhere, verify.
+"""The demo: build an estate, back it up twice, lose a region, restore it elsewhere, verify; then
+lose a Lambda@Edge function, restore it in place and check the distribution follows its new version.
 
 Runs against the embedded endpoint (started here) unless an endpoint URL is given. Reports through a
 callback so the CLI decides how to print; the last line the CLI prints on success is
@@ -17,10 +18,14 @@ from .. import embedded
 from ..aws import Aws, connect
 from ..backup import BackupOptions, BackupResult, run_backup
 from ..errors import LambdaArkError
+from ..kinds.cloudfront import HOME
 from ..kinds.common import pages
-from ..repository import Repository
-from ..restore.apply import RestoreOptions, RestoreResult, run_restore
+from ..repository import Repository, Snapshot
+from ..restore.apply import RestoreOptions, run_restore
+from . import edge as edge_mod
 from . import estate as estate_mod
+from . import summary, verify
+from . import triggers as triggers_mod
 
 Say = Callable[[str], None]
 PASSWORD = "lambda-ark-demo"
@@ -33,8 +38,10 @@ class DemoReport:
     backups: list[dict[str, Any]] = field(default_factory=list)
     lost_region: str = ""
     target_region: str = ""
-    restore: dict[str, int] = field(default_factory=dict)
+    restore: dict[str, int] = field(default_factory=dict)  # changes by action
+    restored: dict[str, int] = field(default_factory=dict)  # things by kind
     verify: dict[str, int] = field(default_factory=dict)
+    edge_restore: dict[str, int] = field(default_factory=dict)
     verified: bool = False
     problems: list[str] = field(default_factory=list)
 
@@ -61,9 +68,14 @@ def run_demo(
 
 def _scenario(aws: Aws, say: Say, repo_path: Path, regions: list[str], lost: str, target: str, n: int) -> DemoReport:
     report = DemoReport(regions=regions, lost_region=lost, target_region=target)
-    say(f"building an estate: {n} functions in each of {', '.join(regions)}")
-    estate = estate_mod.build(aws, regions, per_region=n)
+    say(f"building an estate: {n} functions in each of {', '.join(regions)}, plus a Lambda@Edge function in {HOME}")
+    estate = estate_mod.build(aws, regions, per_region=n, triggered=lost)
     report.functions = estate.count
+    assert estate.edge is not None
+    say(f"triggers in {lost}: " + ", ".join(_KIND_LABELS[t.kind] for t in estate.triggers)
+        + ", each with its invoke permission")
+    say(f"CloudFront distribution {estate.edge.distribution_id} runs {_short(estate.edge.version_arn)} "
+        f"(Lambda@Edge, origin-request) and CloudFront Function {edge_mod.CF_FUNCTION} (viewer-response)")
 
     repo = Repository.init(str(repo_path), password=PASSWORD, aws=aws)
     say(f"repository initialised at {repo_path}")
@@ -74,31 +86,76 @@ def _scenario(aws: Aws, say: Say, repo_path: Path, regions: list[str], lost: str
     say(f"changed {len(changed)} functions: {', '.join(changed)}")
     second = _backup(aws, repo, say, "second backup")
     report.backups.append(_summary(second, aws))
+    snapshot = repo.load_snapshot("latest")
 
+    _lose_region(aws, say, repo, snapshot, estate, report)
+    _lose_edge_function(aws, say, repo, snapshot, estate.edge, report)
+    report.verified = not report.problems
+    return report
+
+
+def _lose_region(aws: Aws, say: Say, repo: Repository, snapshot: Snapshot, estate: estate_mod.Estate,
+                 report: DemoReport) -> None:
+    """Disaster 1: a region's functions are gone; restore them into another region, triggers rewired."""
+    lost, target = report.lost_region, report.target_region
     names = estate.functions[lost]
     say(f"disaster: deleting all {len(names)} functions in {lost}")
     _delete_region(aws, lost, names)
     estate_mod.event_sources(aws, target)  # the target region's own queue, stream and table
-    snapshot = repo.load_snapshot("latest")
-    options = RestoreOptions(regions=[lost], to_region=target)
+    arn_map = triggers_mod.target_infrastructure(aws, lost, target)
+    ((src_bucket, dst_bucket),) = arn_map.items()
+    say(f"target infrastructure in {target}: queue, stream, table, topic {triggers_mod.TOPIC}; bucket "
+        f"{src_bucket.split(':::')[1]} mapped to {dst_bucket.split(':::')[1]} (S3 notifies only same-region functions)")
+    options = RestoreOptions(regions=[lost], to_region=target, arn_map=arn_map)
     plan = run_restore(aws, repo, snapshot, options, dry_run=True)
-    say(f"restore plan into {target}: {_counts(plan)}")
+    say(f"restore plan into {target}: {summary.actions(plan)}")
     applied = run_restore(aws, repo, snapshot, options, dry_run=False)
     report.restore = applied.counts()
-    say(f"restored into {target}: {_counts(applied)} in {applied.duration:.1f}s")
-    report.problems += [f"{c.kind} {c.target}: {c.detail}" for c in applied.failed]
+    records = [r for r in snapshot.body["functions"] if r["region"] == lost]
+    report.restored = summary.tally(records)
+    say(f"restored into {target} in {applied.duration:.1f}s: {summary.tally_text(report.restored)}")
+    report.problems += summary.problems(applied, verifying=False)
 
     again = run_restore(aws, repo, snapshot, options, dry_run=True)
     report.verify = again.counts()
-    report.problems += [
-        f"not restored exactly: {c.kind} {c.target} ({c.action} {c.detail})".strip()
-        for c in again.changes
-        if c.action not in ("unchanged", "skipped")
-    ]
-    report.problems += _check_functions(aws, repo, snapshot.body, lost, target)
-    report.verified = not report.problems
-    say(f"verification (re-plan against the live region): {_counts(again)}")
-    return report
+    report.problems += summary.problems(again, verifying=True)
+    checks = verify.functions(aws, snapshot.body, lost, target) + verify.triggers(aws, estate.triggers, target)
+    report.problems += checks
+    say(f"verification: re-plan against {target}: {summary.actions(again)}; code, versions and "
+        f"{len(estate.triggers)} triggers checked: {len(checks)} problems")
+
+
+def _lose_edge_function(aws: Aws, say: Say, repo: Repository, snapshot: Snapshot, edge: edge_mod.Edge,
+                        report: DemoReport) -> None:
+    """Disaster 2: the Lambda@Edge function is deleted; restore it in place, repoint the distribution."""
+    lam = aws.client("lambda", HOME)
+    say(f"disaster 2: deleting Lambda@Edge function {edge.function} in {HOME}")
+    lam.delete_function(FunctionName=edge.function)
+    options = RestoreOptions(functions=[edge.function], regions=[HOME])
+    applied = run_restore(aws, repo, snapshot, options, dry_run=False)
+    report.edge_restore = applied.counts()
+    report.problems += summary.problems(applied, verifying=False)
+    again = run_restore(aws, repo, snapshot, options, dry_run=True)
+    report.problems += summary.problems(again, verifying=True)
+
+    versions = [v["FunctionArn"] for v in pages(lam, "list_versions_by_function", "Versions",
+                                                 FunctionName=edge.function) if v["Version"] != "$LATEST"]
+    lambdas, functions = edge_mod.associations(aws, edge.distribution_id)
+    problems = verify.edge(aws, snapshot.body, edge, versions, lambdas, functions)
+    report.problems += problems
+    if len(versions) == 1:
+        say(f"restored {edge.function} in place: {_short(edge.version_arn)} republished as {_short(versions[0])}; "
+            f"distribution {edge.distribution_id} now runs {', '.join(_short(a) for a in lambdas) or 'nothing'}")
+    say(f"verification: re-plan in {HOME}: {summary.actions(again)}; distribution checked: {len(problems)} problems")
+
+
+def _short(arn: str) -> str:
+    """arn:aws:lambda:us-east-1:123456789012:function:name:2 -> name:2"""
+    return ":".join(arn.split(":")[6:])
+
+
+_KIND_LABELS = {"s3_notifications": "S3 notification", "apigateway": "REST API", "apigatewayv2": "HTTP API",
+                "eventbridge": "EventBridge rule", "scheduler": "Scheduler schedule", "sns": "SNS subscription"}
 
 
 def _backup(aws: Aws, repo: Repository, say: Say, label: str) -> BackupResult:
@@ -137,30 +194,3 @@ def _delete_region(aws: Aws, region: str, names: list[str]) -> None:
         lam.delete_event_source_mapping(UUID=m["UUID"])
     for name in names:
         lam.delete_function(FunctionName=name)
-
-
-def _check_functions(aws: Aws, repo: Repository, body: dict[str, Any], lost: str, target: str) -> list[str]:
-    """Independent of the kinds' own comparison: code hashes and counts, read straight from the target."""
-    problems = []
-    lam = aws.client("lambda", target)
-    records = [rec for rec in body["functions"] if rec["region"] == lost]
-    if not records:
-        problems.append(f"the snapshot holds no function of {lost}")
-    for rec in records:
-        got = lam.get_function(FunctionName=rec["name"])["Configuration"]
-        if got["CodeSha256"] != rec["items"]["function"]["code_sha256"]:
-            problems.append(f"{rec['name']}: code hash differs")
-        versions = [
-            v
-            for v in pages(lam, "list_versions_by_function", "Versions", FunctionName=rec["name"])
-            if v["Version"] != "$LATEST"
-        ]
-        if len(versions) != len(rec["items"].get("versions") or []):
-            problems.append(
-                f"{rec['name']}: {len(versions)} versions, snapshot has {len(rec['items'].get('versions') or [])}"
-            )
-    return problems
-
-
-def _counts(result: RestoreResult) -> str:
-    return ", ".join(f"{n} {a}" for a, n in sorted(result.counts().items())) or "nothing to do"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import io
+import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -19,13 +21,11 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from lambda_ark import embedded
 from lambda_ark.aws import Aws, connect
 from lambda_ark.backup import BackupOptions, run_backup
+from lambda_ark.demo import estate
 from lambda_ark.kinds.common import pages
 from lambda_ark.repository import Repository
-
-ROLE = "arn:aws:iam::123456789012:role/bench"
 
 
 def package(i: int) -> bytes:
@@ -38,12 +38,17 @@ def package(i: int) -> bytes:
 
 def build(aws: Aws, regions: list[str], total: int) -> None:
     per = total // len(regions)
+    role = estate.role_arn(aws)
 
     def make(args: tuple[str, int]) -> None:
         region, i = args
         aws.client("lambda", region).create_function(
-            FunctionName=f"bench-{i:05d}", Runtime="python3.12", Role=ROLE, Handler="handler.handler",
-            Code={"ZipFile": package(i)}, Environment={"Variables": {"N": str(i)}},
+            FunctionName=f"bench-{i:05d}",
+            Runtime="python3.12",
+            Role=role,
+            Handler="handler.handler",
+            Code={"ZipFile": package(i)},
+            Environment={"Variables": {"N": str(i)}},
         )
 
     with ThreadPoolExecutor(8) as pool:
@@ -81,11 +86,28 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--functions", type=int, default=1000)
     ap.add_argument("--regions", default="us-east-1,eu-west-1,ap-southeast-2")
+    ap.add_argument(
+        "--latency-ms",
+        type=int,
+        default=20,
+        help="round trip added to every call (AWS in-region API calls take tens of ms; 0 = local CPU only)",
+    )
     args = ap.parse_args()
     regions = args.regions.split(",")
-    ep = embedded.start()
-    aws = connect(endpoint_url=ep.url, max_workers=8)
-    print(f"building {args.functions} functions in {len(regions)} regions on the embedded endpoint...")
+    # The endpoint runs in its own process, as `lambda-ark endpoint` does for users: in-process, the
+    # server's Python threads would compete with the backup's for one interpreter lock.
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lambda_ark", "endpoint", "--port", "0", "--latency-ms", str(args.latency_ms)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None
+    url = server.stdout.readline().strip()
+    aws = connect(endpoint_url=url, max_workers=8)
+    print(
+        f"building {args.functions} functions in {len(regions)} regions on the embedded endpoint "
+        f"({args.latency_ms} ms per call)..."
+    )
     build(aws, regions, args.functions)
     with tempfile.TemporaryDirectory() as tmp:
         repo = Repository.init(str(Path(tmp) / "repo"), password="bench", aws=aws)
@@ -97,7 +119,8 @@ def main() -> None:
         for i in range(max(1, args.functions // 100)):
             lam.update_function_configuration(FunctionName=f"bench-{i:05d}", MemorySize=256)
         td, cd = measure("(d) lambda-ark, 1 % changed", aws, lambda: run_backup(aws, repo, opts))
-    ep.stop()
+    server.terminate()
+    server.wait()
     print()
     for label, calls in (("(a)", ca), ("(b)", cb), ("(c)", cc), ("(d)", cd)):
         print(f"{label} calls by operation: " + ", ".join(f"{k}={v}" for k, v in sorted(calls.items())))

@@ -106,13 +106,17 @@ def releases(tmp: Path, n: int) -> None:
     assert repo.read_file(repo.load_snapshot("latest").files["code"]) == zips[-1]
     one, naive, stored = len(zips[0]), sum(len(z) for z in zips), stored_bytes(repo)
     members = len(zipfile.ZipFile(io.BytesIO(zips[0])).infolist())
-    print(f"releases: {n} releases of a {one / 1e6:.2f} MB package ({members}"
-          f" members: {', '.join(RELEASE_PACKAGES)}), 4 modules + handler changed per release")
+    print(
+        f"releases: {n} releases of a {one / 1e6:.2f} MB package ({members}"
+        f" members: {', '.join(RELEASE_PACKAGES)}), 4 modules + handler changed per release"
+    )
     print(f"  first release stored     {added[0] / 1e6:8.2f} MB")
     print(f"  each later release adds  {sum(added[1:]) / max(1, n - 1) / 1e3:8.1f} KB on average")
     print(f"  naive (every zip kept)   {naive / 1e6:8.2f} MB = {naive / one:.1f}x one copy")
-    print(f"  repository               {stored / 1e6:8.2f} MB = {stored / one:.2f}x one copy "
-          f"(target < 1.5x), {naive / stored:.1f}x smaller than naive")
+    print(
+        f"  repository               {stored / 1e6:8.2f} MB = {stored / one:.2f}x one copy "
+        f"(target < 1.5x), {naive / stored:.1f}x smaller than naive"
+    )
 
 
 def main() -> None:

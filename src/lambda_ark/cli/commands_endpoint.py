@@ -17,6 +17,9 @@ from . import app
 def endpoint(
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free port).")] = 0,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    latency_ms: Annotated[
+        int, typer.Option("--latency-ms", min=0, help="Delay every request, like a real AWS API round trip.")
+    ] = 0,
 ) -> None:
     """Run the embedded AWS endpoint (Lambda, S3, IAM, CloudFront, ... in memory) until Ctrl-C.
 
@@ -36,7 +39,7 @@ def endpoint(
     from .. import embedded
 
     try:
-        running = embedded.start(port=port, host=host)
+        running = embedded.start(port=port, host=host, latency=latency_ms / 1000)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     typer.echo(running.url)  # first line, flushed: scripts read the URL from here

@@ -57,10 +57,14 @@ class Endpoint:
         self.server.stop()
 
 
-def start(port: int = 0, host: str = "127.0.0.1") -> Endpoint:
-    """Start an endpoint on `host:port` (0 = a free port) in a background thread."""
+def start(port: int = 0, host: str = "127.0.0.1", latency: float = 0.0) -> Endpoint:
+    """Start an endpoint on `host:port` (0 = a free port) in a background thread.
+
+    `latency` (seconds) delays every request, so concurrency can be tried as it behaves against AWS,
+    where a call costs a network round trip rather than local CPU.
+    """
     apply_all()
-    server = Server(host, port)
+    server = Server(host, port, latency=latency)
     context.set_fallback(server.settings)
     server.start()
     return Endpoint(url=server.settings.base_url, server=server)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -41,11 +42,14 @@ class QuietRequestHandler(MotoRequestHandler):
 class ArkMiddleware:
     """Serve `/_ark/` routes; otherwise hand the request to moto, inside the endpoint's context."""
 
-    def __init__(self, app: Any, settings: context.Settings) -> None:
+    def __init__(self, app: Any, settings: context.Settings, latency: float = 0.0) -> None:
         self.app = app
         self.settings = settings
+        self.latency = latency
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if self.latency:
+            time.sleep(self.latency)  # each request has its own thread: a delay, not a queue
         with context.serving(self._settings_for(environ)):
             path = environ.get("PATH_INFO", "")
             handler = routes.find(path) if path.startswith(routes.PREFIX) else None
@@ -75,19 +79,16 @@ def _error_response(exc: Exception) -> Response:
         status, code = 500, "InternalFailure"
         log.debug("embedded endpoint failed a request", exc_info=exc)
     body = json.dumps({"__type": code, "message": f"lambda-ark embedded endpoint: {exc}"})
-    return Response(body, status=status, content_type="application/json",
-                    headers={"x-amzn-ErrorType": code})
+    return Response(body, status=status, content_type="application/json", headers={"x-amzn-ErrorType": code})
 
 
 class Server:
     """One listening socket serving the (process-global) moto backends on a daemon thread."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, latency: float = 0.0) -> None:
         self.settings = context.Settings(base_url="")
-        app = ArkMiddleware(DomainDispatcherApplication(create_backend_app), self.settings)
-        self._httpd: BaseWSGIServer = make_server(
-            host, port, app, threaded=True, request_handler=QuietRequestHandler
-        )
+        app = ArkMiddleware(DomainDispatcherApplication(create_backend_app), self.settings, latency)
+        self._httpd: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
         bound_host, bound_port = self._httpd.server_address[:2]
         self.host, self.port = str(bound_host), int(bound_port)
         self.settings.base_url = f"http://{_url_host(self.host)}:{self.port}"

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..aws import call
 from .base import Change, RegionContext, RestoreContext
-from .common import maybe, pages
+from .common import aliases_of, maybe
 
 NAME = "aliases"
 SERVICE = "lambda"
@@ -27,7 +27,7 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> list[dict[str
             "description": a.get("Description", ""),
             "weights": (a.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {}),
         }
-        for a in pages(ctx.client("lambda"), "list_aliases", "Aliases", FunctionName=fn["FunctionName"])
+        for a in aliases_of(ctx.cache, ctx.client("lambda"), fn["FunctionName"])
     ]
     return out or None
 

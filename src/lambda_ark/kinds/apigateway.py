@@ -34,8 +34,18 @@ SCOPE = "region"
 ORDER_REASON = "after the function, versions/aliases and policy: integrations name them; adds the new API's permission"
 
 _URI_RE = re.compile(r":lambda:path/\d{4}-\d{2}-\d{2}/functions/(.+)/invocations$")
-_API_FIELDS = ("name", "description", "endpointConfiguration", "binaryMediaTypes", "apiKeySource",
-               "minimumCompressionSize", "disableExecuteApiEndpoint", "tags")
+_API_FIELDS = (
+    "name",
+    "description",
+    "endpointConfiguration",
+    "binaryMediaTypes",
+    "apiKeySource",
+    "minimumCompressionSize",
+    "disableExecuteApiEndpoint",
+    "tags",
+)
+
+
 def function_of_uri(uri: str) -> str | None:
     """The function ARN an integration URI invokes, or None (not Lambda, or a stage variable in it)."""
     m = _URI_RE.search(uri)
@@ -56,21 +66,32 @@ def discover(ctx: RegionContext) -> FunctionIndex:
                 if integration.get("type") in ("AWS", "AWS_PROXY") and fn_arn:
                     found.append((fn_arn, _method(res["path"], verb, method, integration)))
                 elif "${stageVariables." in integration.get("uri", ""):
-                    ctx.warnings.append(f"{NAME}: {api['name']} {verb} {res['path']} picks its function by stage "
-                                        "variable; lambda-ark records only integrations that name a function")
+                    ctx.warnings.append(
+                        f"{NAME}: {api['name']} {verb} {res['path']} picks its function by stage "
+                        "variable; lambda-ark records only integrations that name a function"
+                    )
         if found:
             stages = call(client, "get_stages", restApiId=api["id"]).get("item", [])
-            entry = {"id": api["id"], "api": target.clean(api, _API_FIELDS),
-                     "stages": sorted((target.clean(s, ("stageName", "description", "variables")) for s in stages),
-                                      key=lambda s: s["stageName"])}
+            entry = {
+                "id": api["id"],
+                "api": target.clean(api, _API_FIELDS),
+                "stages": sorted(
+                    (target.clean(s, ("stageName", "description", "variables")) for s in stages),
+                    key=lambda s: s["stageName"],
+                ),
+            }
             for fn_arn, method in found:
                 index.add(fn_arn, (entry, {**method, "function_arn": fn_arn}))
     return index
 
 
 def _method(path: str, verb: str, method: dict[str, Any], integration: dict[str, Any]) -> dict[str, Any]:
-    return {"path": path, "httpMethod": verb, "method": target.clean(method, target.METHOD_FIELDS),
-            "integration": target.clean(integration, target.INTEGRATION_FIELDS)}
+    return {
+        "path": path,
+        "httpMethod": verb,
+        "method": target.clean(method, target.METHOD_FIELDS),
+        "integration": target.clean(integration, target.INTEGRATION_FIELDS),
+    }
 
 
 def execute_arn(region: str, account: str, api_id: str, verb: str, path: str, stage: str = "*") -> str:
@@ -112,9 +133,22 @@ def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str,
         out.append({"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": api.pop("name"), **api}})
         for m in entry["methods"]:
             i = m["integration"]
-            out.append({"Type": "AWS::ApiGateway::Method", "Metadata": {"Path": m["path"]}, "Properties": {
-                "HttpMethod": m["httpMethod"], "AuthorizationType": m["method"].get("authorizationType", "NONE"),
-                "Integration": {"Type": i["type"], "IntegrationHttpMethod": i.get("httpMethod"), "Uri": i["uri"]}}})
-        out.extend({"Type": "AWS::ApiGateway::Stage", "Properties": {"StageName": s["stageName"]}}
-                   for s in entry["stages"])
+            out.append(
+                {
+                    "Type": "AWS::ApiGateway::Method",
+                    "Metadata": {"Path": m["path"]},
+                    "Properties": {
+                        "HttpMethod": m["httpMethod"],
+                        "AuthorizationType": m["method"].get("authorizationType", "NONE"),
+                        "Integration": {
+                            "Type": i["type"],
+                            "IntegrationHttpMethod": i.get("httpMethod"),
+                            "Uri": i["uri"],
+                        },
+                    },
+                }
+            )
+        out.extend(
+            {"Type": "AWS::ApiGateway::Stage", "Properties": {"StageName": s["stageName"]}} for s in entry["stages"]
+        )
     return out

@@ -19,10 +19,27 @@ from .triggers import absent, ensure_permission
 
 SOURCE_TAG = "lambda-ark:source"
 NAME = "apigateway"
-METHOD_FIELDS = ("authorizationType", "authorizerId", "apiKeyRequired", "requestParameters", "operationName",
-                  "authorizationScopes", "methodResponses")
-INTEGRATION_FIELDS = ("type", "httpMethod", "uri", "requestParameters", "requestTemplates", "passthroughBehavior",
-                       "contentHandling", "timeoutInMillis", "cacheKeyParameters", "integrationResponses")
+METHOD_FIELDS = (
+    "authorizationType",
+    "authorizerId",
+    "apiKeyRequired",
+    "requestParameters",
+    "operationName",
+    "authorizationScopes",
+    "methodResponses",
+)
+INTEGRATION_FIELDS = (
+    "type",
+    "httpMethod",
+    "uri",
+    "requestParameters",
+    "requestTemplates",
+    "passthroughBehavior",
+    "contentHandling",
+    "timeoutInMillis",
+    "cacheKeyParameters",
+    "integrationResponses",
+)
 
 
 def clean(d: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
@@ -37,9 +54,15 @@ def _no_nulls(value: Any) -> Any:
     return value
 
 
-def pick_api(apis: list[dict[str, Any]], source: str, old_id: str, name: str,
-             tags: Callable[[dict[str, Any]], dict[str, str]], api_id: Callable[[dict[str, Any]], str],
-             api_name: Callable[[dict[str, Any]], str]) -> dict[str, Any] | None:
+def pick_api(
+    apis: list[dict[str, Any]],
+    source: str,
+    old_id: str,
+    name: str,
+    tags: Callable[[dict[str, Any]], dict[str, str]],
+    api_id: Callable[[dict[str, Any]], str],
+    api_name: Callable[[dict[str, Any]], str],
+) -> dict[str, Any] | None:
     """The target API that stands for the source API, or None (see the module docstring)."""
     for candidates in (
         [a for a in apis if (tags(a) or {}).get(SOURCE_TAG) == source],
@@ -55,8 +78,9 @@ def source_key(record: dict[str, Any], old_id: str) -> str:
     return f"{record['account']}/{record['region']}/{old_id}"
 
 
-def find_or_create_api(ctx: RestoreContext, client: Any, record: dict[str, Any],
-                       entry: dict[str, Any]) -> tuple[str, Change | None]:
+def find_or_create_api(
+    ctx: RestoreContext, client: Any, record: dict[str, Any], entry: dict[str, Any]
+) -> tuple[str, Change | None]:
     """(target API id, or "" for one a dry run would create; a Change the first time it is seen)."""
     region = client.meta.region_name
     known = ctx.state.setdefault(NAME, {}).setdefault("apis", {})
@@ -65,8 +89,15 @@ def find_or_create_api(ctx: RestoreContext, client: Any, record: dict[str, Any],
         return known[(region, source)], None
     api = entry["api"]
     label = f"REST API {api['name']} ({region})"
-    found = pick_api(list(pages(client, "get_rest_apis", "items")), source, entry["id"], api["name"],
-                     lambda a: a.get("tags", {}), lambda a: str(a["id"]), lambda a: str(a["name"]))
+    found = pick_api(
+        list(pages(client, "get_rest_apis", "items")),
+        source,
+        entry["id"],
+        api["name"],
+        lambda a: a.get("tags", {}),
+        lambda a: str(a["id"]),
+        lambda a: str(a["name"]),
+    )
     if found is not None:
         known[(region, source)] = found["id"]
         return found["id"], Change(NAME, label, "unchanged", f"is API {found['id']}")
@@ -87,8 +118,9 @@ def _ensure_path(client: Any, api_id: str, resources: dict[str, dict[str, Any]],
     for part in [p for p in path.split("/") if p]:
         child = current.rstrip("/") + "/" + part
         if child not in resources:
-            resources[child] = call(client, "create_resource", restApiId=api_id,
-                                    parentId=resources[current]["id"], pathPart=part)
+            resources[child] = call(
+                client, "create_resource", restApiId=api_id, parentId=resources[current]["id"], pathPart=part
+            )
         current = child
     return str(resources[current]["id"])
 
@@ -104,33 +136,59 @@ def put_method(ctx: RestoreContext, client: Any, api_id: str, label: str, m: dic
     if live is not None and "methodIntegration" not in live:
         live = call(client, "get_method", restApiId=api_id, resourceId=resources[path]["id"], httpMethod=verb)
     authorizer = m["method"].get("authorizerId")
-    if authorizer and absent(client, "get_authorizer", ("NotFoundException",), restApiId=api_id,
-                             authorizerId=authorizer) is None:
-        return Change(NAME, label, "failed", f"authorizer {authorizer} does not exist in API {api_id}; "
-                      "lambda-ark does not restore authorizers (the method would be open or broken)")
+    if (
+        authorizer
+        and absent(client, "get_authorizer", ("NotFoundException",), restApiId=api_id, authorizerId=authorizer) is None
+    ):
+        return Change(
+            NAME,
+            label,
+            "failed",
+            f"authorizer {authorizer} does not exist in API {api_id}; "
+            "lambda-ark does not restore authorizers (the method would be open or broken)",
+        )
     same_method = live is not None and clean(live, METHOD_FIELDS) == m["method"]
-    same_integration = (
-        live is not None and clean(live.get("methodIntegration", {}), INTEGRATION_FIELDS) == integration
-    )
+    same_integration = live is not None and clean(live.get("methodIntegration", {}), INTEGRATION_FIELDS) == integration
     if same_method and same_integration:
         return Change(NAME, label, "unchanged")
     action: Action = "create" if live is None else "update"
     if not ctx.dry_run:
-        _apply(client, api_id, _ensure_path(client, api_id, resources, path), verb, m["method"], integration,
-               replace_method=live is not None and not same_method, put_method=not same_method)
+        _apply(
+            client,
+            api_id,
+            _ensure_path(client, api_id, resources, path),
+            verb,
+            m["method"],
+            integration,
+            replace_method=live is not None and not same_method,
+            put_method=not same_method,
+        )
     return Change(NAME, label, action, integration["uri"])
 
 
-def _apply(client: Any, api_id: str, res_id: str, verb: str, method: dict[str, Any], integration: dict[str, Any],
-           replace_method: bool, put_method: bool) -> None:
+def _apply(
+    client: Any,
+    api_id: str,
+    res_id: str,
+    verb: str,
+    method: dict[str, Any],
+    integration: dict[str, Any],
+    replace_method: bool,
+    put_method: bool,
+) -> None:
     ids = {"restApiId": api_id, "resourceId": res_id, "httpMethod": verb}
     if replace_method:  # put_method refuses an existing method; settings change by replacing it
         call(client, "delete_method", **ids)
     if put_method:
         call(client, "put_method", **ids, **{k: v for k, v in method.items() if k != "methodResponses"})
         for status, resp in method.get("methodResponses", {}).items():
-            call(client, "put_method_response", **ids, **clean(resp, ("responseParameters", "responseModels")),
-                 statusCode=status)
+            call(
+                client,
+                "put_method_response",
+                **ids,
+                **clean(resp, ("responseParameters", "responseModels")),
+                statusCode=status,
+            )
     args = {k: v for k, v in integration.items() if k not in ("httpMethod", "integrationResponses")}
     if "httpMethod" in integration:
         args["integrationHttpMethod"] = integration["httpMethod"]
@@ -141,8 +199,9 @@ def _apply(client: Any, api_id: str, res_id: str, verb: str, method: dict[str, A
         call(client, "put_integration_response", **ids, statusCode=status, **extra)
 
 
-def deploy(ctx: RestoreContext, client: Any, api_id: str, label: str, stages: list[dict[str, Any]],
-           changed: bool) -> list[Change]:
+def deploy(
+    ctx: RestoreContext, client: Any, api_id: str, label: str, stages: list[dict[str, Any]], changed: bool
+) -> list[Change]:
     """Create missing stages; redeploy existing ones when a method changed (else it would not serve)."""
     live = {s["stageName"] for s in call(client, "get_stages", restApiId=api_id).get("item", [])} if api_id else set()
     out = []
@@ -157,8 +216,13 @@ def deploy(ctx: RestoreContext, client: Any, api_id: str, label: str, stages: li
         elif action == "update" and not ctx.dry_run:
             # deploy, then point the stage at it: the stage keeps its variables and settings
             deployment = call(client, "create_deployment", restApiId=api_id)["id"]
-            call(client, "update_stage", restApiId=api_id, stageName=name,
-                 patchOperations=[{"op": "replace", "path": "/deploymentId", "value": deployment}])
+            call(
+                client,
+                "update_stage",
+                restApiId=api_id,
+                stageName=name,
+                patchOperations=[{"op": "replace", "path": "/deploymentId", "value": deployment}],
+            )
         out.append(Change(NAME, f"{label} stage {name}", action, "deployed" if action != "unchanged" else ""))
     return out
 
@@ -168,13 +232,13 @@ def statement_id(api_id: str, route: str) -> str:
     return f"lambda-ark-{api_id}-{hashlib.sha256(route.encode()).hexdigest()[:10]}"
 
 
-def grant(ctx: RestoreContext, kind: str, api_id: str, region: str, function_arn: str, verb: str,
-          path: str) -> Change:
+def grant(ctx: RestoreContext, kind: str, api_id: str, region: str, function_arn: str, verb: str, path: str) -> Change:
     """Let the target API invoke the restored function: the policy kind knew only the old API id."""
     fn_target = ctx.mapper.arn(function_arn)
     if not api_id:
         return Change(kind, f"{fn_target} invoke permission", "create", "for the API a real restore creates")
     account = fn_target.split(":")[4]
     source = f"arn:aws:execute-api:{region}:{account}:{api_id}/*/{'*' if verb in ('ANY', '*') else verb}{path}"
-    return ensure_permission(ctx, kind, fn_target, "apigateway.amazonaws.com", source,
-                             statement_id(api_id, f"{verb} {path}"))
+    return ensure_permission(
+        ctx, kind, fn_target, "apigateway.amazonaws.com", source, statement_id(api_id, f"{verb} {path}")
+    )

@@ -31,12 +31,35 @@ PERMISSIONS = (
 SCOPE = "region"
 ORDER_REASON = "after the function, versions/aliases and policy: integrations name them; adds the new API's permission"
 
-_API_FIELDS = ("Name", "ProtocolType", "Description", "RouteSelectionExpression", "ApiKeySelectionExpression",
-               "CorsConfiguration", "DisableExecuteApiEndpoint", "Tags")
-_INTEGRATION_FIELDS = ("IntegrationType", "IntegrationUri", "IntegrationMethod", "PayloadFormatVersion",
-                       "TimeoutInMillis", "RequestParameters", "Description", "ConnectionType")
-_ROUTE_FIELDS = ("RouteKey", "AuthorizationType", "AuthorizerId", "ApiKeyRequired", "AuthorizationScopes",
-                 "RequestParameters", "OperationName")
+_API_FIELDS = (
+    "Name",
+    "ProtocolType",
+    "Description",
+    "RouteSelectionExpression",
+    "ApiKeySelectionExpression",
+    "CorsConfiguration",
+    "DisableExecuteApiEndpoint",
+    "Tags",
+)
+_INTEGRATION_FIELDS = (
+    "IntegrationType",
+    "IntegrationUri",
+    "IntegrationMethod",
+    "PayloadFormatVersion",
+    "TimeoutInMillis",
+    "RequestParameters",
+    "Description",
+    "ConnectionType",
+)
+_ROUTE_FIELDS = (
+    "RouteKey",
+    "AuthorizationType",
+    "AuthorizerId",
+    "ApiKeyRequired",
+    "AuthorizationScopes",
+    "RequestParameters",
+    "OperationName",
+)
 _STAGE_FIELDS = ("StageName", "AutoDeploy", "StageVariables", "Description")
 
 
@@ -49,24 +72,38 @@ def discover(ctx: RegionContext) -> FunctionIndex:
     index = FunctionIndex()
     client = ctx.client("apigatewayv2")
     for api in pages(client, "get_apis", "Items"):
-        found = [(fn, i) for i in pages(client, "get_integrations", "Items", ApiId=api["ApiId"])
-                 if i.get("IntegrationType") in ("AWS_PROXY", "AWS") and (fn := _function(i))]
+        found = [
+            (fn, i)
+            for i in pages(client, "get_integrations", "Items", ApiId=api["ApiId"])
+            if i.get("IntegrationType") in ("AWS_PROXY", "AWS") and (fn := _function(i))
+        ]
         if not found:
             continue
         routes = list(pages(client, "get_routes", "Items", ApiId=api["ApiId"]))
-        stages = sorted((clean(s, _STAGE_FIELDS) for s in pages(client, "get_stages", "Items", ApiId=api["ApiId"])),
-                        key=lambda s: s["StageName"])
+        stages = sorted(
+            (clean(s, _STAGE_FIELDS) for s in pages(client, "get_stages", "Items", ApiId=api["ApiId"])),
+            key=lambda s: s["StageName"],
+        )
         entry = {"id": api["ApiId"], "api": clean(api, _API_FIELDS), "stages": stages}
         for fn_arn, integration in found:
             target = f"integrations/{integration['IntegrationId']}"
             used = [clean(r, _ROUTE_FIELDS) for r in routes if r.get("Target") == target]
-            index.add(fn_arn, (entry, {"function_arn": fn_arn, "integration": clean(integration, _INTEGRATION_FIELDS),
-                                       "routes": sorted(used, key=lambda r: r["RouteKey"])}))
+            index.add(
+                fn_arn,
+                (
+                    entry,
+                    {
+                        "function_arn": fn_arn,
+                        "integration": clean(integration, _INTEGRATION_FIELDS),
+                        "routes": sorted(used, key=lambda r: r["RouteKey"]),
+                    },
+                ),
+            )
     return index
 
 
 def route_parts(route_key: str) -> tuple[str, str]:
-    """"GET /orders/{id}" -> ("GET", "/orders/{id}"); "$default" -> ("$default", "")."""
+    """ "GET /orders/{id}" -> ("GET", "/orders/{id}"); "$default" -> ("$default", "")."""
     verb, _, path = route_key.partition(" ")
     return verb, path
 
@@ -104,16 +141,24 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
     return changes
 
 
-def _find_or_create(ctx: RestoreContext, client: Any, record: dict[str, Any], entry: dict[str, Any],
-                    label: str) -> tuple[str, Change | None]:
+def _find_or_create(
+    ctx: RestoreContext, client: Any, record: dict[str, Any], entry: dict[str, Any], label: str
+) -> tuple[str, Change | None]:
     region = client.meta.region_name
     known = ctx.state.setdefault(NAME, {}).setdefault("apis", {})
     source = source_key(record, entry["id"])
     if (region, source) in known:
         return known[(region, source)], None
     api = entry["api"]
-    found = pick_api(list(pages(client, "get_apis", "Items")), source, entry["id"], api["Name"],
-                     lambda a: a.get("Tags", {}), lambda a: str(a["ApiId"]), lambda a: str(a["Name"]))
+    found = pick_api(
+        list(pages(client, "get_apis", "Items")),
+        source,
+        entry["id"],
+        api["Name"],
+        lambda a: a.get("Tags", {}),
+        lambda a: str(a["ApiId"]),
+        lambda a: str(a["Name"]),
+    )
     if found is not None:
         known[(region, source)] = found["ApiId"]
         return found["ApiId"], Change(NAME, label, "unchanged", f"is API {found['ApiId']}")
@@ -129,8 +174,11 @@ def _put_integration(ctx: RestoreContext, client: Any, api_id: str, label: str, 
     want = dict(data["integration"], IntegrationUri=ctx.mapper.map_text(data["integration"]["IntegrationUri"]))
     if not api_id:  # a dry run's new API: everything would be created
         return [Change(NAME, f"{label} {r['RouteKey']}", "create", want["IntegrationUri"]) for r in data["routes"]]
-    live = [i for i in pages(client, "get_integrations", "Items", ApiId=api_id)
-            if i.get("IntegrationUri") == want["IntegrationUri"]]
+    live = [
+        i
+        for i in pages(client, "get_integrations", "Items", ApiId=api_id)
+        if i.get("IntegrationUri") == want["IntegrationUri"]
+    ]
     integration_id = live[0]["IntegrationId"] if live else ""
     integration_action: Action = "unchanged"
     if not live or clean(live[0], _INTEGRATION_FIELDS) != want:
@@ -155,8 +203,9 @@ def _put_integration(ctx: RestoreContext, client: Any, api_id: str, label: str, 
     return out
 
 
-def _stages(ctx: RestoreContext, client: Any, api_id: str, label: str, stages: list[dict[str, Any]],
-            changed: bool) -> list[Change]:
+def _stages(
+    ctx: RestoreContext, client: Any, api_id: str, label: str, stages: list[dict[str, Any]], changed: bool
+) -> list[Change]:
     live = {s["StageName"] for s in pages(client, "get_stages", "Items", ApiId=api_id)} if api_id else set()
     out = []
     for stage in stages:

@@ -61,31 +61,43 @@ def discover(ctx: RegionContext) -> FunctionIndex:
             for path, behaviour in behaviours(dist):
                 for assoc in _items(behaviour, "LambdaFunctionAssociations"):
                     if is_function_arn(assoc["LambdaFunctionARN"]):
-                        index.add(assoc["LambdaFunctionARN"], {
-                            "distribution_id": dist["Id"], "distribution_arn": dist["ARN"], "path": path,
-                            "event_type": assoc["EventType"], "include_body": bool(assoc.get("IncludeBody")),
-                            "version_arn": assoc["LambdaFunctionARN"],
-                            "functions": _items(behaviour, "FunctionAssociations"),
-                        })
+                        index.add(
+                            assoc["LambdaFunctionARN"],
+                            {
+                                "distribution_id": dist["Id"],
+                                "distribution_arn": dist["ARN"],
+                                "path": path,
+                                "event_type": assoc["EventType"],
+                                "include_body": bool(assoc.get("IncludeBody")),
+                                "version_arn": assoc["LambdaFunctionARN"],
+                                "functions": _items(behaviour, "FunctionAssociations"),
+                            },
+                        )
     return index
 
 
 def capture(ctx: RegionContext, index: FunctionIndex, fn: dict[str, Any]) -> dict[str, Any] | None:
     if ctx.region != HOME and fn["FunctionName"].startswith(REPLICA_PREFIX):
-        origin = fn["FunctionName"][len(REPLICA_PREFIX):]
+        origin = fn["FunctionName"][len(REPLICA_PREFIX) :]
         return {"replica_of": f"arn:aws:lambda:{HOME}:{ctx.account}:function:{origin}"}
     found = sorted(index.get(fn), key=lambda a: (a["distribution_id"], a["path"], a["event_type"]))
     if not found:
         return None
     associations = [{k: v for k, v in a.items() if k != "functions"} for a in found]
     function_associations = sorted(
-        {(a["distribution_id"], a["distribution_arn"], a["path"], f["EventType"], f["FunctionARN"])
-         for a in found for f in a["functions"]})
+        {
+            (a["distribution_id"], a["distribution_arn"], a["path"], f["EventType"], f["FunctionARN"])
+            for a in found
+            for f in a["functions"]
+        }
+    )
     edge = {arn: _edge_function(ctx, arn) for *_, arn in function_associations}
     return {
         "associations": associations,
-        "function_associations": [dict(zip(("distribution_id", "distribution_arn", "path", "event_type",
-                                             "function_arn"), t, strict=True)) for t in function_associations],
+        "function_associations": [
+            dict(zip(("distribution_id", "distribution_arn", "path", "event_type", "function_arn"), t, strict=True))
+            for t in function_associations
+        ],
         "cloudfront_functions": edge,
     }
 
@@ -99,8 +111,11 @@ def _edge_function(ctx: RegionContext, arn: str) -> dict[str, Any]:
         summary = call(client, "describe_function", Name=name, Stage="LIVE")["FunctionSummary"]
         code = call(client, "get_function", Name=name, Stage="LIVE")["FunctionCode"]
         data = code.read() if hasattr(code, "read") else bytes(code)
-        config = {k: v for k, v in summary["FunctionConfig"].items()
-                  if k in ("Comment", "Runtime", "KeyValueStoreAssociations")}
+        config = {
+            k: v
+            for k, v in summary["FunctionConfig"].items()
+            if k in ("Comment", "Runtime", "KeyValueStoreAssociations")
+        }
         with lock(ctx.cache):
             memo[arn] = {"name": name, "config": config, "file": ctx.put_file(data)}
     return dict(memo[arn])
@@ -108,8 +123,14 @@ def _edge_function(ctx: RegionContext, arn: str) -> dict[str, Any]:
 
 def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> list[Change]:
     if "replica_of" in data:
-        return [Change(NAME, f"{record['name']} ({record['region']})", "skipped",
-                       f"Lambda@Edge replica of {data['replica_of']}: CloudFront recreates it")]
+        return [
+            Change(
+                NAME,
+                f"{record['name']} ({record['region']})",
+                "skipped",
+                f"Lambda@Edge replica of {data['replica_of']}: CloudFront recreates it",
+            )
+        ]
     client = ctx.client("cloudfront", HOME)
     changes: list[Change] = []
     names = _ensure_edge_functions(ctx, client, data.get("cloudfront_functions", {}), changes)
@@ -128,8 +149,9 @@ def _target_distribution(ctx: RestoreContext, a: dict[str, Any]) -> str:
     return str(ctx.mapper.explicit.get(a["distribution_arn"], a["distribution_arn"]).rsplit("/", 1)[1])
 
 
-def _ensure_edge_functions(ctx: RestoreContext, client: Any, functions: dict[str, Any],
-                           changes: list[Change]) -> dict[str, str]:
+def _ensure_edge_functions(
+    ctx: RestoreContext, client: Any, functions: dict[str, Any], changes: list[Change]
+) -> dict[str, str]:
     """Create (and publish) the CloudFront Functions the target account lacks; old ARN -> target ARN."""
     out = {}
     for old_arn, f in sorted(functions.items()):
@@ -139,8 +161,13 @@ def _ensure_edge_functions(ctx: RestoreContext, client: Any, functions: dict[str
             out[old_arn] = live["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
             continue
         if not ctx.dry_run:
-            created = call(client, "create_function", Name=f["name"], FunctionConfig=f["config"],
-                           FunctionCode=ctx.read_file(f["file"]))
+            created = call(
+                client,
+                "create_function",
+                Name=f["name"],
+                FunctionConfig=f["config"],
+                FunctionCode=ctx.read_file(f["file"]),
+            )
             call(client, "publish_function", Name=f["name"], IfMatch=created["ETag"])
             target_arn = created["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
         out[old_arn] = target_arn
@@ -148,13 +175,15 @@ def _ensure_edge_functions(ctx: RestoreContext, client: Any, functions: dict[str
     return out
 
 
-def _restore_distribution(ctx: RestoreContext, client: Any, dist_id: str,
-                          wanted: list[tuple[str, dict[str, Any]]], names: dict[str, str]) -> list[Change]:
+def _restore_distribution(
+    ctx: RestoreContext, client: Any, dist_id: str, wanted: list[tuple[str, dict[str, Any]]], names: dict[str, str]
+) -> list[Change]:
     for attempt in range(_UPDATE_ATTEMPTS):
         got = absent(client, "get_distribution_config", ("NoSuchDistribution",), Id=dist_id)
         if got is None:
-            return [Change(NAME, _label(dist_id, a), "failed", f"distribution {dist_id} does not exist")
-                    for _, a in wanted]
+            return [
+                Change(NAME, _label(dist_id, a), "failed", f"distribution {dist_id} does not exist") for _, a in wanted
+            ]
         config = got["DistributionConfig"]
         changes = [_apply(ctx, config, dist_id, what, a, names) for what, a in wanted]
         if ctx.dry_run or all(c.action in ("unchanged", "failed") for c in changes):
@@ -172,8 +201,9 @@ def _label(dist_id: str, a: dict[str, Any]) -> str:
     return f"distribution {dist_id} {a['path']} {a['event_type']}"
 
 
-def _apply(ctx: RestoreContext, config: dict[str, Any], dist_id: str, what: str, a: dict[str, Any],
-           names: dict[str, str]) -> Change:
+def _apply(
+    ctx: RestoreContext, config: dict[str, Any], dist_id: str, what: str, a: dict[str, Any], names: dict[str, str]
+) -> Change:
     """Put one association into `config` (in place) and say what that changed."""
     label = _label(dist_id, a)
     behaviour = dict(behaviours(config)).get(a["path"])
@@ -206,15 +236,24 @@ def to_iac(record: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]
     if "replica_of" in data:
         return []
     out: list[dict[str, Any]] = [
-        {"Type": "AWS::CloudFront::Function",
-         "Properties": {"Name": f["name"], "FunctionConfig": f["config"], "AutoPublish": True}}
+        {
+            "Type": "AWS::CloudFront::Function",
+            "Properties": {"Name": f["name"], "FunctionConfig": f["config"], "AutoPublish": True},
+        }
         for f in data.get("cloudfront_functions", {}).values()
     ]
     for a in data["associations"]:
         where = "DefaultCacheBehavior" if a["path"] == "*" else "CacheBehaviors"
-        association = {"EventType": a["event_type"], "IncludeBody": a["include_body"],
-                       "LambdaFunctionARN": a["version_arn"]}
-        out.append({"Type": "AWS::CloudFront::Distribution",
-                    "Metadata": {"DistributionId": a["distribution_id"], "PathPattern": a["path"]},
-                    "Properties": {"DistributionConfig": {where: {"LambdaFunctionAssociations": [association]}}}})
+        association = {
+            "EventType": a["event_type"],
+            "IncludeBody": a["include_body"],
+            "LambdaFunctionARN": a["version_arn"],
+        }
+        out.append(
+            {
+                "Type": "AWS::CloudFront::Distribution",
+                "Metadata": {"DistributionId": a["distribution_id"], "PathPattern": a["path"]},
+                "Properties": {"DistributionConfig": {where: {"LambdaFunctionAssociations": [association]}}},
+            }
+        )
     return out

@@ -6,10 +6,11 @@ import base64
 import hashlib
 import http.client
 import json
+import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import botocore.exceptions
 
@@ -17,6 +18,7 @@ from ..aws import call, error_code, one_line
 from ..errors import AwsError
 
 DOWNLOAD_ATTEMPTS = 3
+T = TypeVar("T")
 
 
 def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
@@ -28,6 +30,42 @@ def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]
         err = exc.response.get("Error", {})
         text = one_line(f"{err.get('Code')}: {err.get('Message')}")
         raise AwsError(f"{operation} in {client.meta.region_name}: {text}") from exc
+
+
+_memo_lock = threading.Lock()
+
+
+def memo(cache: dict[str, Any], key: tuple[str, ...], compute: Callable[[], T]) -> T:
+    """One answer per run for a per-function read several kinds need (aliases, versions, concurrency)."""
+    store: dict[tuple[str, ...], Any] = cache.setdefault("memo", {})
+    with _memo_lock:
+        if key in store:
+            return store[key]  # type: ignore[no-any-return]
+    value = compute()
+    with _memo_lock:
+        store[key] = value
+    return value
+
+
+def aliases_of(cache: dict[str, Any], client: Any, name: str) -> list[dict[str, Any]]:
+    return memo(
+        cache,
+        ("aliases", client.meta.region_name, name),
+        lambda: list(pages(client, "list_aliases", "Aliases", FunctionName=name)),
+    )
+
+
+def versions_of(cache: dict[str, Any], client: Any, name: str) -> list[dict[str, Any]]:
+    """Published versions only ($LATEST left out)."""
+    return memo(
+        cache,
+        ("versions", client.meta.region_name, name),
+        lambda: [
+            v
+            for v in pages(client, "list_versions_by_function", "Versions", FunctionName=name)
+            if v["Version"] != "$LATEST"
+        ],
+    )
 
 
 def maybe(client: Any, operation: str, **kwargs: Any) -> Any | None:

@@ -7,7 +7,7 @@ from typing import Any
 from ..aws import call, error_code
 from ..errors import AwsError
 from .base import Change, RegionContext, RestoreContext
-from .common import maybe, pages
+from .common import maybe, memo, pages, versions_of
 
 NAME = "concurrency"
 SERVICE = "lambda"
@@ -28,9 +28,18 @@ def discover(ctx: RegionContext) -> None:
 
 def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any] | None:
     client = ctx.client("lambda")
-    got = maybe(client, "get_function_concurrency", FunctionName=fn["FunctionName"]) or {}
+    name = fn["FunctionName"]
+    # GetFunction (function kind) already answered this; ask again only if it did not run.
+    got = memo(
+        ctx.cache,
+        ("concurrency", ctx.region, name),
+        lambda: maybe(client, "get_function_concurrency", FunctionName=name) or {},
+    )
     reserved = got.get("ReservedConcurrentExecutions")
     provisioned: dict[str, int] = {}
+    if not versions_of(ctx.cache, client, name):
+        # provisioned concurrency lives on a version or an alias (which points at a version)
+        return {"reserved": reserved, "provisioned": {}} if reserved is not None else None
     try:
         for p in pages(
             client,

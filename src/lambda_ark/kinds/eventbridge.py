@@ -54,10 +54,16 @@ def capture(ctx: RegionContext, index: FunctionIndex, fn: dict[str, Any]) -> lis
     rules: dict[tuple[str, str], dict[str, Any]] = {}
     for bus, rule, target in index.get(fn):
         check_permission(ctx, NAME, target["Arn"], "events.amazonaws.com", rule["Arn"])
-        entry = rules.setdefault((bus, rule["Name"]), {
-            "bus": bus, "name": rule["Name"], "arn": rule["Arn"],
-            "rule": strip_none({k: rule.get(k) for k in _RULE_FIELDS}), "targets": [],
-        })
+        entry = rules.setdefault(
+            (bus, rule["Name"]),
+            {
+                "bus": bus,
+                "name": rule["Name"],
+                "arn": rule["Arn"],
+                "rule": strip_none({k: rule.get(k) for k in _RULE_FIELDS}),
+                "targets": [],
+            },
+        )
         entry["targets"].append(strip_none({k: target.get(k) for k in _TARGET_FIELDS}))
     return [rules[k] for k in sorted(rules)] or None
 
@@ -95,10 +101,14 @@ def _restore_rule(ctx: RestoreContext, client: Any, label: str, entry: dict[str,
     if "RoleArn" in want_rule:
         want_rule["RoleArn"] = ctx.mapper.arn(want_rule["RoleArn"])
     live_rule = absent(client, "describe_rule", _MISSING, Name=entry["name"], EventBusName=bus)
-    live_targets = {} if live_rule is None else {
-        t["Id"]: strip_none({k: t.get(k) for k in _TARGET_FIELDS})
-        for t in pages(client, "list_targets_by_rule", "Targets", Rule=entry["name"], EventBusName=bus)
-    }
+    live_targets = (
+        {}
+        if live_rule is None
+        else {
+            t["Id"]: strip_none({k: t.get(k) for k in _TARGET_FIELDS})
+            for t in pages(client, "list_targets_by_rule", "Targets", Rule=entry["name"], EventBusName=bus)
+        }
+    )
     rule_action: Action = (
         "create" if live_rule is None else "update" if _rule_differs(live_rule, want_rule) else "unchanged"
     )

@@ -9,7 +9,7 @@ from typing import Any
 from ..aws import call, error_code
 from ..errors import AwsError
 from .base import Change, RegionContext, RestoreContext
-from .common import fetch_verified, maybe, wait_updated
+from .common import fetch_verified, maybe, memo, wait_updated
 
 NAME = "function"
 SERVICE = "lambda"
@@ -93,6 +93,7 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any
     name = fn["FunctionName"]
     got = call(client, "get_function", FunctionName=fn["FunctionName"])
     conf = got["Configuration"]
+    memo(ctx.cache, ("concurrency", ctx.region, name), lambda: got.get("Concurrency") or {})
     data: dict[str, Any] = {
         "package_type": conf.get("PackageType", "Zip"),
         "code_sha256": conf["CodeSha256"],

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..aws import call
 from .base import Action, Change, RegionContext, RestoreContext
-from .common import maybe, pages
+from .common import aliases_of, maybe
 
 NAME = "policy"
 SERVICE = "lambda"
@@ -27,7 +27,7 @@ def discover(ctx: RegionContext) -> None:
 def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, list[dict[str, Any]]] | None:
     client = ctx.client("lambda")
     out: dict[str, list[dict[str, Any]]] = {}
-    qualifiers = [""] + [a["Name"] for a in pages(client, "list_aliases", "Aliases", FunctionName=fn["FunctionName"])]
+    qualifiers = [""] + [a["Name"] for a in aliases_of(ctx.cache, client, fn["FunctionName"])]
     for q in qualifiers:
         args = {"FunctionName": fn["FunctionArn"], **({"Qualifier": q} if q else {})}
         got = maybe(client, "get_policy", **args)

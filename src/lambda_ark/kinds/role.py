@@ -69,12 +69,17 @@ def _read_role(ctx: RegionContext, arn: str) -> dict[str, Any] | None:
         ctx.warnings.append(f"{NAME}: execution role {arn} does not exist; functions using it cannot run")
         return None
     role = got["Role"]
-    inline = {p: call(iam, "get_role_policy", RoleName=name, PolicyName=p)["PolicyDocument"]
-              for p in pages(iam, "list_role_policies", "PolicyNames", RoleName=name)}
+    inline = {
+        p: call(iam, "get_role_policy", RoleName=name, PolicyName=p)["PolicyDocument"]
+        for p in pages(iam, "list_role_policies", "PolicyNames", RoleName=name)
+    }
     attached = pages(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
     managed = sorted(p["PolicyArn"] for p in attached)
     return {
-        "arn": arn, "name": name, "path": role.get("Path", "/"), "description": role.get("Description", ""),
+        "arn": arn,
+        "name": name,
+        "path": role.get("Path", "/"),
+        "description": role.get("Description", ""),
         "max_session_duration": role.get("MaxSessionDuration", 3600),
         "trust_policy": _document(role["AssumeRolePolicyDocument"]),
         "permissions_boundary": role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"),
@@ -93,8 +98,12 @@ def _document(doc: Any) -> Any:
 def _customer_policy(iam: Any, arn: str) -> dict[str, Any]:
     policy = call(iam, "get_policy", PolicyArn=arn)["Policy"]
     version = call(iam, "get_policy_version", PolicyArn=arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]
-    return {"name": policy["PolicyName"], "path": policy.get("Path", "/"), "description": policy.get("Description", ""),
-            "document": _document(version["Document"])}
+    return {
+        "name": policy["PolicyName"],
+        "path": policy.get("Path", "/"),
+        "description": policy.get("Description", ""),
+        "document": _document(version["Document"]),
+    }
 
 
 def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> list[Change]:
@@ -118,7 +127,9 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -
 
 def _create_role(ctx: RestoreContext, iam: Any, path: str, name: str, data: dict[str, Any]) -> None:
     args: dict[str, Any] = {
-        "RoleName": name, "Path": path, "MaxSessionDuration": data["max_session_duration"],
+        "RoleName": name,
+        "Path": path,
+        "MaxSessionDuration": data["max_session_duration"],
         "AssumeRolePolicyDocument": json.dumps(ctx.mapper.map_obj(data["trust_policy"])),
     }
     if data["description"]:
@@ -129,8 +140,13 @@ def _create_role(ctx: RestoreContext, iam: Any, path: str, name: str, data: dict
         args["Tags"] = data["tags"]
     call(iam, "create_role", **args)
     for policy, document in data["inline"].items():
-        call(iam, "put_role_policy", RoleName=name, PolicyName=policy,
-             PolicyDocument=json.dumps(ctx.mapper.map_obj(document)))
+        call(
+            iam,
+            "put_role_policy",
+            RoleName=name,
+            PolicyName=policy,
+            PolicyDocument=json.dumps(ctx.mapper.map_obj(document)),
+        )
     for arn in data["managed"]:
         call(iam, "attach_role_policy", RoleName=name, PolicyArn=ctx.mapper.arn(arn))
 
@@ -141,21 +157,31 @@ def _ensure_policy(ctx: RestoreContext, iam: Any, arn: str, policy: dict[str, An
     if absent(iam, "get_policy", _MISSING, PolicyArn=target) is not None:
         return None
     if not ctx.dry_run:
-        args = {"PolicyName": policy["name"], "Path": policy["path"],
-                "PolicyDocument": json.dumps(ctx.mapper.map_obj(policy["document"]))}
+        args = {
+            "PolicyName": policy["name"],
+            "Path": policy["path"],
+            "PolicyDocument": json.dumps(ctx.mapper.map_obj(policy["document"])),
+        }
         call(iam, "create_policy", **args, **({"Description": policy["description"]} if policy["description"] else {}))
     return Change(NAME, target, "create", "customer managed policy")
 
 
 def to_iac(record: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
     props: dict[str, Any] = {
-        "RoleName": data["name"], "Path": data["path"], "AssumeRolePolicyDocument": data["trust_policy"],
-        "ManagedPolicyArns": data["managed"], "MaxSessionDuration": data["max_session_duration"],
+        "RoleName": data["name"],
+        "Path": data["path"],
+        "AssumeRolePolicyDocument": data["trust_policy"],
+        "ManagedPolicyArns": data["managed"],
+        "MaxSessionDuration": data["max_session_duration"],
         "Policies": [{"PolicyName": k, "PolicyDocument": v} for k, v in data["inline"].items()],
     }
     if data.get("permissions_boundary"):
         props["PermissionsBoundary"] = data["permissions_boundary"]
-    out = [{"Type": "AWS::IAM::ManagedPolicy",
-            "Properties": {"ManagedPolicyName": p["name"], "Path": p["path"], "PolicyDocument": p["document"]}}
-           for p in data.get("customer_managed", {}).values()]
+    out = [
+        {
+            "Type": "AWS::IAM::ManagedPolicy",
+            "Properties": {"ManagedPolicyName": p["name"], "Path": p["path"], "PolicyDocument": p["document"]},
+        }
+        for p in data.get("customer_managed", {}).values()
+    ]
     return [*out, {"Type": "AWS::IAM::Role", "Properties": props}]

@@ -57,8 +57,7 @@ def _normal(entry: dict[str, Any]) -> dict[str, Any]:
         "id": entry.get("Id", ""),
         "function_arn": entry["LambdaFunctionArn"],
         "events": sorted(entry.get("Events", [])),
-        "filter": sorted(({"name": r["Name"].lower(), "value": r["Value"]} for r in rules),
-                         key=lambda r: r["name"]),
+        "filter": sorted(({"name": r["Name"].lower(), "value": r["Value"]} for r in rules), key=lambda r: r["name"]),
     }
 
 
@@ -104,15 +103,27 @@ def _restore_bucket(ctx: RestoreContext, region: str, bucket: str, wants: list[d
     # Any regional endpoint answers get_bucket_location; the bucket's own region then serves the rest.
     where = absent(ctx.client("s3", region), "get_bucket_location", _MISSING_BUCKET, Bucket=bucket)
     if where is None:
-        return [Change(NAME, f"s3://{bucket} -> {w['function_arn']}", "failed",
-                       f"bucket {bucket} does not exist (bucket names are global; map it with an explicit ARN)")
-                for w in wants]
+        return [
+            Change(
+                NAME,
+                f"s3://{bucket} -> {w['function_arn']}",
+                "failed",
+                f"bucket {bucket} does not exist (bucket names are global; map it with an explicit ARN)",
+            )
+            for w in wants
+        ]
     located = bucket_region(where)
     if located != region:  # S3 rejects it too; saying why is kinder
-        return [Change(NAME, f"s3://{bucket} -> {w['function_arn']}", "failed",
-                       f"bucket {bucket} is in {located} but the function is restored to {region}: S3 notifies "
-                       f"only functions in the bucket's region; map the bucket to one in {region} (explicit ARN map)")
-                for w in wants]
+        return [
+            Change(
+                NAME,
+                f"s3://{bucket} -> {w['function_arn']}",
+                "failed",
+                f"bucket {bucket} is in {located} but the function is restored to {region}: S3 notifies "
+                f"only functions in the bucket's region; map the bucket to one in {region} (explicit ARN map)",
+            )
+            for w in wants
+        ]
     client = ctx.client("s3", located)
     conf = call(client, "get_bucket_notification_configuration", Bucket=bucket)
     conf.pop("ResponseMetadata", None)
@@ -154,8 +165,9 @@ def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str,
                 conf["Filter"] = {"S3Key": {"Rules": rules}}
             by_bucket[entry["bucket"]].append(conf)
     return [
-        {"Type": "AWS::S3::Bucket",
-         "Properties": {"BucketName": b, "NotificationConfiguration": {"LambdaConfigurations": confs}}}
+        {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {"BucketName": b, "NotificationConfiguration": {"LambdaConfigurations": confs}},
+        }
         for b, confs in sorted(by_bucket.items())
     ]
-

@@ -31,8 +31,17 @@ PERMISSIONS = (
 SCOPE = "region"
 ORDER_REASON = "after the function and its versions/aliases: a schedule's target names them"
 
-_FIELDS = ("ScheduleExpression", "ScheduleExpressionTimezone", "StartDate", "EndDate", "Description", "State",
-           "FlexibleTimeWindow", "KmsKeyArn", "ActionAfterCompletion")
+_FIELDS = (
+    "ScheduleExpression",
+    "ScheduleExpressionTimezone",
+    "StartDate",
+    "EndDate",
+    "Description",
+    "State",
+    "FlexibleTimeWindow",
+    "KmsKeyArn",
+    "ActionAfterCompletion",
+)
 _TARGET_FIELDS = ("Arn", "RoleArn", "Input", "RetryPolicy", "DeadLetterConfig")
 _DATES = ("StartDate", "EndDate")
 _MISSING = ("ResourceNotFoundException",)
@@ -90,9 +99,11 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
         label = f"schedule {group}/{name} ({region})"
         want = _mapped(ctx, entry["schedule"])
         created_groups = ctx.state.setdefault(NAME, {}).setdefault("groups", set())
-        if group != "default" and (region, group) not in created_groups and absent(
-            client, "get_schedule_group", _MISSING, Name=group
-        ) is None:
+        if (
+            group != "default"
+            and (region, group) not in created_groups
+            and absent(client, "get_schedule_group", _MISSING, Name=group) is None
+        ):
             if not ctx.dry_run:
                 call(client, "create_schedule_group", Name=group)
             created_groups.add((region, group))  # a dry run plans it once, too
@@ -110,7 +121,9 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
 
 def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
-        {"Type": "AWS::Scheduler::Schedule",
-         "Properties": {"Name": e["name"], "GroupName": e["group"], **e["schedule"]}}
+        {
+            "Type": "AWS::Scheduler::Schedule",
+            "Properties": {"Name": e["name"], "GroupName": e["group"], **e["schedule"]},
+        }
         for e in data
     ]

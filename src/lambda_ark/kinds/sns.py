@@ -73,20 +73,38 @@ def _restore_one(ctx: RestoreContext, sub: dict[str, Any]) -> Change:
     if absent(client, "get_topic_attributes", ("NotFound",), TopicArn=topic) is None:
         return Change(NAME, label, "failed", f"topic {topic} does not exist (lambda-ark does not recreate topics)")
     want = {k: ctx.mapper.map_text(v) if k == "RedrivePolicy" else v for k, v in sub["attributes"].items()}
-    live = next((s for s in pages(client, "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic)
-                 if s.get("Protocol") == "lambda" and s.get("Endpoint") == endpoint), None)
+    live = next(
+        (
+            s
+            for s in pages(client, "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic)
+            if s.get("Protocol") == "lambda" and s.get("Endpoint") == endpoint
+        ),
+        None,
+    )
     if live is None:
         if not ctx.dry_run:
-            call(client, "subscribe", TopicArn=topic, Protocol="lambda", Endpoint=endpoint,
-                 Attributes=want, ReturnSubscriptionArn=True)
+            call(
+                client,
+                "subscribe",
+                TopicArn=topic,
+                Protocol="lambda",
+                Endpoint=endpoint,
+                Attributes=want,
+                ReturnSubscriptionArn=True,
+            )
         return Change(NAME, label, "create", ", ".join(sorted(want)))
     attrs = call(client, "get_subscription_attributes", SubscriptionArn=live["SubscriptionArn"])["Attributes"]
     differ = {k: v for k, v in want.items() if not _same(k, attrs.get(k), v)}
     if differ and not ctx.dry_run:
         # the scope goes first: a policy is validated against the scope already set
         for key in sorted(differ, key=lambda k: k != "FilterPolicyScope"):
-            call(client, "set_subscription_attributes", SubscriptionArn=live["SubscriptionArn"],
-                 AttributeName=key, AttributeValue=differ[key])
+            call(
+                client,
+                "set_subscription_attributes",
+                SubscriptionArn=live["SubscriptionArn"],
+                AttributeName=key,
+                AttributeValue=differ[key],
+            )
     return Change(NAME, label, "update" if differ else "unchanged", ", ".join(sorted(differ)))
 
 

@@ -90,8 +90,12 @@ def _grants(statement: dict[str, Any], principal: str, source_arn: str) -> bool:
     if principal not in services and "*" not in services:
         return False
     cond = statement.get("Condition", {})
-    patterns = [v for op in ("ArnLike", "ArnEquals", "StringLike", "StringEquals")
-                for k, v in cond.get(op, {}).items() if k.lower() == "aws:sourcearn"]
+    patterns = [
+        v
+        for op in ("ArnLike", "ArnEquals", "StringLike", "StringEquals")
+        for k, v in cond.get(op, {}).items()
+        if k.lower() == "aws:sourcearn"
+    ]
     # Lambda's policy language: ArnLike takes * and ? globs, which fnmatch matches the same way.
     return not patterns or any(fnmatch.fnmatchcase(source_arn, p) for p in patterns)
 
@@ -131,9 +135,16 @@ def ensure_permission(
         return Change(kind, label, "unchanged", f"{principal} may invoke from {source_arn}")
     if not ctx.dry_run:
         unqualified, qualifier = split_function_arn(target_arn)
-        call(client, "add_permission", FunctionName=unqualified, StatementId=sid,
-             Action="lambda:InvokeFunction", Principal=principal, SourceArn=source_arn,
-             **({"Qualifier": qualifier} if qualifier else {}))
+        call(
+            client,
+            "add_permission",
+            FunctionName=unqualified,
+            StatementId=sid,
+            Action="lambda:InvokeFunction",
+            Principal=principal,
+            SourceArn=source_arn,
+            **({"Qualifier": qualifier} if qualifier else {}),
+        )
     return Change(kind, label, "create", f"let {principal} invoke from {source_arn}")
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from ..aws import call
 from . import function
 from .base import Change, RegionContext, RestoreContext
-from .common import fetch_verified, maybe, pages, wait_updated
+from .common import fetch_verified, maybe, pages, versions_of, wait_updated
 
 NAME = "versions"
 SERVICE = "lambda"
@@ -28,9 +28,7 @@ def discover(ctx: RegionContext) -> None:
 def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> list[dict[str, Any]] | None:
     client = ctx.client("lambda")
     out = []
-    for v in pages(client, "list_versions_by_function", "Versions", FunctionName=fn["FunctionName"]):
-        if v["Version"] == "$LATEST":
-            continue
+    for v in versions_of(ctx.cache, client, fn["FunctionName"]):
         record: dict[str, Any] = {
             "version": v["Version"],
             "description": v.get("Description", ""),

@@ -24,7 +24,11 @@ RUNTIMES = ("python3.12", "python3.11", "nodejs20.x", "nodejs22.x")
 ROLE_NAME = "lambda-ark-demo-role"
 TRUST = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    "Statement": [{  # edgelambda: the Lambda@Edge function shares the role, and CloudFront replicates it
+        "Effect": "Allow",
+        "Principal": {"Service": ["lambda.amazonaws.com", "edgelambda.amazonaws.com"]},
+        "Action": "sts:AssumeRole",
+    }],
 }
 
 

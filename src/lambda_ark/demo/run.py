@@ -122,7 +122,7 @@ def _lose_region(aws: Aws, say: Say, repo: Repository, snapshot: Snapshot, estat
     checks = verify.functions(aws, snapshot.body, lost, target) + verify.triggers(aws, estate.triggers, target)
     report.problems += checks
     say(f"verification: re-plan against {target}: {summary.actions(again)}; code, versions and "
-        f"{len(estate.triggers)} triggers checked: {len(checks)} problems")
+        f"{len(estate.triggers)} triggers checked: {_problems(checks)}")
 
 
 def _lose_edge_function(aws: Aws, say: Say, repo: Repository, snapshot: Snapshot, edge: edge_mod.Edge,
@@ -146,7 +146,11 @@ def _lose_edge_function(aws: Aws, say: Say, repo: Repository, snapshot: Snapshot
     if len(versions) == 1:
         say(f"restored {edge.function} in place: {_short(edge.version_arn)} republished as {_short(versions[0])}; "
             f"distribution {edge.distribution_id} now runs {', '.join(_short(a) for a in lambdas) or 'nothing'}")
-    say(f"verification: re-plan in {HOME}: {summary.actions(again)}; distribution checked: {len(problems)} problems")
+    say(f"verification: re-plan in {HOME}: {summary.actions(again)}; distribution checked: {_problems(problems)}")
+
+
+def _problems(found: list[str]) -> str:
+    return "no problems" if not found else f"{len(found)} problem{'s' if len(found) > 1 else ''}"
 
 
 def _short(arn: str) -> str:

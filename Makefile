@@ -18,6 +18,7 @@ demo: install
 
 test: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src/lambda_ark
 	$(BIN)/python -m pytest -q
 
 bench: install

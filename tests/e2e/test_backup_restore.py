@@ -122,3 +122,25 @@ def test_backup_selects_by_glob_and_tag(aws: Aws, repo: Repository) -> None:
     assert names == {"orders", "search"} and by_glob.functions == 4
     by_tag = run_backup(aws, repo, BackupOptions(regions=[region], tags={"team": "payments"}))
     assert by_tag.functions == 2
+
+
+def test_restore_beside_the_original_under_a_prefix(aws: Aws, repo: Repository) -> None:
+    region = "il-central-1"
+    built = estate.build(aws, [region], per_region=4)
+    names = built.functions[region]
+    run_backup(aws, repo, BackupOptions(regions=[region]))
+    snapshot = repo.load_snapshot("latest")
+    options = RestoreOptions(functions=[names[0], names[1]], name_prefix="drill-")
+    applied = run_restore(aws, repo, snapshot, options, dry_run=False)
+    assert applied.failed == []
+
+    lam = aws.client("lambda", region)
+    listed = {f["FunctionName"] for f in pages(lam, "list_functions", "Functions")}
+    assert listed == set(names) | {"drill-" + names[0], "drill-" + names[1]}
+    alias = lam.get_alias(FunctionName="drill-" + names[0], Name="live")
+    assert alias["AliasArn"].endswith(f":function:drill-{names[0]}:live")
+    by_fn = {m["FunctionArn"].split(":")[6] for m in pages(lam, "list_event_source_mappings", "EventSourceMappings")}
+    assert {names[0], "drill-" + names[0], names[1], "drill-" + names[1]} <= by_fn  # originals keep theirs
+    assert lam.get_function_configuration(FunctionName=names[0])["MemorySize"] == 512  # original untouched
+    again = run_restore(aws, repo, snapshot, options, dry_run=True)
+    assert {c.action for c in again.changes} == {"unchanged"}

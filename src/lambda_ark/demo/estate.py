@@ -106,8 +106,11 @@ def event_sources(aws: Aws, region: str) -> dict[str, str]:
     }
 
 
-def build(aws: Aws, regions: list[str], per_region: int = 12, triggered: str | None = None) -> Estate:
-    """The estate; `triggered` names the region whose functions get a trigger of every kind."""
+def build(
+    aws: Aws, regions: list[str], per_region: int = 12, triggered: str | None = None, edge: bool = False
+) -> Estate:
+    """The estate; `triggered` names the region whose functions get a trigger of every kind, `edge`
+    adds the Lambda@Edge function and its distribution (us-east-1; one per endpoint)."""
     estate = Estate(regions=regions, account=aws.account_id())
     role = role_arn(aws)
     for region in regions:
@@ -115,8 +118,9 @@ def build(aws: Aws, regions: list[str], per_region: int = 12, triggered: str | N
         estate.functions[region] = _build_region(aws, region, role, per_region, estate.sources[region])
     if triggered:
         estate.triggers = triggers_mod.wire(aws, triggered, estate.functions[triggered])
-    estate.edge = edge_mod.build(aws, role)
-    estate.functions.setdefault(HOME, []).append(estate.edge.function)
+    if edge:
+        estate.edge = edge_mod.build(aws, role)
+        estate.functions.setdefault(HOME, []).append(estate.edge.function)
     return estate
 
 

@@ -69,7 +69,7 @@ def run_demo(
 def _scenario(aws: Aws, say: Say, repo_path: Path, regions: list[str], lost: str, target: str, n: int) -> DemoReport:
     report = DemoReport(regions=regions, lost_region=lost, target_region=target)
     say(f"building an estate: {n} functions in each of {', '.join(regions)}, plus a Lambda@Edge function in {HOME}")
-    estate = estate_mod.build(aws, regions, per_region=n, triggered=lost)
+    estate = estate_mod.build(aws, regions, per_region=n, triggered=lost, edge=True)
     report.functions = estate.count
     assert estate.edge is not None
     say(f"triggers in {lost}: " + ", ".join(_KIND_LABELS[t.kind] for t in estate.triggers)

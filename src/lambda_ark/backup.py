@@ -125,8 +125,11 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
             try:
                 outcome = _backup_region(aws, account, region, options, prev_records, put_file, cache, progress)
             except LambdaArkError as exc:
+                stale = [r for r in prev_records.values() if r.account == account and r.region == region]
                 with lock:
                     result.errors.append(f"region {region}: {exc}")
+                    records.extend(stale)  # a failed read must not drop functions from the latest snapshot
+                    result.carried_forward += len(stale)
                 return
             with lock:
                 records.extend(outcome.records)
@@ -158,7 +161,7 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
         snapshot = Snapshot(
             time=datetime.now(UTC),
             host=socket.gethostname(),
-            tags=options.snapshot_tags,
+            tags=[*options.snapshot_tags, *(["partial"] if result.errors else [])],
             parent=prev.id if prev else None,
             summary=summary,
             body=body.model_dump(mode="json"),
@@ -229,6 +232,11 @@ def _backup_region(
                     out.warnings.append(f"function {fn['FunctionName']} in {region} was deleted during backup ({exc})")
                 else:
                     out.errors.append(f"function {fn['FunctionName']} in {region}: {exc}")
+                    stale = prev.get(f"{account}/{region}/{fn['FunctionName']}")
+                    if stale is not None:  # keep the last good capture rather than lose the function
+                        out.records.append(stale)
+                        out.carried += 1
+                        out.warnings.append(f"function {fn['FunctionName']} in {region}: previous capture kept")
         else:
             with lock:
                 out.records.append(record)

@@ -65,12 +65,19 @@ def test_persistent_5xx_is_a_named_error_and_other_regions_still_back_up(  # typ
         )
     )
     repo = Repository.init(str(tmp_path / "r"), password=PASSWORD, aws=aws)
+    run_backup(aws, repo, BackupOptions(regions=["ap-northeast-2", "ap-south-1"]))  # a good one first
+    lam = aws.client("lambda", "ap-south-1")
+    lam.update_function_configuration(FunctionName="orders-south-00", Timeout=30)  # so it is read again
+    lam.get_waiter("function_updated_v2").wait(FunctionName="orders-south-00")
     result = run_backup(via_proxy, repo, BackupOptions(regions=["ap-northeast-2", "ap-south-1"]))
     assert result.partial and len(result.errors) == 1
     assert "orders-south-00" in result.errors[0] and "ServiceException" in result.errors[0]
     assert all("\n" not in e for e in result.errors)
-    # everything else is in the snapshot
-    assert result.functions == 5
+    # everything else is captured, and the failed function keeps its last good capture
+    assert result.functions == 6
+    latest = repo.load_snapshot("latest")
+    assert "partial" in latest.tags
+    assert "orders-south-00" in {r["name"] for r in latest.body["functions"] if r["region"] == "ap-south-1"}
 
 
 def test_truncated_download_is_retried_with_a_fresh_url(aws: Aws, via_proxy: Aws, proxy: FaultyProxy, tmp_path) -> None:  # type: ignore[no-untyped-def]

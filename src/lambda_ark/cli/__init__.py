@@ -6,7 +6,9 @@ messages and exit codes (0 ok, 1 error, 2 bad usage or input, 3 partial).
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Annotated
 
 import typer
 
@@ -20,6 +22,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+@app.callback()
+def _global(
+    repo: Annotated[
+        str | None,
+        typer.Option(
+            "--repo", "-r", help="Repository URL for every command (also per command; env LAMBDA_ARK_REPOSITORY)."
+        ),
+    ] = None,
+) -> None:
+    """Backup, restore and disaster recovery for AWS Lambda estates.
+
+    Example: lambda-ark --repo s3://acme-backups/lambda backup --regions all
+    """
+    if repo:
+        # Commands read --repo with LAMBDA_ARK_REPOSITORY as fallback; a global --repo is that fallback.
+        os.environ["LAMBDA_ARK_REPOSITORY"] = repo
+
 
 # Importing the command modules registers their commands on `app`.
 from . import (  # noqa: E402,F401

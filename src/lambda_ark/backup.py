@@ -151,7 +151,9 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
                 files[key] = ref
         body = BackupBody(regions={account: regions}, functions=records, notes=sorted(set(result.warnings)))
         result.functions = len(records)
+        writer.flush()  # so the summary can say what this run added
         summary = {
+            "bytes_added": writer.bytes_added,
             "functions": result.functions,
             "changed": result.changed,
             "carried_forward": result.carried_forward,

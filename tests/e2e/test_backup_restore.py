@@ -144,3 +144,36 @@ def test_restore_beside_the_original_under_a_prefix(aws: Aws, repo: Repository) 
     assert lam.get_function_configuration(FunctionName=names[0])["MemorySize"] == 512  # original untouched
     again = run_restore(aws, repo, snapshot, options, dry_run=True)
     assert {c.action for c in again.changes} == {"unchanged"}
+
+
+def test_restore_into_another_account_recreates_the_role(aws: Aws, repo: Repository) -> None:
+    import boto3
+
+    region, other = "mx-central-1", "222222222222"
+    built = estate.build(aws, [region], per_region=3)
+    result = run_backup(aws, repo, BackupOptions(regions=[region], include_roles=True))
+    assert result.errors == []
+    creds = aws.client("sts").assume_role(RoleArn=f"arn:aws:iam::{other}:role/restorer", RoleSessionName="dr")
+    target = Aws(
+        session=boto3.Session(
+            aws_access_key_id=creds["Credentials"]["AccessKeyId"],
+            aws_secret_access_key=creds["Credentials"]["SecretAccessKey"],
+            aws_session_token=creds["Credentials"]["SessionToken"],
+            region_name=region,
+        ),
+        endpoint_url=aws.endpoint_url,
+    )
+    assert target.account_id() == other
+    estate.event_sources(target, region)
+    snapshot = repo.load_snapshot("latest")
+    options = RestoreOptions(to_account=other)
+    applied = run_restore(target, repo, snapshot, options, dry_run=False)
+    assert applied.failed == [], applied.failed
+    assert any(c.kind == "role" and c.action == "create" for c in applied.changes)
+    lam = target.client("lambda", region)
+    for name in built.functions[region]:
+        conf = lam.get_function_configuration(FunctionName=name)
+        assert conf["FunctionArn"].split(":")[4] == other
+        assert conf["Role"] == f"arn:aws:iam::{other}:role/{estate.ROLE_NAME}"
+    again = run_restore(target, repo, snapshot, options, dry_run=True)
+    assert {c.action for c in again.changes} == {"unchanged"}

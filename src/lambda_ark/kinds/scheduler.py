@@ -98,16 +98,16 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
         group, name = entry["group"], entry["name"]
         label = f"schedule {group}/{name} ({region})"
         want = _mapped(ctx, entry["schedule"])
-        created_groups = ctx.state.setdefault(NAME, {}).setdefault("groups", set())
-        if (
-            group != "default"
-            and (region, group) not in created_groups
-            and absent(client, "get_schedule_group", _MISSING, Name=group) is None
-        ):
-            if not ctx.dry_run:
-                call(client, "create_schedule_group", Name=group)
-            created_groups.add((region, group))  # a dry run plans it once, too
-            changes.append(Change(NAME, f"schedule group {group} ({region})", "create"))
+        seen_groups = ctx.state.setdefault(NAME, {}).setdefault("groups", set())
+        if group != "default" and (region, group) not in seen_groups:
+            seen_groups.add((region, group))  # reported once per restore, dry run included
+            group_label = f"schedule group {group} ({region})"
+            if absent(client, "get_schedule_group", _MISSING, Name=group) is None:
+                if not ctx.dry_run:
+                    call(client, "create_schedule_group", Name=group)
+                changes.append(Change(NAME, group_label, "create"))
+            else:
+                changes.append(Change(NAME, group_label, "unchanged"))
         live = absent(client, "get_schedule", _MISSING, Name=name, GroupName=group)
         if live is not None and normal(live)["schedule"] == want:
             changes.append(Change(NAME, label, "unchanged"))

@@ -82,6 +82,28 @@ def measure(label: str, aws: Aws, work: object) -> tuple[float, Counter[str]]:
     return elapsed, calls
 
 
+Measured = tuple[float, Counter[str]]
+
+
+def run_all(aws: Aws, regions: list[str], functions: int, latency_ms: int) -> list[Measured]:
+    print(
+        f"building {functions} functions in {len(regions)} regions on the embedded endpoint "
+        f"({latency_ms} ms per call)..."
+    )
+    build(aws, regions, functions)
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Repository.init(str(Path(tmp) / "repo"), password="bench", aws=aws)
+        opts = BackupOptions(regions=regions)
+        out = [measure("(a) naive per-function loop", aws, lambda: naive(aws, regions))]
+        out.append(measure("(b) lambda-ark full backup", aws, lambda: run_backup(aws, repo, opts)))
+        out.append(measure("(c) lambda-ark, nothing changed", aws, lambda: run_backup(aws, repo, opts)))
+        lam = aws.client("lambda", regions[0])
+        for i in range(max(1, functions // 100)):
+            lam.update_function_configuration(FunctionName=f"bench-{i:05d}", MemorySize=256)
+        out.append(measure("(d) lambda-ark, 1 % changed", aws, lambda: run_backup(aws, repo, opts)))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--functions", type=int, default=1000)
@@ -101,26 +123,14 @@ def main() -> None:
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert server.stdout is not None
-    url = server.stdout.readline().strip()
-    aws = connect(endpoint_url=url, max_workers=8)
-    print(
-        f"building {args.functions} functions in {len(regions)} regions on the embedded endpoint "
-        f"({args.latency_ms} ms per call)..."
-    )
-    build(aws, regions, args.functions)
-    with tempfile.TemporaryDirectory() as tmp:
-        repo = Repository.init(str(Path(tmp) / "repo"), password="bench", aws=aws)
-        opts = BackupOptions(regions=regions)
-        ta, ca = measure("(a) naive per-function loop", aws, lambda: naive(aws, regions))
-        tb, cb = measure("(b) lambda-ark full backup", aws, lambda: run_backup(aws, repo, opts))
-        tc, cc = measure("(c) lambda-ark, nothing changed", aws, lambda: run_backup(aws, repo, opts))
-        lam = aws.client("lambda", regions[0])
-        for i in range(max(1, args.functions // 100)):
-            lam.update_function_configuration(FunctionName=f"bench-{i:05d}", MemorySize=256)
-        td, cd = measure("(d) lambda-ark, 1 % changed", aws, lambda: run_backup(aws, repo, opts))
-    server.terminate()
-    server.wait()
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        results = run_all(connect(endpoint_url=url, max_workers=8), regions, args.functions, args.latency_ms)
+    finally:  # never leave the endpoint running, whatever happened
+        server.terminate()
+        server.wait()
+    (ta, ca), (tb, cb), (tc, cc), (td, cd) = results
     print()
     for label, calls in (("(a)", ca), ("(b)", cb), ("(c)", cc), ("(d)", cd)):
         print(f"{label} calls by operation: " + ", ".join(f"{k}={v}" for k, v in sorted(calls.items())))

@@ -16,10 +16,10 @@ from lambda_ark.kinds.base import RegionContext, RestoreContext
 from lambda_ark.restore.arns import ArnMapper
 
 
-def _zip() -> bytes:
+def _zip(body: str = "return event") -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("index.py", "def handler(event, context):\n    return event\n")
+        z.writestr("index.py", f"def handler(event, context):\n    {body}\n")
     return buf.getvalue()
 
 
@@ -37,10 +37,10 @@ def make_function(aws: Aws) -> Callable[..., dict[str, Any]]:
     except iam.exceptions.EntityAlreadyExistsException:
         pass
 
-    def make(region: str, name: str, publish: bool = False) -> dict[str, Any]:
+    def make(region: str, name: str, publish: bool = False, body: str = "return event") -> dict[str, Any]:
         fn: dict[str, Any] = aws.client("lambda", region).create_function(
             FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="index.handler",
-            Code={"ZipFile": _zip()}, Publish=publish,
+            Code={"ZipFile": _zip(body)}, Publish=publish,
         )
         return fn
 

@@ -60,7 +60,7 @@ def test_backup_then_restore_into_another_region(
     bucket_b = uid("bucket-b")
     aws.client("s3", DST).create_bucket(Bucket=bucket_b, CreateBucketConfiguration={"LocationConstraint": DST})
     lam = aws.client("lambda", DST)
-    make_function(DST, names["fn"], publish=True)
+    make_function(DST, names["fn"], publish=True, body="return None")  # other code, whatever the zip's clock
     lam.update_function_configuration(FunctionName=names["fn"], Description="other")
     lam.get_waiter("function_updated_v2").wait(FunctionName=names["fn"])
 

@@ -64,3 +64,13 @@ def in_shard(arn: str, shard: tuple[int, int] | None) -> bool:
         return True
     digest = int.from_bytes(hashlib.sha256(arn.encode()).digest()[:8], "big")
     return digest % shard[1] == shard[0]
+
+
+def parse_arn_map(pairs: Iterable[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        src, sep, dst = pair.partition("=")
+        if not sep or not src.startswith("arn:") or not dst.startswith("arn:"):
+            raise UsageError(f"malformed ARN map {pair!r}: expected arn:...=arn:...")
+        out[src] = dst
+    return out

@@ -56,3 +56,12 @@ def test_region_map() -> None:
     }
     with pytest.raises(UsageError):
         parse_region_map("eu-west-1")
+
+
+def test_arn_map() -> None:
+    from lambda_ark.selection import parse_arn_map
+
+    assert parse_arn_map(["arn:aws:s3:::a=arn:aws:s3:::b"]) == {"arn:aws:s3:::a": "arn:aws:s3:::b"}
+    for bad in ("arn:aws:s3:::a", "a=b", "arn:aws:s3:::a=b"):
+        with pytest.raises(UsageError, match="malformed ARN map"):
+            parse_arn_map([bad])

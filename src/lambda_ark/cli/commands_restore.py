@@ -14,7 +14,7 @@ from ..errors import UsageError
 from ..kinds.base import Change
 from ..repository import Repository
 from ..restore.apply import RestoreOptions, RestoreResult, run_restore, validate_options
-from ..selection import parse_region_map, validate_globs
+from ..selection import parse_arn_map, parse_region_map, validate_globs
 from . import app
 from .common import EndpointOpt, JsonOpt, RepoOpt, print_json, read_password
 
@@ -38,6 +38,12 @@ def restore(
     to_account: Annotated[str | None, typer.Option("--to-account", help="Rewrite ARNs to this account id.")] = None,
     name_prefix: Annotated[str, typer.Option("--name-prefix", help="Prefix for restored function names.")] = "",
     name_suffix: Annotated[str, typer.Option("--name-suffix", help="Suffix for restored function names.")] = "",
+    arn_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map", help="Rewrite one ARN to another: OLD=NEW (repeatable), e.g. a bucket in the target region."
+        ),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, change nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
     endpoint_url: EndpointOpt = None,
@@ -49,6 +55,9 @@ def restore(
     confirmation prompt on a terminal. Exit 3 if some items failed (the rest are restored).
 
     Example: lambda-ark restore latest --repo /backups/ark --region us-east-1 --to-region us-west-2 --yes
+
+    S3 notifies only functions in the bucket's own region: to move a bucket's triggers, map it,
+    e.g. --map arn:aws:s3:::uploads=arn:aws:s3:::uploads-us-west-2
     """
     if to_region and region_map:
         raise UsageError("use either --to-region or --region-map, not both")
@@ -60,6 +69,7 @@ def restore(
         to_account=to_account,
         name_prefix=name_prefix,
         name_suffix=name_suffix,
+        arn_map=parse_arn_map(arn_map or []),
     )
     aws = connect(endpoint_url=endpoint_url)
     validate_options(aws, options)

@@ -17,6 +17,7 @@ from ..restore.apply import RestoreOptions, RestoreResult, run_restore, validate
 from ..selection import parse_arn_map, parse_region_map, validate_globs
 from . import app
 from .common import EndpointOpt, JsonOpt, RepoOpt, print_json, read_password
+from .progress import change_progress
 
 _STYLE = {"create": "green", "update": "yellow", "unchanged": "dim", "failed": "red", "skipped": "magenta"}
 
@@ -75,11 +76,13 @@ def restore(
     validate_options(aws, options)
     repository = Repository.open(repo, password=read_password(), aws=aws)
     snap = repository.load_snapshot(snapshot)
-    plan = run_restore(aws, repository, snap, options, dry_run=True)
+    with change_progress("planning", not json_out) as on_change:
+        plan = run_restore(aws, repository, snap, options, dry_run=True, on_change=on_change)
     if dry_run or not _confirmed(plan, yes, json_out):
         _render(plan, json_out)
         raise typer.Exit(3 if plan.partial else 0)
-    result = run_restore(aws, repository, snap, options, dry_run=False)
+    with change_progress("restoring", not json_out) as on_change:
+        result = run_restore(aws, repository, snap, options, dry_run=False, on_change=on_change)
     _render(result, json_out)
     if result.partial:
         raise typer.Exit(3)

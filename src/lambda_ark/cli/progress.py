@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.status import Status
+
+from ..kinds.base import Change
 
 
 @contextmanager
@@ -22,7 +26,7 @@ def region_progress(enabled: bool) -> Iterator[object]:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         transient=True,
-        console=None,
+        console=Console(stderr=True),
     )
     tasks: dict[str, TaskID] = {}
     lock = threading.Lock()
@@ -35,4 +39,21 @@ def region_progress(enabled: bool) -> Iterator[object]:
                 bars.advance(tasks[region], n)
 
     with bars:
+        yield callback
+
+
+@contextmanager
+def change_progress(verb: str, enabled: bool) -> Iterator[Callable[[Change], None] | None]:
+    """A spinner counting restore changes as they happen; nothing when piped or with --json."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    counts: dict[str, int] = {}
+    with Status(f"{verb}...", console=Console(stderr=True)) as status:
+
+        def callback(change: Change) -> None:
+            counts[change.action] = counts.get(change.action, 0) + 1
+            done = ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))
+            status.update(f"{verb}: {done} (last: {change.kind} {change.target})")
+
         yield callback

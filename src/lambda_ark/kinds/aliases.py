@@ -13,6 +13,8 @@ SERVICE = "lambda"
 PERMISSIONS = ("lambda:ListAliases", "lambda:CreateAlias", "lambda:UpdateAlias")
 SCOPE = "function"
 ORDER_REASON = "after versions, whose new numbers they point at"
+# Each function's restore at this step touches only that function: safe to run them in parallel.
+PARALLEL = True
 
 
 def discover(ctx: RegionContext) -> None:

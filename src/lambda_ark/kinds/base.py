@@ -4,6 +4,10 @@ A kind is one module: a few module-level facts (NAME, SERVICE, PERMISSIONS, SCOP
 functions `discover`, `capture`, `restore`. The registry in `kinds/__init__.py` lists the modules in
 restore order. Kinds never print: they return data (capture) or `Change`s (restore).
 
+PARALLEL (optional, default False) says restore may run this kind for many functions at once: true
+only when one function's restore touches nothing another's does (a shared layer, API or role must
+go one by one).
+
 SCOPE says when a kind is captured:
 - "function": from calls about one function (get_policy, list_aliases...). Captured only when the
   function's fingerprint changed; otherwise carried forward from the previous snapshot.

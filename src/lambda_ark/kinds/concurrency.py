@@ -20,6 +20,8 @@ PERMISSIONS = (
 )
 SCOPE = "function"
 ORDER_REASON = "after versions and aliases, which provisioned concurrency is set on"
+# Each function's restore at this step touches only that function: safe to run them in parallel.
+PARALLEL = True
 
 
 def discover(ctx: RegionContext) -> None:

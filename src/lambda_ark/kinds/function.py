@@ -24,6 +24,8 @@ PERMISSIONS = (
 )
 SCOPE = "function"
 ORDER_REASON = "needs its role and layers; everything else attaches to it"
+# Each function's restore at this step touches only that function: safe to run them in parallel.
+PARALLEL = True
 
 # Fields create_function/update_function_configuration accept, as get_function returns them.
 _CONFIG_FIELDS = (

@@ -14,6 +14,8 @@ PERMISSIONS = ("lambda:ListFunctionEventInvokeConfigs", "lambda:PutFunctionEvent
 SCOPE = "function"
 ORDER_REASON = "after versions and aliases it may be set on; destinations are other resources, remapped"
 _FIELDS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+# Each function's restore at this step touches only that function: safe to run them in parallel.
+PARALLEL = True
 
 
 def _fields(conf: dict[str, Any]) -> dict[str, Any]:

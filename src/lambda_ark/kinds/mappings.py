@@ -19,6 +19,8 @@ PERMISSIONS = (
 )
 SCOPE = "region"
 ORDER_REASON = "after the function, its versions/aliases and policy; the source must exist first"
+# Each function's restore at this step touches only that function: safe to run them in parallel.
+PARALLEL = True
 
 # create_event_source_mapping arguments as list_event_source_mappings returns them
 _CREATE_FIELDS = (

@@ -18,6 +18,8 @@ SERVICE = "lambda"
 PERMISSIONS = ("lambda:GetPolicy", "lambda:AddPermission", "lambda:RemovePermission")
 SCOPE = "function"
 ORDER_REASON = "after functions, versions and aliases it names; before triggers that need permission to invoke"
+# Each function's restore at this step touches only that function: safe to run them in parallel.
+PARALLEL = True
 
 
 def discover(ctx: RegionContext) -> None:

@@ -13,6 +13,8 @@ SERVICE = "lambda"
 PERMISSIONS = ("lambda:ListFunctionUrlConfigs", "lambda:CreateFunctionUrlConfig", "lambda:UpdateFunctionUrlConfig")
 SCOPE = "function"
 ORDER_REASON = "after aliases it may be attached to; before policy, whose FunctionUrlAuthType statements it needs"
+# Each function's restore at this step touches only that function: safe to run them in parallel.
+PARALLEL = True
 
 
 def _fields(conf: dict[str, Any]) -> dict[str, Any]:

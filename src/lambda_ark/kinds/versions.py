@@ -19,6 +19,8 @@ SERVICE = "lambda"
 PERMISSIONS = ("lambda:ListVersionsByFunction", "lambda:GetFunction", "lambda:PublishVersion")
 SCOPE = "function"
 ORDER_REASON = "after the function (published from it); before aliases, which point at versions"
+# Each function's restore at this step touches only that function: safe to run them in parallel.
+PARALLEL = True
 
 
 def discover(ctx: RegionContext) -> None:

@@ -9,9 +9,12 @@ restore is verified.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from ..aws import Aws
@@ -124,25 +127,36 @@ def run_restore(
     ctx = RestoreContext(aws=aws, mapper=mapper, read_file=read_file, dry_run=dry_run)
     result = RestoreResult(snapshot_id=snapshot.id, dry_run=dry_run)
     broken: set[str] = set()  # functions whose earlier kind failed: later kinds would only fail again
-    for kind in KINDS:
-        for rec in records:
-            data = rec.items.get(kind.NAME)
-            if data is None:
-                continue
-            target = f"{mapper.function_name(rec.name)} ({mapper.region(rec.region)})"
-            if rec.key in broken:
-                changes = [Change(kind.NAME, target, "skipped", "an earlier step of this function failed")]
-            else:
-                try:
-                    changes = kind.restore(ctx, rec.model_dump(mode="json"), data)
-                except LambdaArkError as exc:
-                    changes = [Change(kind.NAME, target, "failed", str(exc))]
-                if any(c.action == "failed" for c in changes) and kind.NAME in _BLOCKING:
-                    broken.add(rec.key)
-            for c in changes:
-                result.changes.append(c)
-                if on_change:
+    lock = threading.Lock()
+
+    def one(kind: ModuleType, rec: FunctionRecord) -> list[Change]:
+        target = f"{mapper.function_name(rec.name)} ({mapper.region(rec.region)})"
+        if rec.key in broken:
+            return [Change(kind.NAME, target, "skipped", "an earlier step of this function failed")]
+        try:
+            changes: list[Change] = kind.restore(ctx, rec.model_dump(mode="json"), rec.items[kind.NAME])
+        except LambdaArkError as exc:
+            changes = [Change(kind.NAME, target, "failed", str(exc))]
+        if any(c.action == "failed" for c in changes) and kind.NAME in _BLOCKING:
+            with lock:
+                broken.add(rec.key)
+        if on_change:
+            with lock:
+                for c in changes:
                     on_change(c)
+        return changes
+
+    with ThreadPoolExecutor(max_workers=max(1, aws.max_workers)) as pool:
+        for kind in KINDS:
+            todo = [rec for rec in records if rec.items.get(kind.NAME) is not None]
+            if getattr(kind, "PARALLEL", False):
+                # functions are independent at this step: restore time is the slowest function's,
+                # not the sum (the recovery time objective is what a restore is judged by)
+                outcomes = list(pool.map(lambda rec, k=kind: one(k, rec), todo))
+            else:  # kinds that share state across functions (a layer, an API) go one by one
+                outcomes = [one(kind, rec) for rec in todo]
+            for changes in outcomes:
+                result.changes.extend(changes)
     result.duration = time.monotonic() - started
     return result
 

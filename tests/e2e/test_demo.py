@@ -36,5 +36,6 @@ def test_demo_json_report() -> None:
     report = json.loads(done.stdout)
     assert report["verified"] is True and report["problems"] == []
     assert report["restored"]["apigateway"] == 1 and report["restored"]["sns"] == 1
-    assert set(report["verify"]) == {"unchanged"}
+    # everything is as restored; the two skipped are the old API ids' grants (the APIs got new ids)
+    assert set(report["verify"]) <= {"unchanged", "skipped"} and report["verify"].get("skipped", 0) == 2
     assert report["edge_restore"] == {"create": 2, "update": 1, "unchanged": 1}

@@ -81,6 +81,7 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, list[di
     region, name = ctx.target_region(record), ctx.target_name(record)
     client = ctx.client("lambda", region)
     changes = []
+    recreated = _recreated_apis(ctx, record)
     for qualifier, statements in data.items():
         target_q = ctx.mapper.version(str(record["name"]), qualifier) if qualifier else ""
         q_args = {"Qualifier": target_q} if target_q else {}
@@ -90,6 +91,9 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, list[di
             want = _mapped(ctx, permission_args(statement))
             sid = want["StatementId"]
             target = f"{name}{':' + target_q if target_q else ''} {sid} ({region})"
+            if _api_id(statement) in recreated:
+                changes.append(Change(NAME, target, "skipped", "API recreated under a new id; its kind grants that"))
+                continue
             if live.get(sid) == want:
                 changes.append(Change(NAME, target, "unchanged"))
                 continue
@@ -100,6 +104,24 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, list[di
                 call(client, "add_permission", FunctionName=name, **q_args, **want)
             changes.append(Change(NAME, target, action, f"{want['Principal']} {want.get('SourceArn', '')}".strip()))
     return changes
+
+
+def _recreated_apis(ctx: RestoreContext, record: dict[str, Any]) -> set[str]:
+    """Ids of the function's APIs that restore recreates elsewhere: a statement naming the old id
+    would grant an API that does not exist there (the API kinds grant the new id themselves)."""
+    moved = ctx.target_region(record) != record["region"] or ctx.mapper.account(record["account"]) != record["account"]
+    if not moved:
+        return set()
+    entries = [*(record["items"].get("apigateway") or []), *(record["items"].get("apigatewayv2") or [])]
+    return {str(e["id"]) for e in entries if "id" in e}
+
+
+def _api_id(statement: dict[str, Any]) -> str | None:
+    """The API id in an execute-api SourceArn (arn:aws:execute-api:region:account:API_ID/stage/...)."""
+    source = permission_args(statement).get("SourceArn", "")
+    if not source.startswith("arn:aws:execute-api:"):
+        return None
+    return str(source.split(":")[5].split("/")[0])
 
 
 def _mapped_live(statement: dict[str, Any]) -> dict[str, Any]:

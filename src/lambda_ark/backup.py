@@ -7,13 +7,14 @@ previous snapshot's is carried forward without get_function or download; region-
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .aws import Aws, call, error_code
@@ -34,6 +35,9 @@ class BackupOptions:
     functions: list[str] = field(default_factory=list)  # name globs; empty: all
     tags: dict[str, str] = field(default_factory=dict)  # functions must carry all of these
     full: bool = False  # ignore fingerprints, capture everything
+    # Re-read a function at least this often even when its fingerprint is unchanged: some changes
+    # (an alias moved, on AWS) need not show in list_functions. None: trust fingerprints for ever.
+    recapture_after: timedelta | None = timedelta(days=7)
     include_roles: bool = False
     shard: tuple[int, int] | None = None
     workers: int = 8  # concurrent functions per region
@@ -227,7 +231,7 @@ def _backup_region(
 
     def one(fn: dict[str, Any]) -> None:
         try:
-            record, changed = _capture_function(ctx, fn, indexes, prev, options.full, account, region)
+            record, changed = _capture_function(ctx, fn, indexes, prev, options, account, region)
         except AwsError as exc:
             with lock:
                 if error_code(exc) == "ResourceNotFoundException":
@@ -253,19 +257,39 @@ def _backup_region(
     return out
 
 
+def recapture_due(old: FunctionRecord, now: datetime, after: timedelta | None) -> bool:
+    """Whether an unchanged function's capture is old enough to read again.
+
+    Each function comes due somewhere in [after/2, after] (fixed by its ARN), so an estate first
+    captured in one run is re-read over several runs rather than all at once.
+    """
+    if after is None:
+        return False
+    if old.captured_at is None:
+        return True
+    share = 0.5 + (int.from_bytes(hashlib.sha256(old.arn.encode()).digest()[:2], "big") % 501) / 1000
+    return now - old.captured_at >= after * share
+
+
 def _capture_function(
     ctx: RegionContext,
     fn: dict[str, Any],
     indexes: dict[str, Any],
     prev: dict[str, FunctionRecord],
-    full: bool,
+    options: BackupOptions,
     account: str,
     region: str,
 ) -> tuple[FunctionRecord, bool]:
     fp = fingerprint(fn)
     key = f"{account}/{region}/{fn['FunctionName']}"
     old = prev.get(key)
-    changed = full or old is None or old.fingerprint != fp
+    now = datetime.now(UTC)
+    changed = (
+        options.full
+        or old is None
+        or old.fingerprint != fp
+        or recapture_due(old, now, options.recapture_after)
+    )
     items: dict[str, Any] = {}
     for kind in KINDS:
         if kind.SCOPE == "region":
@@ -282,6 +306,7 @@ def _capture_function(
         name=fn["FunctionName"],
         arn=fn["FunctionArn"],
         fingerprint=fp,
+        captured_at=now if changed or old is None else old.captured_at,
         items=items,
     )
     return record, changed

@@ -6,6 +6,7 @@ name files by key (the function's or layer's CodeSha256), never by chunk ids.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -21,6 +22,8 @@ class FunctionRecord(BaseModel):
     name: str
     arn: str
     fingerprint: str
+    # when the function-scoped kinds were last read from AWS (carried-forward records keep theirs)
+    captured_at: datetime | None = None
     # kind NAME -> what that kind captured (see lambda_ark.kinds); absent = nothing to restore
     items: dict[str, Any] = Field(default_factory=dict)
 

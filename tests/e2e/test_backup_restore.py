@@ -177,3 +177,19 @@ def test_restore_into_another_account_recreates_the_role(aws: Aws, repo: Reposit
         assert conf["Role"] == f"arn:aws:iam::{other}:role/{estate.ROLE_NAME}"
     again = run_restore(target, repo, snapshot, options, dry_run=True)
     assert {c.action for c in again.changes} == {"unchanged"}
+
+
+def test_unchanged_functions_are_read_again_once_their_capture_is_old(aws: Aws, repo: Repository) -> None:
+    from datetime import timedelta
+
+    region = "ap-southeast-4"
+    estate.build(aws, [region], per_region=3)
+    run_backup(aws, repo, BackupOptions(regions=[region]))
+    kept = run_backup(aws, repo, BackupOptions(regions=[region], recapture_after=None))
+    assert (kept.changed, kept.carried_forward) == (0, 3)
+    carried = {r["name"]: r["captured_at"] for r in repo.load_snapshot("latest").body["functions"]}
+    before = aws.calls["lambda.GetFunction"]
+    due = run_backup(aws, repo, BackupOptions(regions=[region], recapture_after=timedelta(0)))
+    assert (due.changed, aws.calls["lambda.GetFunction"] - before) == (3, 3)
+    fresh = {r["name"]: r["captured_at"] for r in repo.load_snapshot("latest").body["functions"]}
+    assert all(fresh[name] > carried[name] for name in carried)  # ISO times: order as strings

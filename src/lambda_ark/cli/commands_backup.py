@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -28,6 +29,10 @@ def backup(
         list[str] | None, typer.Option("--tag", help="Only functions with tag KEY=VALUE (repeatable).")
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Capture everything, ignoring unchanged fingerprints.")] = False,
+    recapture_days: Annotated[
+        int,
+        typer.Option("--recapture-days", min=0, help="Re-read unchanged functions at least this often (0: never)."),
+    ] = 7,
     include_roles: Annotated[bool, typer.Option("--include-roles", help="Also capture execution roles.")] = False,
     shard: Annotated[str | None, typer.Option("--shard", help="Back up shard i of n (i/n) of the estate.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Concurrent functions per region.")] = 8,
@@ -45,6 +50,7 @@ def backup(
         functions=validate_globs(function or []),
         tags=parse_tags(tag or []),
         full=full,
+        recapture_after=timedelta(days=recapture_days) if recapture_days else None,
         include_roles=include_roles,
         shard=parse_shard(shard),
         workers=workers,

@@ -180,7 +180,7 @@ def test_restore_into_another_account_recreates_the_role(aws: Aws, repo: Reposit
 
 
 def test_unchanged_functions_are_read_again_once_their_capture_is_old(aws: Aws, repo: Repository) -> None:
-    from datetime import timedelta
+    from datetime import datetime, timedelta
 
     region = "ap-southeast-4"
     estate.build(aws, [region], per_region=3)
@@ -192,4 +192,4 @@ def test_unchanged_functions_are_read_again_once_their_capture_is_old(aws: Aws, 
     due = run_backup(aws, repo, BackupOptions(regions=[region], recapture_after=timedelta(0)))
     assert (due.changed, aws.calls["lambda.GetFunction"] - before) == (3, 3)
     fresh = {r["name"]: r["captured_at"] for r in repo.load_snapshot("latest").body["functions"]}
-    assert all(fresh[name] > carried[name] for name in carried)  # ISO times: order as strings
+    assert all(datetime.fromisoformat(fresh[n]) > datetime.fromisoformat(carried[n]) for n in carried)

@@ -193,3 +193,29 @@ def test_unchanged_functions_are_read_again_once_their_capture_is_old(aws: Aws, 
     assert (due.changed, aws.calls["lambda.GetFunction"] - before) == (3, 3)
     fresh = {r["name"]: r["captured_at"] for r in repo.load_snapshot("latest").body["functions"]}
     assert all(datetime.fromisoformat(fresh[n]) > datetime.fromisoformat(carried[n]) for n in carried)
+
+
+def test_container_image_functions_are_restored_from_the_target_regions_registry(aws: Aws, repo: Repository) -> None:
+    src, dst = "ap-southeast-5", "ap-southeast-6"
+    lam = aws.client("lambda", src)
+    uri = f"123456789012.dkr.ecr.{src}.amazonaws.com/app:1"
+    lam.create_function(FunctionName="img", PackageType="Image", Role=estate.role_arn(aws), Code={"ImageUri": uri})
+    lam.publish_version(FunctionName="img")
+    result = run_backup(aws, repo, BackupOptions(regions=[src]))
+    (rec,) = repo.load_snapshot("latest").body["functions"]
+    assert result.errors == [] and "file" not in rec["items"]["function"]  # an image is recorded, not copied
+    assert rec["items"]["function"]["image_uri"].startswith(f"123456789012.dkr.ecr.{src}.amazonaws.com/app")
+
+    snapshot = repo.load_snapshot("latest")
+    applied = run_restore(aws, repo, snapshot, RestoreOptions(to_region=dst), dry_run=False)
+    assert applied.failed == []
+    got = aws.client("lambda", dst).get_function(FunctionName="img")
+    assert got["Code"]["ImageUri"].startswith(f"123456789012.dkr.ecr.{dst}.amazonaws.com/app")
+    assert [
+        v["Version"] for v in aws.client("lambda", dst).list_versions_by_function(FunctionName="img")["Versions"]
+    ] == [
+        "$LATEST",
+        "1",
+    ]
+    again = run_restore(aws, repo, snapshot, RestoreOptions(to_region=dst), dry_run=True)
+    assert {c.action for c in again.changes} == {"unchanged"}, again.changes

@@ -106,7 +106,7 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any
     }
     if data["package_type"] == "Image":
         # The image lives in ECR; copying it is out of scope, the URI is what restore needs.
-        data["image_uri"] = got["Code"].get("ImageUri") or got["Code"].get("ResolvedImageUri")
+        data["image_uri"] = got["Code"].get("ResolvedImageUri") or got["Code"].get("ImageUri")
         return data
     first: list[str] = [str(got["Code"]["Location"])]
 
@@ -119,6 +119,13 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any
         ctx, conf["CodeSha256"], lambda: fetch_verified(location, conf["CodeSha256"], f"{name} in {ctx.region}")
     )
     return data
+
+
+def code_source(ctx: RestoreContext, data: dict[str, Any]) -> dict[str, Any]:
+    """create_function/update_function_code's code argument for a captured function or version."""
+    if data.get("image_uri"):
+        return {"ImageUri": ctx.mapper.image_uri(data["image_uri"])}
+    return {"ZipFile": ctx.read_file(data["file"])}
 
 
 def desired_config(ctx: RestoreContext, data: dict[str, Any]) -> dict[str, Any]:
@@ -136,7 +143,7 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -
     if live is None:
         if not ctx.dry_run:
             code = (
-                {"ImageUri": data["image_uri"]} if data.get("image_uri") else {"ZipFile": ctx.read_file(data["file"])}
+                code_source(ctx, data)
             )
             _create_when_role_ready(
                 client,
@@ -185,7 +192,7 @@ def _update(
         changed.append("code")
         if not ctx.dry_run:
             code = (
-                {"ImageUri": data["image_uri"]} if data.get("image_uri") else {"ZipFile": ctx.read_file(data["file"])}
+                code_source(ctx, data)
             )
             call(client, "update_function_code", FunctionName=name, **code)
             wait_updated(client, name)

@@ -37,7 +37,10 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> list[dict[str
             "code_sha256": v["CodeSha256"],
             "config": function.normalize_config(v),
         }
-        if v.get("PackageType", "Zip") == "Zip":
+        if v.get("PackageType", "Zip") == "Image":
+            got = call(client, "get_function", FunctionName=fn["FunctionName"], Qualifier=v["Version"])
+            record["image_uri"] = got["Code"].get("ResolvedImageUri") or got["Code"].get("ImageUri")
+        else:
             record["file"] = function.store_code(
                 ctx, v["CodeSha256"], partial(_fetch, client, fn["FunctionName"], v["Version"], v["CodeSha256"])
             )
@@ -98,7 +101,7 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
 def _publish(ctx: RestoreContext, client: Any, name: str, want: dict[str, Any]) -> str:
     live = call(client, "get_function_configuration", FunctionName=name)
     if live["CodeSha256"] != want["code_sha256"]:
-        call(client, "update_function_code", FunctionName=name, ZipFile=ctx.read_file(want["file"]))
+        call(client, "update_function_code", FunctionName=name, **function.code_source(ctx, want))
         wait_updated(client, name)
     config = ctx.mapper.map_obj(want["config"])
     if function.normalize_config(live) != config:
@@ -114,8 +117,8 @@ def _reset_latest(ctx: RestoreContext, client: Any, name: str, record: dict[str,
     if fn_data is None:
         return
     live = call(client, "get_function_configuration", FunctionName=name)
-    if live["CodeSha256"] != fn_data["code_sha256"] and fn_data.get("file"):
-        call(client, "update_function_code", FunctionName=name, ZipFile=ctx.read_file(fn_data["file"]))
+    if live["CodeSha256"] != fn_data["code_sha256"]:
+        call(client, "update_function_code", FunctionName=name, **function.code_source(ctx, fn_data))
         wait_updated(client, name)
     want = function.desired_config(ctx, fn_data)
     if function.normalize_config(live) != want:

@@ -15,6 +15,8 @@ from typing import Any
 # arn:partition:service:region:account:resource — region/account may be empty (S3, IAM); API Gateway
 # integration URIs put "lambda" where the account goes and nest a function ARN in the resource.
 _ARN_RE = re.compile(r"arn:(aws[a-zA-Z-]*):([a-z0-9-]+):([a-z0-9-]*):([a-z0-9-]*):([A-Za-z0-9_./:+=,@$*-]+)")
+# <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag|@digest]
+_ECR_RE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(/.*)$")
 _FUNCTION_RE = re.compile(r"function:([A-Za-z0-9_-]+)(?::([A-Za-z0-9_$-]+))?(.*)", re.S)
 
 
@@ -72,6 +74,15 @@ class ArnMapper:
         if qualifier is not None:
             out += ":" + (self.version(name, qualifier) if qualifier.isdigit() else qualifier)
         return out + rest
+
+    def image_uri(self, uri: str) -> str:
+        """A container image in the target's ECR: same repository and tag, mapped account and region
+        (ECR replication puts it there; Lambda only runs images from its own region)."""
+        m = _ECR_RE.match(uri)
+        if not m:
+            return uri
+        account, region, rest = m.groups()
+        return f"{self.account(account)}.dkr.ecr.{self.region(region)}.amazonaws.com{rest}"
 
     def map_obj(self, obj: Any) -> Any:
         """Rewrite ARNs in every string of a JSON-like structure."""

@@ -15,6 +15,7 @@ from . import (
     event_invoke_configs,
     event_source_mappings,
     function_urls,
+    image_digests,
     invoke,
     lambda_config,
     layers,
@@ -29,6 +30,7 @@ from . import (
 PATCHES: tuple[ModuleType, ...] = (
     invoke,  # before anything creates a Lambda backend: it picks which backend class is used
     code_urls,
+    image_digests,  # after code_urls: both wrap get_code
     lambda_config,
     policies,
     revision_ids,

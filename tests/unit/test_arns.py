@@ -59,3 +59,11 @@ def test_arns_inside_documents_are_mapped(mapper: ArnMapper) -> None:
 def test_identity_mapper_changes_nothing() -> None:
     arn = f"arn:aws:lambda:eu-west-1:{A}:function:orders:3"
     assert ArnMapper().arn(arn) == arn
+
+
+def test_image_uris_move_to_the_target_registry(mapper: ArnMapper) -> None:
+    digest = "sha256:" + "a" * 64
+    assert mapper.image_uri(f"{A}.dkr.ecr.eu-west-1.amazonaws.com/app@{digest}") == (
+        f"{B}.dkr.ecr.us-west-2.amazonaws.com/app@{digest}"
+    )
+    assert mapper.image_uri("public.ecr.aws/lambda/python:3.12") == "public.ecr.aws/lambda/python:3.12"

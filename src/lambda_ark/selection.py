@@ -67,10 +67,12 @@ def in_shard(arn: str, shard: tuple[int, int] | None) -> bool:
 
 
 def parse_arn_map(pairs: Iterable[str]) -> dict[str, str]:
+    """OLD=NEW overrides: ARNs, or ids restore cannot derive (subnet-…, sg-…) in another region."""
     out: dict[str, str] = {}
     for pair in pairs:
         src, sep, dst = pair.partition("=")
-        if not sep or not src.startswith("arn:") or not dst.startswith("arn:"):
-            raise UsageError(f"malformed ARN map {pair!r}: expected arn:...=arn:...")
+        src, dst = src.strip(), dst.strip()
+        if not sep or not src or not dst or " " in src + dst or src.startswith("arn:") != dst.startswith("arn:"):
+            raise UsageError(f"malformed map entry {pair!r}: expected OLD=NEW, both ARNs or both ids")
         out[src] = dst
     return out

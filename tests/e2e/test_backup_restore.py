@@ -219,3 +219,31 @@ def test_container_image_functions_are_restored_from_the_target_regions_registry
     ]
     again = run_restore(aws, repo, snapshot, RestoreOptions(to_region=dst), dry_run=True)
     assert {c.action for c in again.changes} == {"unchanged"}, again.changes
+
+
+def test_vpc_functions_move_with_mapped_subnets_and_security_groups(aws: Aws, repo: Repository) -> None:
+    src, dst = "ap-southeast-7", "ca-west-1"
+
+    def network(region: str) -> tuple[str, str]:
+        ec2 = aws.client("ec2", region)
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+        sg = ec2.create_security_group(GroupName="fn", Description="fn", VpcId=vpc)["GroupId"]
+        return subnet, sg
+
+    (subnet_a, sg_a), (subnet_b, sg_b) = network(src), network(dst)
+    aws.client("lambda", src).create_function(
+        FunctionName="in-vpc",
+        Runtime="python3.12",
+        Role=estate.role_arn(aws),
+        Handler="handler.handler",
+        Code={"ZipFile": estate.package("in-vpc")},
+        VpcConfig={"SubnetIds": [subnet_a], "SecurityGroupIds": [sg_a]},
+    )
+    run_backup(aws, repo, BackupOptions(regions=[src]))
+    snapshot = repo.load_snapshot("latest")
+    options = RestoreOptions(to_region=dst, arn_map={subnet_a: subnet_b, sg_a: sg_b})
+    assert run_restore(aws, repo, snapshot, options, dry_run=False).failed == []
+    vpc = aws.client("lambda", dst).get_function_configuration(FunctionName="in-vpc")["VpcConfig"]
+    assert (vpc["SubnetIds"], vpc["SecurityGroupIds"]) == ([subnet_b], [sg_b])
+    assert {c.action for c in run_restore(aws, repo, snapshot, options, dry_run=True).changes} == {"unchanged"}

@@ -78,7 +78,7 @@ def test_partial_restore_exits_3_and_restores_the_rest(endpoint: embedded.Endpoi
         (["backup", "--shard", "3/2"], 2, "malformed shard"),
         (["restore", "latest", "--to-region", "mars-1", "--dry-run"], 2, "unknown target region"),
         (["restore", "nosuchsnapshot", "--dry-run"], 1, "nosuchsnapshot"),
-        (["restore", "latest", "--map", "bucket=other", "--dry-run"], 2, "malformed ARN map"),
+        (["restore", "latest", "--map", "arn:aws:s3:::bucket=other", "--dry-run"], 2, "malformed map entry"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code(

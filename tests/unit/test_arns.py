@@ -67,3 +67,10 @@ def test_image_uris_move_to_the_target_registry(mapper: ArnMapper) -> None:
         f"{B}.dkr.ecr.us-west-2.amazonaws.com/app@{digest}"
     )
     assert mapper.image_uri("public.ecr.aws/lambda/python:3.12") == "public.ecr.aws/lambda/python:3.12"
+
+
+def test_explicit_entries_also_replace_whole_ids() -> None:
+    m = ArnMapper(region_map={"eu-west-1": "us-west-2"}, explicit={"subnet-1": "subnet-9", "sg-1": "sg-9"})
+    vpc = {"SubnetIds": ["subnet-1", "subnet-2"], "SecurityGroupIds": ["sg-1"]}
+    assert m.map_obj(vpc) == {"SubnetIds": ["subnet-9", "subnet-2"], "SecurityGroupIds": ["sg-9"]}
+    assert m.map_text("subnet-1 in a sentence") == "subnet-1 in a sentence"  # whole values only

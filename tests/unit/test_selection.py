@@ -61,7 +61,10 @@ def test_region_map() -> None:
 def test_arn_map() -> None:
     from lambda_ark.selection import parse_arn_map
 
-    assert parse_arn_map(["arn:aws:s3:::a=arn:aws:s3:::b"]) == {"arn:aws:s3:::a": "arn:aws:s3:::b"}
-    for bad in ("arn:aws:s3:::a", "a=b", "arn:aws:s3:::a=b"):
-        with pytest.raises(UsageError, match="malformed ARN map"):
+    assert parse_arn_map(["arn:aws:s3:::a=arn:aws:s3:::b", "subnet-1=subnet-2"]) == {
+        "arn:aws:s3:::a": "arn:aws:s3:::b",
+        "subnet-1": "subnet-2",
+    }
+    for bad in ("arn:aws:s3:::a", "a=", "arn:aws:s3:::a=b", "a b=c"):
+        with pytest.raises(UsageError, match="malformed map entry"):
             parse_arn_map([bad])

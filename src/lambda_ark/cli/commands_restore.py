@@ -42,7 +42,7 @@ def restore(
     arn_map: Annotated[
         list[str] | None,
         typer.Option(
-            "--map", help="Rewrite one ARN to another: OLD=NEW (repeatable), e.g. a bucket in the target region."
+            "--map", help="Rewrite an ARN or id: OLD=NEW (repeatable), e.g. a bucket or subnet in the target region."
         ),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, change nothing.")] = False,
@@ -58,7 +58,8 @@ def restore(
     Example: lambda-ark restore latest --repo /backups/ark --region us-east-1 --to-region us-west-2 --yes
 
     S3 notifies only functions in the bucket's own region: to move a bucket's triggers, map it,
-    e.g. --map arn:aws:s3:::uploads=arn:aws:s3:::uploads-us-west-2
+    e.g. --map arn:aws:s3:::uploads=arn:aws:s3:::uploads-us-west-2; a VPC function needs its subnets
+    and security groups mapped the same way (--map subnet-0a1=subnet-9f2).
     """
     if to_region and region_map:
         raise UsageError("use either --to-region or --region-map, not both")

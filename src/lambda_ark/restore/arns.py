@@ -27,7 +27,8 @@ class ArnMapper:
     name_prefix: str = ""
     name_suffix: str = ""
     renamed_functions: set[str] = field(default_factory=set)  # source names the prefix/suffix apply to
-    explicit: dict[str, str] = field(default_factory=dict)  # whole-ARN overrides, applied first
+    # overrides applied first: whole ARNs, or whole values such as subnet and security group ids
+    explicit: dict[str, str] = field(default_factory=dict)
     # source function name -> {old version: new version}
     versions: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -87,7 +88,8 @@ class ArnMapper:
     def map_obj(self, obj: Any) -> Any:
         """Rewrite ARNs in every string of a JSON-like structure."""
         if isinstance(obj, str):
-            return self.map_text(obj)
+            # an explicit entry may also be a plain id (a subnet, a security group) matched whole
+            return self.explicit[obj] if obj in self.explicit else self.map_text(obj)
         if isinstance(obj, list):
             return [self.map_obj(v) for v in obj]
         if isinstance(obj, dict):

@@ -67,6 +67,10 @@ def test_partial_restore_exits_3_and_restores_the_rest(endpoint: embedded.Endpoi
     failed = [c for c in changes if c["action"] == "failed"]
     assert failed and all(c["kind"] == "mappings" for c in failed)
     assert len(aws.client("lambda", "us-west-1").list_functions()["Functions"]) == 3
+    quiet = run_cli("restore", "latest", "--repo", repo, "--to-region", "us-west-1", "--yes", "--quiet",
+                    endpoint=endpoint.url)
+    assert (quiet.returncode, quiet.stdout) == (3, "")
+    assert [line.split()[:2] for line in quiet.stderr.splitlines()] == [["failed:", "mappings"]] * len(failed)
 
 
 @pytest.mark.parametrize(

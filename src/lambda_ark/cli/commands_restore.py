@@ -16,7 +16,7 @@ from ..repository import Repository
 from ..restore.apply import RestoreOptions, RestoreResult, run_restore, validate_options
 from ..selection import parse_arn_map, parse_region_map, validate_globs
 from . import app
-from .common import EndpointOpt, JsonOpt, RepoOpt, print_json, read_password
+from .common import EndpointOpt, JsonOpt, QuietOpt, RepoOpt, print_json, read_password
 from .progress import change_progress
 
 _STYLE = {"create": "green", "update": "yellow", "unchanged": "dim", "failed": "red", "skipped": "magenta"}
@@ -49,6 +49,7 @@ def restore(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
     endpoint_url: EndpointOpt = None,
     json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Restore functions and their wiring from a snapshot, rewired to another region/account if asked.
 
@@ -77,31 +78,34 @@ def restore(
     validate_options(aws, options)
     repository = Repository.open(repo, password=read_password(), aws=aws)
     snap = repository.load_snapshot(snapshot)
-    with change_progress("planning", not json_out) as on_change:
+    show = "json" if json_out else "quiet" if quiet else "table"
+    with change_progress("planning", show == "table") as on_change:
         plan = run_restore(aws, repository, snap, options, dry_run=True, on_change=on_change)
-    if dry_run or not _confirmed(plan, yes, json_out):
-        _render(plan, json_out)
-        raise typer.Exit(3 if plan.partial else 0)
-    with change_progress("restoring", not json_out) as on_change:
+    if dry_run or not yes:
+        _render(plan, show)
+        if dry_run or not _confirmed(show):
+            raise typer.Exit(3 if plan.partial else 0)
+    with change_progress("restoring", show == "table") as on_change:
         result = run_restore(aws, repository, snap, options, dry_run=False, on_change=on_change)
-    _render(result, json_out)
+    _render(result, show)
     if result.partial:
         raise typer.Exit(3)
 
 
-def _confirmed(plan: RestoreResult, yes: bool, json_out: bool) -> bool:
-    if yes:
-        return True
-    if json_out or not sys.stdin.isatty():
+def _confirmed(show: str) -> bool:
+    if show != "table" or not sys.stdin.isatty():
         typer.echo("plan only: pass --yes to apply", err=True)
         return False
-    _render(plan, False)
     return bool(typer.confirm("apply this plan?", default=False))
 
 
-def _render(result: RestoreResult, json_out: bool) -> None:
-    if json_out:
+def _render(result: RestoreResult, show: str) -> None:
+    if show == "json":
         print_json(result.as_dict())
+        return
+    if show == "quiet":
+        for c in result.failed:
+            typer.echo(f"failed: {c.kind} {c.target}: {c.detail}", err=True)
         return
     table = Table(title=("plan" if result.dry_run else "restore") + f" of snapshot {result.snapshot_id[:8]}")
     for col in ("action", "kind", "target", "detail"):

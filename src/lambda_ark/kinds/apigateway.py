@@ -113,10 +113,10 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
     client = ctx.client("apigateway", region)
     changes: list[Change] = []
     for entry in data:
-        api_id, change = target.find_or_create_api(ctx, client, record, entry)
+        label = f"REST API {entry['api']['name']} ({region})"
+        api_id, change = target.find_or_create_api(ctx, client, record, entry, target.REST, label)
         if change is not None:
             changes.append(change)
-        label = f"REST API {entry['api']['name']} ({region})"
         methods = [target.put_method(ctx, client, api_id, label, m) for m in entry["methods"]]
         changes.extend(methods)
         changed = any(c.action in ("create", "update") for c in methods)

@@ -9,7 +9,7 @@ answer is remembered in `ctx.state`, so an API shared by many functions is creat
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..aws import call
@@ -54,23 +54,32 @@ def _no_nulls(value: Any) -> Any:
     return value
 
 
-def pick_api(
-    apis: list[dict[str, Any]],
-    source: str,
-    old_id: str,
-    name: str,
-    tags: Callable[[dict[str, Any]], dict[str, str]],
-    api_id: Callable[[dict[str, Any]], str],
-    api_name: Callable[[dict[str, Any]], str],
-) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class ApiShape:
+    """Where REST (apigateway) and HTTP (apigatewayv2) APIs keep the same facts under other names."""
+
+    kind: str  # the kind NAME whose ctx.state remembers found APIs
+    list_op: str
+    list_key: str
+    create_op: str
+    id_key: str
+    name_key: str
+    tags_key: str
+
+
+REST = ApiShape("apigateway", "get_rest_apis", "items", "create_rest_api", "id", "name", "tags")
+HTTP = ApiShape("apigatewayv2", "get_apis", "Items", "create_api", "ApiId", "Name", "Tags")
+
+
+def pick_api(apis: list[dict[str, Any]], source: str, old_id: str, name: str, shape: ApiShape) -> dict[str, Any] | None:
     """The target API that stands for the source API, or None (see the module docstring)."""
     for candidates in (
-        [a for a in apis if (tags(a) or {}).get(SOURCE_TAG) == source],
-        [a for a in apis if api_id(a) == old_id and api_name(a) == name],
+        [a for a in apis if (a.get(shape.tags_key) or {}).get(SOURCE_TAG) == source],
+        [a for a in apis if str(a[shape.id_key]) == old_id and str(a[shape.name_key]) == name],
     ):
         if candidates:
             return candidates[0]
-    same_name = [a for a in apis if api_name(a) == name]
+    same_name = [a for a in apis if str(a[shape.name_key]) == name]
     return same_name[0] if len(same_name) == 1 else None
 
 
@@ -79,34 +88,28 @@ def source_key(record: dict[str, Any], old_id: str) -> str:
 
 
 def find_or_create_api(
-    ctx: RestoreContext, client: Any, record: dict[str, Any], entry: dict[str, Any]
+    ctx: RestoreContext, client: Any, record: dict[str, Any], entry: dict[str, Any], shape: ApiShape, label: str
 ) -> tuple[str, Change | None]:
     """(target API id, or "" for one a dry run would create; a Change the first time it is seen)."""
     region = client.meta.region_name
-    known = ctx.state.setdefault(NAME, {}).setdefault("apis", {})
+    known = ctx.state.setdefault(shape.kind, {}).setdefault("apis", {})
     source = source_key(record, entry["id"])
     if (region, source) in known:
         return known[(region, source)], None
     api = entry["api"]
-    label = f"REST API {api['name']} ({region})"
     found = pick_api(
-        list(pages(client, "get_rest_apis", "items")),
-        source,
-        entry["id"],
-        api["name"],
-        lambda a: a.get("tags", {}),
-        lambda a: str(a["id"]),
-        lambda a: str(a["name"]),
+        list(pages(client, shape.list_op, shape.list_key)), source, entry["id"], api[shape.name_key], shape
     )
     if found is not None:
-        known[(region, source)] = found["id"]
-        return found["id"], Change(NAME, label, "unchanged", f"is API {found['id']}")
+        known[(region, source)] = found[shape.id_key]
+        return found[shape.id_key], Change(shape.kind, label, "unchanged", f"is API {found[shape.id_key]}")
     new_id = ""
     if not ctx.dry_run:
-        args = {k: v for k, v in api.items() if k != "tags"}
-        new_id = call(client, "create_rest_api", **args, tags={**api.get("tags", {}), SOURCE_TAG: source})["id"]
+        args = {k: v for k, v in api.items() if k != shape.tags_key}
+        tags = {**api.get(shape.tags_key, {}), SOURCE_TAG: source}
+        new_id = call(client, shape.create_op, **args, **{shape.tags_key: tags})[shape.id_key]
     known[(region, source)] = new_id
-    return new_id, Change(NAME, label, "create", f"from API {entry['id']}")
+    return new_id, Change(shape.kind, label, "create", f"from API {entry['id']}")
 
 
 def _resources(client: Any, api_id: str) -> dict[str, dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 Recorded per function: the API's settings and stages, each integration that invokes the function
 and the routes that target it. Restore finds or creates the API exactly as for REST APIs
-(`apigateway_target.pick_api`), reuses an integration with the same (mapped) URI or creates one,
+(`apigateway_target.find_or_create_api`), reuses an integration with the same (mapped) URI or creates one,
 points the routes at it, creates missing stages (deploying the ones without auto-deploy), and grants
 the target API permission to invoke.
 """
@@ -14,7 +14,7 @@ from typing import Any
 from ..aws import call
 from ..errors import AwsError
 from .apigateway import function_of_uri
-from .apigateway_target import SOURCE_TAG, clean, grant, pick_api, source_key
+from .apigateway_target import HTTP, clean, find_or_create_api, grant
 from .base import Action, Change, RegionContext, RestoreContext
 from .common import pages
 from .triggers import FunctionIndex, check_permission, is_function_arn
@@ -126,7 +126,7 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
     changes: list[Change] = []
     for entry in data:
         label = f"HTTP API {entry['api']['Name']} ({region})"
-        api_id, change = _find_or_create(ctx, client, record, entry, label)
+        api_id, change = find_or_create_api(ctx, client, record, entry, HTTP, label)
         changes.extend([change] if change else [])
         routes: list[Change] = []
         for integration in entry["integrations"]:
@@ -139,35 +139,6 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
                 verb, path = route_parts(route["RouteKey"])
                 changes.append(grant(ctx, NAME, api_id, region, integration["function_arn"], verb, path))
     return changes
-
-
-def _find_or_create(
-    ctx: RestoreContext, client: Any, record: dict[str, Any], entry: dict[str, Any], label: str
-) -> tuple[str, Change | None]:
-    region = client.meta.region_name
-    known = ctx.state.setdefault(NAME, {}).setdefault("apis", {})
-    source = source_key(record, entry["id"])
-    if (region, source) in known:
-        return known[(region, source)], None
-    api = entry["api"]
-    found = pick_api(
-        list(pages(client, "get_apis", "Items")),
-        source,
-        entry["id"],
-        api["Name"],
-        lambda a: a.get("Tags", {}),
-        lambda a: str(a["ApiId"]),
-        lambda a: str(a["Name"]),
-    )
-    if found is not None:
-        known[(region, source)] = found["ApiId"]
-        return found["ApiId"], Change(NAME, label, "unchanged", f"is API {found['ApiId']}")
-    new_id = ""
-    if not ctx.dry_run:
-        args = {k: v for k, v in api.items() if k != "Tags"}
-        new_id = call(client, "create_api", **args, Tags={**api.get("Tags", {}), SOURCE_TAG: source})["ApiId"]
-    known[(region, source)] = new_id
-    return new_id, Change(NAME, label, "create", f"from API {entry['id']}")
 
 
 def _put_integration(ctx: RestoreContext, client: Any, api_id: str, label: str, data: dict[str, Any]) -> list[Change]:

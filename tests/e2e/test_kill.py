@@ -1,0 +1,79 @@
+"""A backup killed with SIGKILL leaves no snapshot and a repository that checks clean; the next
+backup completes. Runs against its own slow endpoint process so the kill lands mid-capture."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from lambda_ark.aws import Aws, connect
+from lambda_ark.demo import estate
+
+from .conftest import run_cli
+
+
+@pytest.fixture
+def slow_endpoint() -> Iterator[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lambda_ark", "endpoint", "--port", "0", "--latency-ms", "100"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    yield proc.stdout.readline().strip()
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_sigkill_mid_backup_leaves_no_snapshot(slow_endpoint: str, tmp_path: Path) -> None:
+    aws: Aws = connect(endpoint_url=slow_endpoint)
+    role = estate.role_arn(aws)
+
+    def create(i: int) -> None:
+        aws.client("lambda", "us-east-1").create_function(
+            FunctionName=f"k-{i:02d}",
+            Runtime="python3.12",
+            Role=role,
+            Handler="handler.handler",
+            Code={"ZipFile": estate.package(f"k-{i}")},
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(create, range(24)))
+    repo = str(tmp_path / "repo")
+    assert run_cli("init", "--repo", repo, endpoint=slow_endpoint).returncode == 0
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LAMBDA_ARK_"))}
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": slow_endpoint,
+            "AWS_ACCESS_KEY_ID": "t",
+            "AWS_SECRET_ACCESS_KEY": "t",
+            "LAMBDA_ARK_PASSWORD": "correct horse battery staple",
+        }
+    )
+    backup = subprocess.Popen(
+        [sys.executable, "-m", "lambda_ark", "backup", "--repo", repo, "--regions", "us-east-1", "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(3)  # imports, listing, a few functions captured: well short of 24 at 100 ms a call
+    backup.send_signal(signal.SIGKILL)
+    assert backup.wait(timeout=30) == -signal.SIGKILL  # it was killed, not finished
+
+    listed = run_cli("snapshots", "--repo", repo, "--json", endpoint=slow_endpoint)
+    assert listed.returncode == 0 and listed.stdout.strip() in ("[]", "")
+    checked = run_cli("check", "--repo", repo, endpoint=slow_endpoint)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    done = run_cli("backup", "--repo", repo, "--regions", "us-east-1", "--json", endpoint=slow_endpoint)
+    assert done.returncode == 0, done.stderr
+    assert '"functions": 24' in done.stdout

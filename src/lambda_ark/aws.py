@@ -29,6 +29,7 @@ class Aws:
     session: boto3.Session
     endpoint_url: str | None = None
     max_workers: int = 8
+    embedded: bool = False  # started our own in-memory endpoint because no credentials were found
     # AWS calls made through this Aws, by "service.Operation" (for --json results and benchmarks)
     calls: Counter[str] = field(default_factory=Counter)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
@@ -136,10 +137,12 @@ def connect(endpoint_url: str | None = None, region: str | None = None, max_work
     session = boto3.Session(
         region_name=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
     )
+    embedded = False
     if endpoint_url is None and not has_credentials(session):
         from .embedded import shared_endpoint
 
         endpoint_url = shared_endpoint().url
+        embedded = True
     if endpoint_url is not None and not has_credentials(session):
         # Local endpoints accept any key; AWS would reject these, which is the point.
         session = boto3.Session(
@@ -147,4 +150,4 @@ def connect(endpoint_url: str | None = None, region: str | None = None, max_work
             aws_secret_access_key="testing",
             region_name=session.region_name,
         )
-    return Aws(session=session, endpoint_url=endpoint_url, max_workers=max_workers)
+    return Aws(session=session, endpoint_url=endpoint_url, max_workers=max_workers, embedded=embedded)

@@ -67,8 +67,9 @@ def test_partial_restore_exits_3_and_restores_the_rest(endpoint: embedded.Endpoi
     failed = [c for c in changes if c["action"] == "failed"]
     assert failed and all(c["kind"] == "mappings" for c in failed)
     assert len(aws.client("lambda", "us-west-1").list_functions()["Functions"]) == 3
-    quiet = run_cli("restore", "latest", "--repo", repo, "--to-region", "us-west-1", "--yes", "--quiet",
-                    endpoint=endpoint.url)
+    quiet = run_cli(
+        "restore", "latest", "--repo", repo, "--to-region", "us-west-1", "--yes", "--quiet", endpoint=endpoint.url
+    )
     assert (quiet.returncode, quiet.stdout) == (3, "")
     assert [line.split()[:2] for line in quiet.stderr.splitlines()] == [["failed:", "mappings"]] * len(failed)
 
@@ -115,3 +116,27 @@ def test_every_command_has_help_with_an_example(endpoint: embedded.Endpoint, com
     out = run_cli(command, "--help", endpoint=endpoint.url)
     assert out.returncode == 0, out.stderr
     assert "Example" in out.stdout
+
+
+def test_no_credentials_means_the_embedded_endpoint_and_says_so(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LAMBDA_ARK_"))}
+    env.update(
+        {
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+            "AWS_CONFIG_FILE": str(tmp_path / "none"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "LAMBDA_ARK_PASSWORD": "pw",
+        }
+    )
+    repo = str(tmp_path / "repo")
+    cli = [sys.executable, "-m", "lambda_ark"]
+    assert subprocess.run([*cli, "init", "--repo", repo], env=env, capture_output=True).returncode == 0
+    out = subprocess.run(
+        [*cli, "backup", "--repo", repo, "--regions", "us-east-1"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert "no AWS credentials found; using the embedded AWS endpoint at http://127.0.0.1:" in out.stderr

@@ -12,7 +12,7 @@ from ..backup import BackupOptions, run_backup
 from ..repository import Repository
 from ..selection import parse_shard, parse_tags, validate_globs
 from . import app
-from .common import EndpointOpt, JsonOpt, QuietOpt, RepoOpt, print_json, read_password
+from .common import EndpointOpt, JsonOpt, QuietOpt, RepoOpt, note_embedded, print_json, read_password
 from .progress import region_progress
 
 
@@ -57,6 +57,7 @@ def backup(
         snapshot_tags=snapshot_tag or [],
     )
     aws = connect(endpoint_url=endpoint_url, max_workers=workers)
+    note_embedded(aws, json_out or quiet)
     repository = Repository.open(repo, password=read_password(), aws=aws)
     with region_progress(not (json_out or quiet)) as progress:
         result = run_backup(aws, repository, options, progress=progress)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from ..repository import Repository
 from ..restore.apply import RestoreOptions, RestoreResult, run_restore, validate_options
 from ..selection import parse_arn_map, parse_region_map, validate_globs
 from . import app
-from .common import EndpointOpt, JsonOpt, QuietOpt, RepoOpt, print_json, read_password
+from .common import EndpointOpt, JsonOpt, QuietOpt, RepoOpt, note_embedded, print_json, read_password
 from .progress import change_progress
 
 _STYLE = {"create": "green", "update": "yellow", "unchanged": "dim", "failed": "red", "skipped": "magenta"}
@@ -75,6 +75,7 @@ def restore(
         arn_map=parse_arn_map(arn_map or []),
     )
     aws = connect(endpoint_url=endpoint_url)
+    note_embedded(aws, json_out or quiet)
     validate_options(aws, options)
     repository = Repository.open(repo, password=read_password(), aws=aws)
     snap = repository.load_snapshot(snapshot)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..aws import Aws
 from ..errors import UsageError
 
 RepoOpt = Annotated[
@@ -53,3 +54,13 @@ def print_json(obj: Any) -> None:
 
 def interactive() -> bool:
     return sys.stdout.isatty()
+
+
+def note_embedded(aws: Aws, quiet: bool) -> None:
+    """Say so when no credentials were found: an in-memory estate is empty unless populated."""
+    if aws.embedded and not quiet:
+        typer.echo(
+            f"lambda-ark: no AWS credentials found; using the embedded AWS endpoint at {aws.endpoint_url} "
+            "(in memory, for trying lambda-ark; configure credentials or --endpoint-url for a real estate)",
+            err=True,
+        )

@@ -65,7 +65,8 @@ def backup(
         print_json(result.as_dict() | {"aws_calls": dict(aws.calls)})
     elif not quiet:
         typer.echo(
-            f"snapshot {result.snapshot_id[:8]}: {result.functions} functions in {len(result.regions)} regions, "
+            f"snapshot {result.snapshot_id[:8]}: {_n(result.functions, 'function')} "
+            f"in {_n(len(result.regions), 'region')}, "
             f"{result.changed} captured, {result.carried_forward} unchanged, {result.bytes_added:,} bytes added, "
             f"{result.duration:.1f}s"
         )
@@ -75,3 +76,7 @@ def backup(
         typer.echo(f"error: {e}", err=True)
     if result.partial:
         raise typer.Exit(3)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -32,6 +32,15 @@ def test_restore_into_another_region_rewires_everything(aws: Aws, repo: Reposito
     names = built.functions[SRC]
     result = run_backup(aws, repo, BackupOptions(regions=[SRC]))
     assert (result.functions, result.errors) == (8, [])
+    # every kind turns what it really captured into CloudFormation, and no secret leaks into it
+    from lambda_ark.kinds import KINDS
+
+    for rec in repo.load_snapshot("latest").body["functions"]:
+        for kind in KINDS:
+            if hasattr(kind, "to_iac") and kind.NAME in rec["items"]:
+                resources = kind.to_iac(rec, rec["items"][kind.NAME])
+                assert all(r["Type"].startswith("AWS::Lambda::") for r in resources), kind.NAME
+                assert "demo-secret" not in str(resources)
 
     _delete_all(aws, SRC)
     dst_sources = estate.event_sources(aws, DST)

@@ -84,7 +84,34 @@ SAMPLES: dict[str, object] = {
                    "function_associations": [], "cloudfront_functions": {}},
     "role": {"name": "r", "path": "/", "trust_policy": {}, "managed": [], "max_session_duration": 3600,
              "inline": {}, "customer_managed": {}},
+    "function": {"package_type": "Zip", "code_sha256": "abc+/=", "architectures": ["x86_64"], "tags": {"t": "v"},
+                 "config": {"Runtime": "python3.12", "Handler": "h.h", "Role": "arn:aws:iam::1:role/r",
+                            "KMSKeyArn": "k", "Environment": {"Variables": {"TOKEN": "s3cr3t"}}}},
+    "versions": [{"version": "1", "description": "d", "code_sha256": "abc", "config": {}}],
+    "aliases": [{"name": "live", "function_version": "1", "description": "", "weights": {"2": 0.1}}],
+    "layers": [{"arn": "l", "name": "shared", "version": 1, "description": "", "compatible_runtimes": [],
+                "compatible_architectures": [], "code_sha256": "abc", "file": "abc"}],
+    "url": {"": {"AuthType": "NONE", "InvokeMode": "BUFFERED"}},
+    "invoke_config": {"live": {"MaximumRetryAttempts": 1}},
+    "policy": {"": [{"Sid": "s", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+                     "Action": "lambda:InvokeFunction", "Resource": FN}]},
+    "mappings": [{"qualifier": "", "enabled": True, "args": {"EventSourceArn": "q", "BatchSize": 5}}],
 }
+RECORD = {"account": "123456789012", "region": "us-east-1", "name": "f", "arn": FN, "items": {}}
+# Kinds with no CloudFormation resource of their own: reserved and provisioned concurrency are
+# properties of AWS::Lambda::Function / Alias / Version, which an export assembles.
+NO_IAC = {"concurrency"}
+
+
+def test_every_kind_but_concurrency_has_to_iac() -> None:
+    assert {k.NAME for k in KINDS if not hasattr(k, "to_iac")} == NO_IAC
+
+
+def test_function_to_iac_keeps_secrets_out_and_names_code_safely() -> None:
+    (resource,) = by_name("function").to_iac(RECORD, SAMPLES["function"])
+    assert "s3cr3t" not in str(resource)
+    assert resource["Properties"]["Environment"]["Variables"]["TOKEN"] == "{{resolve:ssm:/lambda-ark/f/TOKEN}}"
+    assert resource["Properties"]["KmsKeyArn"] == "k" and "/" not in resource["Properties"]["Code"]["S3Key"][11:]
 
 
 @pytest.mark.parametrize("name", [*TRIGGERS, "role"])
@@ -97,7 +124,7 @@ def test_trigger_and_role_kinds_have_to_iac(name: str) -> None:
 @pytest.mark.parametrize("kind", [k for k in KINDS if hasattr(k, "to_iac")], ids=lambda k: k.NAME)
 def test_to_iac_produces_cloudformation_types(kind: ModuleType) -> None:
     assert kind.NAME in SAMPLES, f"add a sample of {kind.NAME}'s data to SAMPLES"
-    resources = kind.to_iac({}, SAMPLES[kind.NAME])
+    resources = kind.to_iac(RECORD, SAMPLES[kind.NAME])
     assert resources
     for resource in resources:
         assert resource["Type"].startswith("AWS::") and isinstance(resource.get("Properties"), dict)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..aws import call
+from . import iac
 from .base import Change, RegionContext, RestoreContext
 from .common import aliases_of, maybe
 
@@ -72,3 +73,25 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
                 call(client, "update_alias", **args)
             changes.append(Change(NAME, target, "update", f"-> version {want['FunctionVersion']}"))
     return changes
+
+
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        iac.resource(
+            "AWS::Lambda::Alias",
+            {
+                "FunctionName": iac.function_name(record),
+                "Name": a["name"],
+                "FunctionVersion": a["function_version"],
+                "Description": a["description"],
+                "RoutingConfig": {
+                    "AdditionalVersionWeights": [
+                        {"FunctionVersion": v, "FunctionWeight": w} for v, w in sorted(a["weights"].items())
+                    ]
+                }
+                if a["weights"]
+                else None,
+            },
+        )
+        for a in data
+    ]

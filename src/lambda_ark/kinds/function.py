@@ -8,6 +8,7 @@ from typing import Any
 
 from ..aws import call, error_code
 from ..errors import AwsError
+from . import iac
 from .base import Change, RegionContext, RestoreContext
 from .common import fetch_verified, maybe, memo, wait_updated
 
@@ -142,9 +143,7 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -
     live = maybe(client, "get_function", FunctionName=name)
     if live is None:
         if not ctx.dry_run:
-            code = (
-                code_source(ctx, data)
-            )
+            code = code_source(ctx, data)
             _create_when_role_ready(
                 client,
                 FunctionName=name,
@@ -191,9 +190,7 @@ def _update(
     if conf.get("CodeSha256") != data["code_sha256"]:
         changed.append("code")
         if not ctx.dry_run:
-            code = (
-                code_source(ctx, data)
-            )
+            code = code_source(ctx, data)
             call(client, "update_function_code", FunctionName=name, **code)
             wait_updated(client, name)
     have = normalize_config(conf)
@@ -237,3 +234,27 @@ _EMPTY: dict[str, Any] = {
     "DeadLetterConfig": {"TargetArn": ""},
     "KMSKeyArn": "",
 }
+
+
+# create_function names -> CloudFormation property names, where they differ
+_CFN_NAMES = {"KMSKeyArn": "KmsKeyArn"}
+
+
+def to_iac(record: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
+    props: dict[str, Any] = {_CFN_NAMES.get(k, k): v for k, v in data["config"].items()}
+    env = props.get("Environment", {}).get("Variables")
+    if env:  # secrets stay out of templates
+        name = iac.function_name(record)
+        props["Environment"] = {"Variables": {k: f"{{{{resolve:ssm:/lambda-ark/{name}/{k}}}}}" for k in env}}
+    if data.get("image_uri"):
+        code: dict[str, Any] = {"ImageUri": data["image_uri"]}
+    else:
+        code = {"S3Bucket": iac.CODE_BUCKET, "S3Key": iac.code_key(data["code_sha256"])}
+    props.update(
+        FunctionName=iac.function_name(record),
+        Code=code,
+        PackageType=data["package_type"],
+        Architectures=data["architectures"],
+        Tags=[{"Key": k, "Value": v} for k, v in sorted(data["tags"].items())],
+    )
+    return [iac.resource("AWS::Lambda::Function", props)]

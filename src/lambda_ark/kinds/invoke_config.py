@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..aws import call
+from . import iac
 from .base import Change, RegionContext, RestoreContext
 from .common import maybe, pages
 
@@ -65,3 +66,17 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, dict[st
             call(client, "put_function_event_invoke_config", FunctionName=name, **q_args, **want)
         changes.append(Change(NAME, target, "create" if live is None else "update"))
     return changes
+
+
+def to_iac(record: dict[str, Any], data: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        iac.resource(
+            "AWS::Lambda::EventInvokeConfig",
+            {
+                "FunctionName": iac.function_name(record),
+                "Qualifier": q or "$LATEST",
+                **conf,
+            },
+        )
+        for q, conf in data.items()
+    ]

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..aws import call, error_code
 from ..errors import AwsError
+from . import iac
 from .base import Change, RegionContext, RestoreContext
 from .common import fetch_verified, pages
 
@@ -120,3 +121,21 @@ def _restore_one(ctx: RestoreContext, layer: dict[str, Any]) -> Change:
     published = call(client, "publish_layer_version", **args)
     ctx.mapper.explicit[layer["arn"]] = published["LayerVersionArn"]
     return Change(NAME, f"{name} ({region})", "create", f"as {published['LayerVersionArn']}")
+
+
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        iac.resource(
+            "AWS::Lambda::LayerVersion",
+            {
+                "LayerName": layer["name"],
+                "Description": layer["description"],
+                "Content": {"S3Bucket": iac.CODE_BUCKET, "S3Key": iac.code_key(layer["code_sha256"])},
+                "CompatibleRuntimes": layer["compatible_runtimes"],
+                "CompatibleArchitectures": layer["compatible_architectures"],
+                "LicenseInfo": layer.get("license_info"),
+            },
+        )
+        for layer in data
+        if not layer.get("external")  # another account's layer is referenced, not declared
+    ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..aws import call
 from ..errors import AwsError
+from . import iac
 from .base import Change, RegionContext, RestoreContext
 from .common import pages
 
@@ -162,3 +163,17 @@ def _apply_one(
             )
         return Change(NAME, target, "update", ", ".join(diff))
     return Change(NAME, target, "unchanged")
+
+
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        iac.resource(
+            "AWS::Lambda::EventSourceMapping",
+            {
+                "FunctionName": iac.qualified(record, m["qualifier"]),
+                "Enabled": m["enabled"],
+                **m["args"],
+            },
+        )
+        for m in data
+    ]

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from ..aws import call
+from . import iac
 from .base import Action, Change, RegionContext, RestoreContext
 from .common import aliases_of, maybe
 
@@ -126,3 +127,21 @@ def _api_id(statement: dict[str, Any]) -> str | None:
 
 def _mapped_live(statement: dict[str, Any]) -> dict[str, Any]:
     return permission_args(statement)
+
+
+def to_iac(record: dict[str, Any], data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    out = []
+    for qualifier, statements in data.items():
+        for statement in statements:
+            args = permission_args(statement)
+            args.pop("StatementId")  # CloudFormation names permissions itself
+            out.append(
+                iac.resource(
+                    "AWS::Lambda::Permission",
+                    {
+                        "FunctionName": iac.qualified(record, qualifier),
+                        **args,
+                    },
+                )
+            )
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..aws import call
+from . import iac
 from .base import Change, RegionContext, RestoreContext
 from .common import maybe, pages
 
@@ -56,3 +57,10 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, dict[st
         else:
             changes.append(Change(NAME, target, "unchanged"))
     return changes
+
+
+def to_iac(record: dict[str, Any], data: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        iac.resource("AWS::Lambda::Url", {"TargetFunctionArn": record.get("arn"), "Qualifier": q or None, **conf})
+        for q, conf in data.items()
+    ]

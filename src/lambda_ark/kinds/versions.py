@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 from ..aws import call
-from . import function
+from . import function, iac
 from .base import Change, RegionContext, RestoreContext
 from .common import fetch_verified, maybe, pages, versions_of, wait_updated
 
@@ -124,3 +124,18 @@ def _reset_latest(ctx: RestoreContext, client: Any, name: str, record: dict[str,
     if function.normalize_config(live) != want:
         call(client, "update_function_configuration", FunctionName=name, **want)
         wait_updated(client, name)
+
+
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # CloudFormation publishes from the function's current code; CodeSha256 makes it refuse a mismatch
+    return [
+        iac.resource(
+            "AWS::Lambda::Version",
+            {
+                "FunctionName": iac.function_name(record),
+                "Description": v["description"],
+                "CodeSha256": v["code_sha256"],
+            },
+        )
+        for v in sorted(data, key=lambda v: int(v["version"]))
+    ]

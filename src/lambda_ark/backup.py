@@ -92,9 +92,28 @@ def file_keys(obj: Any) -> Iterator[str]:
             yield from file_keys(v)
 
 
-def previous_snapshot(repo: Repository) -> Snapshot | None:
+def scope_key(account: str, regions: list[str], options: BackupOptions) -> str:
+    """What a backup covers. The previous snapshot of the same scope is the one to compare with:
+    shards or region subsets backed up in turn must not make each other look new."""
+    return stable_hash(
+        {
+            "account": account,
+            "regions": sorted(regions),
+            "functions": sorted(options.functions),
+            "tags": options.tags,
+            "shard": list(options.shard) if options.shard else None,
+        }
+    )[:16]
+
+
+def previous_snapshot(repo: Repository, scope: str) -> Snapshot | None:
+    """The newest snapshot of this scope; else the newest of any (its records still match by key)."""
+    infos = repo.snapshots()
+    if not infos:
+        return None
+    same = [i for i in infos if i.summary.get("scope") == scope]
     try:
-        return repo.load_snapshot("latest")
+        return repo.load_snapshot((same or infos)[-1].id)
     except SnapshotNotFound:
         return None
 
@@ -105,7 +124,8 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
     account = aws.account_id()
     regions = aws.resolve_regions(options.regions)
     result.regions = regions
-    prev = previous_snapshot(repo)
+    scope = scope_key(account, regions, options)
+    prev = previous_snapshot(repo, scope)
     prev_body = BackupBody.model_validate(prev.body) if prev else BackupBody()
     prev_records = {r.key: r for r in prev_body.functions}
     prev_files: dict[str, FileRef] = prev.files if prev else {}
@@ -157,6 +177,7 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
         result.functions = len(records)
         writer.flush()  # so the summary can say what this run added
         summary = {
+            "scope": scope,
             "bytes_added": writer.bytes_added,
             "functions": result.functions,
             "changed": result.changed,
@@ -167,7 +188,12 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
         snapshot = Snapshot(
             time=datetime.now(UTC),
             host=socket.gethostname(),
-            tags=[*options.snapshot_tags, *(["partial"] if result.errors else [])],
+            tags=[
+                *options.snapshot_tags,
+                # shards are separate series: retention (forget groups by tags) keeps each one's history
+                *([f"shard-{options.shard[0]}-of-{options.shard[1]}"] if options.shard else []),
+                *(["partial"] if result.errors else []),
+            ],
             parent=prev.id if prev else None,
             summary=summary,
             body=body.model_dump(mode="json"),
@@ -284,12 +310,7 @@ def _capture_function(
     key = f"{account}/{region}/{fn['FunctionName']}"
     old = prev.get(key)
     now = datetime.now(UTC)
-    changed = (
-        options.full
-        or old is None
-        or old.fingerprint != fp
-        or recapture_due(old, now, options.recapture_after)
-    )
+    changed = options.full or old is None or old.fingerprint != fp or recapture_due(old, now, options.recapture_after)
     items: dict[str, Any] = {}
     for kind in KINDS:
         if kind.SCOPE == "region":

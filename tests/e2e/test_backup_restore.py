@@ -256,3 +256,23 @@ def test_vpc_functions_move_with_mapped_subnets_and_security_groups(aws: Aws, re
     vpc = aws.client("lambda", dst).get_function_configuration(FunctionName="in-vpc")["VpcConfig"]
     assert (vpc["SubnetIds"], vpc["SecurityGroupIds"]) == ([subnet_b], [sg_b])
     assert {c.action for c in run_restore(aws, repo, snapshot, options, dry_run=True).changes} == {"unchanged"}
+
+
+def test_shards_backed_up_in_turn_stay_incremental(aws: Aws, repo: Repository) -> None:
+    region = "eu-central-1"
+    lam = aws.client("lambda", region)
+    role = estate.role_arn(aws)
+    for i in range(12):
+        lam.create_function(
+            FunctionName=f"shard-{i:02d}",
+            Runtime="python3.12",
+            Role=role,
+            Handler="handler.handler",
+            Code={"ZipFile": estate.package(f"shard-{i}")},
+        )
+    shards = [BackupOptions(regions=[region], shard=(i, 2), functions=["shard-*"]) for i in range(2)]
+    first = [run_backup(aws, repo, opts) for opts in shards]
+    assert sum(r.functions for r in first) == 12 and all(r.functions for r in first)  # a partition of the estate
+    again = [run_backup(aws, repo, opts) for opts in shards]
+    assert [r.changed for r in again] == [0, 0]  # each compared with its own shard's last snapshot
+    assert {tuple(s.tags) for s in repo.snapshots()} == {("shard-0-of-2",), ("shard-1-of-2",)}

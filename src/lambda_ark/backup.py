@@ -21,7 +21,7 @@ from .aws import Aws, call, error_code
 from .errors import AwsError, LambdaArkError, SnapshotNotFound
 from .kinds import KINDS
 from .kinds.base import RegionContext
-from .kinds.common import pages, stable_hash
+from .kinds.common import code_sha256, pages, stable_hash
 from .model import BackupBody, FunctionRecord
 from .repository import FileRef, Repository, Snapshot
 from .selection import in_shard, name_matches
@@ -137,8 +137,6 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
     with repo.writer() as writer:
 
         def put_file(data: bytes) -> str:
-            from .kinds.common import code_sha256
-
             ref = writer.put_file(data)
             key = code_sha256(data)
             with lock:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .aws import Aws, call, error_code
+from .aws import Aws, error_code
 from .errors import AwsError, LambdaArkError, SnapshotNotFound
 from .kinds import KINDS
 from .kinds.base import RegionContext
@@ -220,16 +220,20 @@ def _selected_functions(aws: Aws, region: str, options: BackupOptions) -> list[d
         if name_matches(f["FunctionName"], options.functions) and in_shard(f["FunctionArn"], options.shard)
     ]
     if options.tags:
-        fns = [
-            f
-            for f in fns
-            if _has_tags(call(client, "list_tags", Resource=f["FunctionArn"]).get("Tags", {}), options.tags)
-        ]
+        tagged = _tagged_function_arns(aws, region, options.tags)
+        fns = [f for f in fns if f["FunctionArn"] in tagged]
     return fns
 
 
-def _has_tags(have: dict[str, str], want: dict[str, str]) -> bool:
-    return all(have.get(k) == v for k, v in want.items())
+def _tagged_function_arns(aws: Aws, region: str, tags: dict[str, str]) -> set[str]:
+    """Functions carrying all `tags`, from one paged Resource Groups Tagging API listing per region
+    (not one ListTags call per function)."""
+    filters = [{"Key": k, "Values": [v]} for k, v in tags.items()]
+    client = aws.client("resourcegroupstaggingapi", region)
+    listed = pages(
+        client, "get_resources", "ResourceTagMappingList", ResourceTypeFilters=["lambda:function"], TagFilters=filters
+    )
+    return {m["ResourceARN"] for m in listed}
 
 
 def _backup_region(

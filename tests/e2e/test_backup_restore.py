@@ -129,8 +129,14 @@ def test_backup_selects_by_glob_and_tag(aws: Aws, repo: Repository) -> None:
     by_glob = run_backup(aws, repo, BackupOptions(regions=[region], functions=["orders-*", "search-*"]))
     names = {r["name"].split("-")[0] for r in repo.load_snapshot(by_glob.snapshot_id).body["functions"]}
     assert names == {"orders", "search"} and by_glob.functions == 4
+    before = dict(aws.calls)
     by_tag = run_backup(aws, repo, BackupOptions(regions=[region], tags={"team": "payments"}))
     assert by_tag.functions == 2
+    # one tagging-API listing for the region, not a ListTags call per function
+    assert (
+        aws.calls["resourcegroupstaggingapi.GetResources"] - before.get("resourcegroupstaggingapi.GetResources", 0) == 1
+    )
+    assert aws.calls["lambda.ListTags"] == before.get("lambda.ListTags", 0)
 
 
 def test_restore_beside_the_original_under_a_prefix(aws: Aws, repo: Repository) -> None:

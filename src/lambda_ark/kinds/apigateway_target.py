@@ -14,8 +14,8 @@ from typing import Any
 
 from ..aws import call
 from .base import Action, Change, RestoreContext
-from .common import pages
-from .triggers import absent, ensure_permission
+from .common import maybe, pages
+from .triggers import ensure_permission
 
 SOURCE_TAG = "lambda-ark:source"
 NAME = "apigateway"
@@ -141,7 +141,8 @@ def put_method(ctx: RestoreContext, client: Any, api_id: str, label: str, m: dic
     authorizer = m["method"].get("authorizerId")
     if (
         authorizer
-        and absent(client, "get_authorizer", ("NotFoundException",), restApiId=api_id, authorizerId=authorizer) is None
+        and maybe(client, "get_authorizer", missing=("NotFoundException",), restApiId=api_id, authorizerId=authorizer)
+        is None
     ):
         return Change(
             NAME,

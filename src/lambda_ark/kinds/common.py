@@ -22,7 +22,17 @@ T = TypeVar("T")
 
 
 def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
-    """Every item of a paged list call, with failures as one-line `AwsError`s."""
+    """Every item of a paged list call, with failures as one-line `AwsError`s.
+
+    botocore's paginator where it has one; otherwise (events.list_event_buses, ...) NextToken by hand.
+    """
+    if not client.can_paginate(operation):
+        while True:
+            page = call(client, operation, **kwargs)
+            yield from page.get(key, [])
+            if not page.get("NextToken"):
+                return
+            kwargs["NextToken"] = page["NextToken"]
     try:
         for page in client.get_paginator(operation).paginate(**kwargs):
             yield from page.get(key, [])
@@ -68,12 +78,15 @@ def versions_of(cache: dict[str, Any], client: Any, name: str) -> list[dict[str,
     )
 
 
-def maybe(client: Any, operation: str, **kwargs: Any) -> Any | None:
-    """Call and return None when the thing does not exist (no policy, no URL config, ...)."""
+NOT_FOUND = ("ResourceNotFoundException", "NotFoundException", "NoSuchEntity")
+
+
+def maybe(client: Any, operation: str, *, missing: tuple[str, ...] = NOT_FOUND, **kwargs: Any) -> Any | None:
+    """Call, and return None when AWS answers that the thing does not exist (one of `missing`)."""
     try:
         return call(client, operation, **kwargs)
     except AwsError as exc:
-        if error_code(exc) in ("ResourceNotFoundException", "NotFoundException", "NoSuchEntity"):
+        if error_code(exc) in missing:
             return None
         raise
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from ..aws import call
 from .base import Action, Change, RegionContext, RestoreContext
-from .common import pages, strip_none
-from .triggers import FunctionIndex, absent, check_permission, is_function_arn, json_equal, token_pages
+from .common import maybe, pages, strip_none
+from .triggers import FunctionIndex, check_permission, is_function_arn, json_equal
 
 NAME = "eventbridge"
 SERVICE = "events"
@@ -40,7 +40,7 @@ _MISSING = ("ResourceNotFoundException",)
 def discover(ctx: RegionContext) -> FunctionIndex:
     index = FunctionIndex()
     client = ctx.client("events")
-    for bus in token_pages(client, "list_event_buses", "EventBuses"):
+    for bus in pages(client, "list_event_buses", "EventBuses"):
         for rule in pages(client, "list_rules", "Rules", EventBusName=bus["Name"]):
             if rule.get("ManagedBy"):  # owned by another AWS service, which recreates it itself
                 continue
@@ -88,7 +88,10 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
     changes: list[Change] = []
     for entry in data:
         label = f"rule {entry['bus']}/{entry['name']} ({region})"
-        if entry["bus"] != "default" and absent(client, "describe_event_bus", _MISSING, Name=entry["bus"]) is None:
+        if (
+            entry["bus"] != "default"
+            and maybe(client, "describe_event_bus", missing=_MISSING, Name=entry["bus"]) is None
+        ):
             changes.append(Change(NAME, label, "failed", f"event bus {entry['bus']} does not exist in {region}"))
             continue
         changes.extend(_restore_rule(ctx, client, label, entry))
@@ -100,7 +103,7 @@ def _restore_rule(ctx: RestoreContext, client: Any, label: str, entry: dict[str,
     want_rule = dict(entry["rule"])
     if "RoleArn" in want_rule:
         want_rule["RoleArn"] = ctx.mapper.arn(want_rule["RoleArn"])
-    live_rule = absent(client, "describe_rule", _MISSING, Name=entry["name"], EventBusName=bus)
+    live_rule = maybe(client, "describe_rule", missing=_MISSING, Name=entry["name"], EventBusName=bus)
     live_targets = (
         {}
         if live_rule is None

@@ -55,7 +55,7 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, dict[st
     changes = []
     for qualifier, conf in data.items():
         q = ctx.mapper.version(str(record["name"]), qualifier) if qualifier else ""
-        q_args = {"Qualifier": q} if q else {}
+        q_args: dict[str, Any] = {"Qualifier": q} if q else {}
         want: dict[str, Any] = ctx.mapper.map_obj(conf)
         target = f"{name}{':' + q if q else ''} invoke config ({region})"
         live = maybe(client, "get_function_event_invoke_config", FunctionName=name, **q_args)

@@ -85,7 +85,7 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, list[di
     recreated = _recreated_apis(ctx, record)
     for qualifier, statements in data.items():
         target_q = ctx.mapper.version(str(record["name"]), qualifier) if qualifier else ""
-        q_args = {"Qualifier": target_q} if target_q else {}
+        q_args: dict[str, Any] = {"Qualifier": target_q} if target_q else {}
         got = maybe(client, "get_policy", FunctionName=name, **q_args)
         live = {s["Sid"]: _mapped_live(s) for s in (json.loads(got["Policy"])["Statement"] if got else [])}
         for statement in statements:

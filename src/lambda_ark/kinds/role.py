@@ -14,8 +14,8 @@ from typing import Any
 
 from ..aws import call
 from .base import Change, RegionContext, RestoreContext
-from .common import pages
-from .triggers import absent, lock
+from .common import maybe, pages
+from .triggers import lock
 
 NAME = "role"
 SERVICE = "iam"
@@ -64,7 +64,7 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any
 def _read_role(ctx: RegionContext, arn: str) -> dict[str, Any] | None:
     iam = ctx.client("iam")
     _, name = role_name(arn)
-    got = absent(iam, "get_role", _MISSING, RoleName=name)
+    got = maybe(iam, "get_role", missing=_MISSING, RoleName=name)
     if got is None:
         ctx.warnings.append(f"{NAME}: execution role {arn} does not exist; functions using it cannot run")
         return None
@@ -113,7 +113,7 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -
         return [Change(NAME, target, "unchanged", f"{seen[target]} for another function")]
     iam = ctx.client("iam", ctx.target_region(record))
     path, name = role_name(target)
-    if absent(iam, "get_role", _MISSING, RoleName=name) is not None:
+    if maybe(iam, "get_role", missing=_MISSING, RoleName=name) is not None:
         seen[target] = "exists"
         return [Change(NAME, target, "unchanged", "exists (left as it is)")]
     policies = [_ensure_policy(ctx, iam, arn, p) for arn, p in sorted(data.get("customer_managed", {}).items())]
@@ -154,7 +154,7 @@ def _create_role(ctx: RestoreContext, iam: Any, path: str, name: str, data: dict
 def _ensure_policy(ctx: RestoreContext, iam: Any, arn: str, policy: dict[str, Any]) -> Change | None:
     """A customer managed policy the target account lacks is created from its recorded document."""
     target = ctx.mapper.arn(arn)
-    if absent(iam, "get_policy", _MISSING, PolicyArn=target) is not None:
+    if maybe(iam, "get_policy", missing=_MISSING, PolicyArn=target) is not None:
         return None
     if not ctx.dry_run:
         args = {

@@ -12,8 +12,8 @@ from typing import Any
 
 from ..aws import call
 from .base import Change, RegionContext, RestoreContext
-from .common import pages
-from .triggers import FunctionIndex, absent, check_permission, is_function_arn
+from .common import maybe, pages
+from .triggers import FunctionIndex, check_permission, is_function_arn
 
 NAME = "s3_notifications"
 SERVICE = "s3"
@@ -43,7 +43,7 @@ def discover(ctx: RegionContext) -> FunctionIndex:
     # PageSize makes the requests paginated, which AWS requires above the default bucket quota.
     listed = pages(client, "list_buckets", "Buckets", BucketRegion=ctx.region, PaginationConfig={"PageSize": 1000})
     for bucket in sorted(b["Name"] for b in listed):
-        conf = absent(client, "get_bucket_notification_configuration", _MISSING_BUCKET, Bucket=bucket)
+        conf = maybe(client, "get_bucket_notification_configuration", missing=_MISSING_BUCKET, Bucket=bucket)
         for entry in (conf or {}).get("LambdaFunctionConfigurations", []):  # None: deleted since listed
             if is_function_arn(entry["LambdaFunctionArn"]):
                 index.add(entry["LambdaFunctionArn"], {"bucket": bucket, **_normal(entry)})
@@ -101,7 +101,7 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
 
 def _restore_bucket(ctx: RestoreContext, region: str, bucket: str, wants: list[dict[str, Any]]) -> list[Change]:
     # Any regional endpoint answers get_bucket_location; the bucket's own region then serves the rest.
-    where = absent(ctx.client("s3", region), "get_bucket_location", _MISSING_BUCKET, Bucket=bucket)
+    where = maybe(ctx.client("s3", region), "get_bucket_location", missing=_MISSING_BUCKET, Bucket=bucket)
     if where is None:
         return [
             Change(

@@ -14,8 +14,8 @@ from typing import Any
 
 from ..aws import call
 from .base import Change, RegionContext, RestoreContext
-from .common import pages, strip_none
-from .triggers import FunctionIndex, absent, is_function_arn
+from .common import maybe, pages, strip_none
+from .triggers import FunctionIndex, is_function_arn
 
 NAME = "scheduler"
 SERVICE = "scheduler"
@@ -53,7 +53,7 @@ def discover(ctx: RegionContext) -> FunctionIndex:
     for summary in pages(client, "list_schedules", "Schedules"):
         if not is_function_arn(summary.get("Target", {}).get("Arn", "")):
             continue
-        got = absent(client, "get_schedule", _MISSING, Name=summary["Name"], GroupName=summary["GroupName"])
+        got = maybe(client, "get_schedule", missing=_MISSING, Name=summary["Name"], GroupName=summary["GroupName"])
         if got is not None:  # deleted since listed
             index.add(got["Target"]["Arn"], normal(got))
     return index
@@ -102,13 +102,13 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
         if group != "default" and (region, group) not in seen_groups:
             seen_groups.add((region, group))  # reported once per restore, dry run included
             group_label = f"schedule group {group} ({region})"
-            if absent(client, "get_schedule_group", _MISSING, Name=group) is None:
+            if maybe(client, "get_schedule_group", missing=_MISSING, Name=group) is None:
                 if not ctx.dry_run:
                     call(client, "create_schedule_group", Name=group)
                 changes.append(Change(NAME, group_label, "create"))
             else:
                 changes.append(Change(NAME, group_label, "unchanged"))
-        live = absent(client, "get_schedule", _MISSING, Name=name, GroupName=group)
+        live = maybe(client, "get_schedule", missing=_MISSING, Name=name, GroupName=group)
         if live is not None and normal(live)["schedule"] == want:
             changes.append(Change(NAME, label, "unchanged"))
             continue

@@ -12,8 +12,8 @@ from typing import Any
 
 from ..aws import call
 from .base import Change, RegionContext, RestoreContext
-from .common import pages
-from .triggers import FunctionIndex, absent, check_permission, is_function_arn, json_equal
+from .common import maybe, pages
+from .triggers import FunctionIndex, check_permission, is_function_arn, json_equal
 
 NAME = "sns"
 SERVICE = "sns"
@@ -41,7 +41,9 @@ def discover(ctx: RegionContext) -> FunctionIndex:
     for sub in pages(client, "list_subscriptions", "Subscriptions"):
         if sub.get("Protocol") != "lambda" or not is_function_arn(sub.get("Endpoint", "")):
             continue
-        got = absent(client, "get_subscription_attributes", ("NotFound",), SubscriptionArn=sub["SubscriptionArn"])
+        got = maybe(
+            client, "get_subscription_attributes", missing=("NotFound",), SubscriptionArn=sub["SubscriptionArn"]
+        )
         if got is None:  # unsubscribed since listed
             continue
         attrs = {k: v for k, v in got["Attributes"].items() if k in _ATTRIBUTES}
@@ -70,7 +72,7 @@ def _restore_one(ctx: RestoreContext, sub: dict[str, Any]) -> Change:
     topic, endpoint = ctx.mapper.arn(sub["topic_arn"]), ctx.mapper.arn(sub["endpoint"])
     client = ctx.client("sns", topic.split(":")[3])
     label = f"{topic} -> {endpoint}"
-    if absent(client, "get_topic_attributes", ("NotFound",), TopicArn=topic) is None:
+    if maybe(client, "get_topic_attributes", missing=("NotFound",), TopicArn=topic) is None:
         return Change(NAME, label, "failed", f"topic {topic} does not exist (lambda-ark does not recreate topics)")
     want = {k: ctx.mapper.map_text(v) if k == "RedrivePolicy" else v for k, v in sub["attributes"].items()}
     live = next(

@@ -16,9 +16,9 @@ import threading
 from collections import defaultdict
 from typing import Any
 
-from ..aws import call, error_code
-from ..errors import AwsError
+from ..aws import call
 from .base import Change, RegionContext, RestoreContext
+from .common import maybe
 
 _LOCK_KEY = "triggers.lock"
 
@@ -55,22 +55,12 @@ class FunctionIndex:
         return sum(len(v) for v in self._by_fn.values())
 
 
-def absent(client: Any, operation: str, missing: tuple[str, ...], **kwargs: Any) -> Any | None:
-    """Call; None when AWS answers with one of the `missing` error codes (the thing does not exist)."""
-    try:
-        return call(client, operation, **kwargs)
-    except AwsError as exc:
-        if error_code(exc) in missing:
-            return None
-        raise
-
-
 def _statements(ctx_client: Any, target_arn: str) -> list[dict[str, Any]]:
     unqualified, qualifier = split_function_arn(target_arn)
     args: dict[str, Any] = {"FunctionName": unqualified}
     if qualifier:
         args["Qualifier"] = qualifier
-    got = absent(ctx_client, "get_policy", ("ResourceNotFoundException",), **args)
+    got = maybe(ctx_client, "get_policy", missing=("ResourceNotFoundException",), **args)
     if not got:
         return []
     statements = json.loads(got["Policy"]).get("Statement", [])
@@ -160,14 +150,3 @@ def json_equal(a: str | None, b: str | None) -> bool:
         return bool(json.loads(a) == json.loads(b))
     except ValueError:
         return a == b
-
-
-def token_pages(client: Any, operation: str, key: str, token: str = "NextToken", **kwargs: Any) -> list[Any]:
-    """Every item of a list call that has no botocore paginator (events.list_event_buses, ...)."""
-    out: list[Any] = []
-    while True:
-        page = call(client, operation, **kwargs)
-        out.extend(page.get(key, []))
-        if not page.get(token):
-            return out
-        kwargs[token] = page[token]

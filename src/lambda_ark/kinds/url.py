@@ -43,7 +43,7 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, dict[st
     client = ctx.client("lambda", region)
     changes = []
     for qualifier, want in data.items():
-        q_args = {"Qualifier": qualifier} if qualifier else {}
+        q_args: dict[str, Any] = {"Qualifier": qualifier} if qualifier else {}
         target = f"{name}{':' + qualifier if qualifier else ''} URL ({region})"
         live = maybe(client, "get_function_url_config", FunctionName=name, **q_args)
         if live is None:

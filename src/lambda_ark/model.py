@@ -1,7 +1,8 @@
 """The snapshot body lambda-ark writes: what backup produces and restore reads.
 
 The repository stores this as an opaque JSON body next to a table of stored files (zips); records
-name files by key (the function's or layer's CodeSha256), never by chunk ids.
+name files by key (the function's or layer's CodeSha256), never by chunk ids. Layers are recorded
+per function by the layers kind (their content stored once, by CodeSha256).
 """
 
 from __future__ import annotations
@@ -32,26 +33,9 @@ class FunctionRecord(BaseModel):
         return f"{self.account}/{self.region}/{self.name}"
 
 
-class LayerRecord(BaseModel):
-    """One layer version, stored once however many functions use it."""
-
-    arn: str  # the layer version ARN (…:layer:name:N)
-    account: str
-    region: str
-    name: str
-    version: int
-    description: str = ""
-    compatible_runtimes: list[str] = Field(default_factory=list)
-    compatible_architectures: list[str] = Field(default_factory=list)
-    license_info: str | None = None
-    code_sha256: str
-    file: str  # snapshot file key
-
-
 class BackupBody(BaseModel):
     format: int = BODY_FORMAT
     regions: dict[str, list[str]] = Field(default_factory=dict)  # account -> regions scanned
     functions: list[FunctionRecord] = Field(default_factory=list)
-    layers: dict[str, LayerRecord] = Field(default_factory=dict)
     # things seen but not restorable as such (Lambda@Edge replicas, triggers with no permission…)
     notes: list[str] = Field(default_factory=list)

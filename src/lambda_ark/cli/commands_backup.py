@@ -60,7 +60,7 @@ def backup(
     note_embedded(aws, json_out or quiet)
     repository = Repository.open(repo, password=read_password(), aws=aws)
     with region_progress(not (json_out or quiet)) as progress:
-        result = run_backup(aws, repository, options, progress=progress)  # type: ignore[arg-type]
+        result = run_backup(aws, repository, options, progress=progress)
     if json_out:
         print_json(result.as_dict() | {"aws_calls": dict(aws.calls)})
     elif not quiet:

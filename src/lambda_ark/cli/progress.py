@@ -15,7 +15,7 @@ from ..kinds.base import Change
 
 
 @contextmanager
-def region_progress(enabled: bool) -> Iterator[object]:
+def region_progress(enabled: bool) -> Iterator[Callable[[str, str, int], None] | None]:
     """Yields a callback (event, region, n) for `run_backup`, drawing one bar per region."""
     if not enabled or not sys.stderr.isatty():
         yield None

@@ -80,12 +80,12 @@ def _scenario(aws: Aws, say: Say, repo_path: Path, regions: list[str], lost: str
     repo = Repository.init(str(repo_path), password=PASSWORD, aws=aws)
     say(f"repository initialised at {repo_path}")
     first = _backup(aws, repo, say, "first backup (every enabled region)")
-    report.backups.append(_summary(first, aws))
+    report.backups.append(_summary(first))
 
     changed = _change_some(aws, estate)
     say(f"changed {len(changed)} functions: {', '.join(changed)}")
     second = _backup(aws, repo, say, "second backup")
-    report.backups.append(_summary(second, aws))
+    report.backups.append(_summary(second))
     snapshot = repo.load_snapshot("latest")
 
     _lose_region(aws, say, repo, snapshot, estate, report)
@@ -176,7 +176,7 @@ def _backup(aws: Aws, repo: Repository, say: Say, label: str) -> BackupResult:
     return result
 
 
-def _summary(result: BackupResult, aws: Aws) -> dict[str, Any]:
+def _summary(result: BackupResult) -> dict[str, Any]:
     return {k: v for k, v in result.as_dict().items() if k not in ("warnings",)}
 
 

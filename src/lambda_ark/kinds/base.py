@@ -65,8 +65,6 @@ class RestoreContext:
     mapper: ArnMapper
     read_file: Callable[[str], bytes]  # snapshot file key -> bytes
     dry_run: bool
-    # (source function ARN without version) -> {old version: new version}; filled by the versions kind
-    version_maps: dict[str, dict[str, str]] = field(default_factory=dict)
     # scratch space shared across functions in one restore, keyed by kind NAME (e.g. an API recreated
     # for one function is found again, not recreated, for the next function it integrates)
     state: dict[str, Any] = field(default_factory=dict)

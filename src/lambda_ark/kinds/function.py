@@ -103,7 +103,6 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any
         "architectures": conf.get("Architectures", ["x86_64"]),
         "config": normalize_config(conf),
         "tags": got.get("Tags", {}) or {},
-        "revision_id": conf.get("RevisionId"),
     }
     if data["package_type"] == "Image":
         # The image lives in ECR; copying it is out of scope, the URI is what restore needs.

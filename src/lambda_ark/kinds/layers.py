@@ -6,14 +6,14 @@ explicit table, so the function's `Layers` follow it.
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 from typing import Any
 
 from ..aws import call, error_code
 from ..errors import AwsError
 from . import iac
 from .base import Change, RegionContext, RestoreContext
-from .common import fetch_verified, pages
+from .common import fetch_verified, memo, pages
 
 NAME = "layers"
 SERVICE = "lambda"
@@ -21,28 +21,14 @@ PERMISSIONS = ("lambda:GetLayerVersion", "lambda:ListLayerVersions", "lambda:Pub
 SCOPE = "function"
 ORDER_REASON = "before functions, whose configuration names layer version ARNs"
 
-_lock = threading.Lock()
-
-
 def discover(ctx: RegionContext) -> None:
     return None
 
 
 def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> list[dict[str, Any]] | None:
     arns = [layer["Arn"] for layer in fn.get("Layers") or []]
-    if not arns:
-        return None
-    memo: dict[str, dict[str, Any]] = ctx.cache.setdefault("layers", {})
-    out = []
-    for arn in arns:
-        with _lock:
-            known = memo.get(arn)
-        if known is None:
-            known = _capture_one(ctx, arn)
-            with _lock:
-                memo[arn] = known
-        out.append(known)
-    return out
+    # once per layer version per run, however many functions use it
+    return [memo(ctx.cache, ("layer", arn), partial(_capture_one, ctx, arn)) for arn in arns] or None
 
 
 def _capture_one(ctx: RegionContext, arn: str) -> dict[str, Any]:

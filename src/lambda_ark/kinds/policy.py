@@ -87,7 +87,7 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, list[di
         target_q = ctx.mapper.version(str(record["name"]), qualifier) if qualifier else ""
         q_args: dict[str, Any] = {"Qualifier": target_q} if target_q else {}
         got = maybe(client, "get_policy", FunctionName=name, **q_args)
-        live = {s["Sid"]: _mapped_live(s) for s in (json.loads(got["Policy"])["Statement"] if got else [])}
+        live = {s["Sid"]: permission_args(s) for s in (json.loads(got["Policy"])["Statement"] if got else [])}
         for statement in statements:
             want = _mapped(ctx, permission_args(statement))
             sid = want["StatementId"]
@@ -123,10 +123,6 @@ def _api_id(statement: dict[str, Any]) -> str | None:
     if not source.startswith("arn:aws:execute-api:"):
         return None
     return str(source.split(":")[5].split("/")[0])
-
-
-def _mapped_live(statement: dict[str, Any]) -> dict[str, Any]:
-    return permission_args(statement)
 
 
 def to_iac(record: dict[str, Any], data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:

@@ -14,8 +14,7 @@ from typing import Any
 
 from ..aws import call
 from .base import Change, RegionContext, RestoreContext
-from .common import maybe, pages
-from .triggers import lock
+from .common import maybe, memo, pages
 
 NAME = "role"
 SERVICE = "iam"
@@ -53,12 +52,7 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any
     if not ctx.cache.get("include_roles"):
         return None
     arn = str(fn["Role"])
-    memo = ctx.cache.setdefault("role.roles", {})  # a role shared by many functions is read once
-    if arn not in memo:
-        data = _read_role(ctx, arn)
-        with lock(ctx.cache):
-            memo[arn] = data
-    return memo[arn]  # type: ignore[no-any-return]
+    return memo(ctx.cache, ("role", arn), lambda: _read_role(ctx, arn))  # a shared role is read once
 
 
 def _read_role(ctx: RegionContext, arn: str) -> dict[str, Any] | None:

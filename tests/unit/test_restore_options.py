@@ -1,0 +1,52 @@
+"""Restore options -> the one ARN mapper: region maps, --to-region, --to-account, validation."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from lambda_ark.aws import Aws
+from lambda_ark.errors import UsageError
+from lambda_ark.model import FunctionRecord
+from lambda_ark.restore.apply import RestoreOptions, build_mapper
+
+AWS = Aws(session=boto3.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"))
+A = "111111111111"
+
+
+def rec(region: str, name: str) -> FunctionRecord:
+    return FunctionRecord(
+        account=A, region=region, name=name, arn=f"arn:aws:lambda:{region}:{A}:function:{name}", fingerprint="f"
+    )
+
+
+RECORDS = [rec("eu-west-1", "a"), rec("us-east-1", "b")]
+
+
+def test_region_map_moves_only_the_regions_it_names() -> None:
+    m = build_mapper(AWS, RECORDS, RestoreOptions(region_map={"eu-west-1": "eu-central-1"}))
+    assert (m.region("eu-west-1"), m.region("us-east-1")) == ("eu-central-1", "us-east-1")
+
+
+def test_to_region_moves_every_source_region_and_region_map_overrides_it() -> None:
+    m = build_mapper(AWS, RECORDS, RestoreOptions(to_region="us-west-2", region_map={"us-east-1": "us-east-2"}))
+    assert (m.region("eu-west-1"), m.region("us-east-1")) == ("us-west-2", "us-east-2")
+
+
+def test_to_account_and_names() -> None:
+    m = build_mapper(AWS, RECORDS, RestoreOptions(to_account="222222222222", name_suffix="-dr"))
+    assert m.arn(RECORDS[0].arn) == "arn:aws:lambda:eu-west-1:222222222222:function:a-dr"
+    assert m.function_name("not-restored") == "not-restored"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        RestoreOptions(to_region="mars-1"),
+        RestoreOptions(region_map={"eu-west-1": "nowhere"}),
+        RestoreOptions(to_account="12345"),
+    ],
+)
+def test_bad_targets_are_usage_errors(options: RestoreOptions) -> None:
+    with pytest.raises(UsageError):
+        build_mapper(AWS, RECORDS, options)

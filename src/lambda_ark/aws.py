@@ -90,14 +90,18 @@ def call(client: Any, operation: str, **kwargs: Any) -> Any:
     """Call one AWS operation, turning botocore failures into one-line `AwsError`s."""
     try:
         return getattr(client, operation)(**kwargs)
-    except botocore.exceptions.ClientError as exc:
-        raise AwsError(f"{operation} in {client.meta.region_name}: {_client_error_text(exc)}") from exc
-    except botocore.exceptions.EndpointConnectionError as exc:
-        raise AwsError(
-            f"{operation} in {client.meta.region_name}: cannot reach {exc.kwargs.get('endpoint_url')}"
-        ) from exc
-    except botocore.exceptions.BotoCoreError as exc:
-        raise AwsError(f"{operation} in {client.meta.region_name}: {exc}") from exc
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+        raise as_aws_error(client, operation, exc) from exc
+
+
+def as_aws_error(client: Any, operation: str, exc: Exception) -> AwsError:
+    """The one-line error for a failed call (or paginated call): what, where, and AWS's answer."""
+    where = f"{operation} in {client.meta.region_name}"
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return AwsError(f"{where}: {_client_error_text(exc)}")
+    if isinstance(exc, botocore.exceptions.EndpointConnectionError):
+        return AwsError(f"{where}: cannot reach {exc.kwargs.get('endpoint_url')}")
+    return AwsError(f"{where}: {one_line(str(exc))}")
 
 
 def error_code(exc: BaseException) -> str:

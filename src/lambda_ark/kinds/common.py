@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import botocore.exceptions
 
-from ..aws import call, error_code, one_line
+from ..aws import as_aws_error, call, error_code
 from ..errors import AwsError
 
 DOWNLOAD_ATTEMPTS = 3
@@ -36,10 +36,8 @@ def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]
     try:
         for page in client.get_paginator(operation).paginate(**kwargs):
             yield from page.get(key, [])
-    except botocore.exceptions.ClientError as exc:
-        err = exc.response.get("Error", {})
-        text = one_line(f"{err.get('Code')}: {err.get('Message')}")
-        raise AwsError(f"{operation} in {client.meta.region_name}: {text}") from exc
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+        raise as_aws_error(client, operation, exc) from exc
 
 
 _memo_lock = threading.Lock()

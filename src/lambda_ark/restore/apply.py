@@ -9,6 +9,7 @@ restore is verified.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -121,6 +122,9 @@ def run_restore(
     records = select_records(body, options)
     mapper = build_mapper(aws, records, options)
 
+    # A function's package is read for create, for each version published from it and to reset
+    # $LATEST afterwards: keep the last few rebuilt (a package is at most 50 MB zipped).
+    @functools.lru_cache(maxsize=4)
     def read_file(key: str) -> bytes:
         return repo.read_file(snapshot.files[key])
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .aws import Aws, error_code
-from .errors import AwsError, LambdaArkError, SnapshotNotFound
+from .errors import AwsError, LambdaArkError, SnapshotNotFound, describe
 from .kinds import KINDS
 from .kinds.base import RegionContext
 from .kinds.common import code_sha256, pages, stable_hash
@@ -146,10 +146,10 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
         def one_region(region: str) -> None:
             try:
                 outcome = _backup_region(aws, account, region, options, prev_records, put_file, cache, progress)
-            except LambdaArkError as exc:
+            except Exception as exc:  # noqa: BLE001 - one region's failure must not lose the others
                 stale = [r for r in prev_records.values() if r.account == account and r.region == region]
                 with lock:
-                    result.errors.append(f"region {region}: {exc}")
+                    result.errors.append(f"region {region}: {describe(exc)}")
                     records.extend(stale)  # a failed read must not drop functions from the latest snapshot
                     result.carried_forward += len(stale)
                 return
@@ -260,12 +260,12 @@ def _backup_region(
     def one(fn: dict[str, Any]) -> None:
         try:
             record, changed = _capture_function(ctx, fn, indexes, prev, options, account, region)
-        except AwsError as exc:
+        except Exception as exc:  # noqa: BLE001 - one function's failure is data, not the end of the run
             with lock:
-                if error_code(exc) == "ResourceNotFoundException":
+                if isinstance(exc, AwsError) and error_code(exc) == "ResourceNotFoundException":
                     out.warnings.append(f"function {fn['FunctionName']} in {region} was deleted during backup ({exc})")
                 else:
-                    out.errors.append(f"function {fn['FunctionName']} in {region}: {exc}")
+                    out.errors.append(f"function {fn['FunctionName']} in {region}: {describe(exc)}")
                     stale = prev.get(f"{account}/{region}/{fn['FunctionName']}")
                     if stale is not None:  # keep the last good capture rather than lose the function
                         out.records.append(stale)

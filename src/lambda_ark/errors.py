@@ -55,3 +55,12 @@ class SnapshotNotFound(RepositoryError):
 
 class LockError(RepositoryError):
     pass
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a per-item failure: our errors as they are, anything else named as unexpected
+    (a bug to report, kept to its item so the rest of the run completes)."""
+    if isinstance(exc, LambdaArkError):
+        return str(exc)
+    text = " ".join(str(exc).split())
+    return f"unexpected {type(exc).__name__}: {text}" if text else f"unexpected {type(exc).__name__}"

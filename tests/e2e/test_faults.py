@@ -142,3 +142,40 @@ def test_restore_waits_for_a_new_role_to_become_assumable(  # type: ignore[no-un
     assert proxy.rules[0].hits == 1
     assert result.failed == []
     assert aws.client("lambda", "ap-east-2").get_function(FunctionName=names[0])
+
+
+def test_a_bug_in_one_kind_costs_one_item_not_the_run(
+    aws: Aws,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    # Not a mock of AWS: a kind that misreads one function's data, as a future AWS change could make it.
+    from lambda_ark.kinds import policy, url
+    from lambda_ark.restore.apply import RestoreOptions, run_restore
+
+    names = _estate(aws, "me-central-1", n=3)
+    real_capture = url.capture
+
+    def capture(ctx, index, fn):  # type: ignore[no-untyped-def]
+        if fn["FunctionName"] == names[0]:
+            raise KeyError("AuthType")
+        return real_capture(ctx, index, fn)
+
+    monkeypatch.setattr(url, "capture", capture)
+    repo = Repository.init(str(tmp_path / "r"), password=PASSWORD, aws=aws)
+    result = run_backup(aws, repo, BackupOptions(regions=["me-central-1"]))
+    assert result.errors == [f"function {names[0]} in me-central-1: unexpected KeyError: 'AuthType'"]
+    assert result.functions == 2  # the other two are in the snapshot
+
+    def restore(ctx, record, data):  # type: ignore[no-untyped-def]
+        raise ValueError("bad shape")
+
+    monkeypatch.setattr(policy, "restore", restore)
+    estate.event_sources(aws, "ap-northeast-3")
+    applied = run_restore(
+        aws, repo, repo.load_snapshot("latest"), RestoreOptions(to_region="ap-northeast-3"), dry_run=False
+    )
+    failed = [c for c in applied.failed if c.kind == "policy"]
+    assert len(failed) == 2 and all(c.detail == "unexpected ValueError: bad shape" for c in failed)
+    assert {c.kind for c in applied.failed} == {"policy"}  # everything else was restored
+    assert len(aws.client("lambda", "ap-northeast-3").list_functions()["Functions"]) == 2

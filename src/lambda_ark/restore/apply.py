@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from ..aws import Aws
-from ..errors import LambdaArkError, UsageError
+from ..errors import UsageError, describe
 from ..kinds import KINDS
 from ..kinds.base import Change, RestoreContext
 from ..model import BackupBody, FunctionRecord
@@ -139,8 +139,8 @@ def run_restore(
             return [Change(kind.NAME, target, "skipped", "an earlier step of this function failed")]
         try:
             changes: list[Change] = kind.restore(ctx, rec.model_dump(mode="json"), rec.items[kind.NAME])
-        except LambdaArkError as exc:
-            changes = [Change(kind.NAME, target, "failed", str(exc))]
+        except Exception as exc:  # noqa: BLE001 - one item's failure is reported, the rest restored
+            changes = [Change(kind.NAME, target, "failed", describe(exc))]
         if any(c.action == "failed" for c in changes) and kind.NAME in _BLOCKING:
             with lock:
                 broken.add(rec.key)

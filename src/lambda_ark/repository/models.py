@@ -9,6 +9,12 @@ from pydantic import BaseModel, Field
 
 FORMAT_VERSION = 1
 
+# Tags backup sets on a snapshot to say how the run went. They describe one run, not a series, so
+# retention never groups by them (a partial snapshot belongs to the same history as the others).
+PARTIAL_TAG = "partial"  # some function or kind could not be read; its previous capture was kept
+ANOMALY_TAG = "anomaly"  # the scope lost more functions than --max-deleted allows since last time
+STATUS_TAGS = frozenset({PARTIAL_TAG, ANOMALY_TAG})
+
 
 class FileRef(BaseModel):
     """How a stored file (a code zip) is found again.

@@ -16,7 +16,7 @@ from ..errors import IntegrityError, RepositoryExists, RepositoryNotFound, Snaps
 from . import keys
 from .backends import Backend, NotFound, open_backend
 from .crypto import MasterKey
-from .index import Index, load_index, pack_name
+from .index import Index, load_index, pack_id_of, pack_name
 from .locks import Lock
 from .models import FileRef, RepoConfig, Snapshot, SnapshotHeader, SnapshotInfo
 from .zipchunks import Chunker
@@ -265,6 +265,33 @@ class Repository:
             for part in pool.map(fetch, by_pack.items()):
                 result.update(part)
         return result
+
+    def missing_files(self, files: dict[str, FileRef]) -> set[str]:
+        """Keys of `files` whose data is not all here: a chunk that no index lists, or that is
+        listed only in packs that are gone. Backup asks this of what it would carry forward, so a
+        lost pack is captured again from AWS rather than referenced by one more snapshot."""
+        index = self.index(refresh=True)
+        stored = {pack_id_of(o.name) for o in self.backend.list("data/")}
+
+        def present(chunk: str) -> bool:
+            return any(loc.pack in stored for loc in index.lookup(chunk))
+
+        def lost(ref: FileRef) -> bool:
+            if ref.layout == "cdc":
+                return not all(present(c) for c in ref.chunks)
+            skeleton = str(ref.skeleton)
+            if not present(skeleton):
+                return True
+            try:
+                recipe = self.recipe(skeleton)
+            except IntegrityError:
+                return True
+            chunks = [*recipe["gap_chunks"], *(c for m in recipe["members"] for c in m)]
+            return not all(present(c) for c in chunks)
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            verdicts = dict(zip(files, pool.map(lost, files.values()), strict=True))
+        return {key for key, gone in verdicts.items() if gone}
 
     def recipe(self, skeleton: str) -> dict[str, Any]:
         try:

@@ -1,8 +1,16 @@
 """The protocol every recorded kind follows, and the contexts it is handed.
 
 A kind is one module: a few module-level facts (NAME, SERVICE, PERMISSIONS, SCOPE, ORDER_REASON) and
-functions `discover`, `capture`, `restore`. The registry in `kinds/__init__.py` lists the modules in
-restore order. Kinds never print: they return data (capture) or `Change`s (restore).
+functions `discover`, `capture`, `plan`. The registry in `kinds/__init__.py` lists the modules in
+restore order. Kinds never print: they return data (capture) or `Change`s (plan).
+
+Restore is plan, then apply (as Terraform and Velero do). `plan(ctx, record, data)` compares the
+snapshot with the live target using reads only and returns typed `Change`s; each change that would
+alter the target carries an `apply` callable that makes exactly that change. Applying runs those
+callables in restore order, so an `apply` must compute anything an earlier kind's apply decides
+(a republished version's number, a recreated API's id, a republished layer's ARN) when it runs,
+through `ctx.mapper` / `ctx.state`, never from values fixed at plan time. A plan for a function that
+does not exist yet says "create" for everything that hangs off it.
 
 PARALLEL (optional, default False) says restore may run this kind for many functions at once: true
 only when one function's restore touches nothing another's does (a shared layer, API or role must
@@ -17,6 +25,7 @@ SCOPE says when a kind is captured:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -52,9 +61,34 @@ class Change:
     target: str  # a name or ARN a person recognises
     action: Action
     detail: str = ""
+    fields: list[str] = field(default_factory=list)  # what differs, by name (never values: secrets)
+    # Makes this change on the target (create/update only). May return a new detail to report
+    # ("published as version 7"); raising marks the change failed.
+    apply: Callable[[], str | None] | None = field(default=None, repr=False, compare=False)
 
-    def as_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "target": self.target, "action": self.action, "detail": self.detail}
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "target": self.target,
+            "action": self.action,
+            "detail": self.detail,
+            "fields": list(self.fields),
+        }
+
+
+def once(fn: Callable[[], str | None]) -> Callable[[], str | None]:
+    """One write shared by several changes (one distribution update for many associations): the
+    first change to apply performs it, the others find it done."""
+    lock = threading.Lock()
+    done: list[str | None] = []
+
+    def run() -> str | None:
+        with lock:
+            if not done:
+                done.append(fn())
+            return done[0]
+
+    return run
 
 
 @dataclass

@@ -26,8 +26,9 @@ def test_kind_declares_its_facts(kind: ModuleType) -> None:
     for permission in kind.PERMISSIONS:
         service, _, action = permission.partition(":")
         assert service and action[:1].isupper(), permission
-    for verb in ("discover", "capture", "restore"):
+    for verb in ("discover", "capture"):
         assert callable(getattr(kind, verb)), verb
+    assert callable(getattr(kind, "plan", None) or getattr(kind, "restore", None))
 
 
 def test_names_are_unique_and_found() -> None:

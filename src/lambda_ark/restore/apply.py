@@ -138,7 +138,7 @@ def run_restore(
         if rec.key in broken:
             return [Change(kind.NAME, target, "skipped", "an earlier step of this function failed")]
         try:
-            changes: list[Change] = kind.restore(ctx, rec.model_dump(mode="json"), rec.items[kind.NAME])
+            changes: list[Change] = _plan_or_restore(kind, ctx, rec.model_dump(mode="json"), rec.items[kind.NAME])
         except Exception as exc:  # noqa: BLE001 - one item's failure is reported, the rest restored
             changes = [Change(kind.NAME, target, "failed", describe(exc))]
         if any(c.action == "failed" for c in changes) and kind.NAME in _BLOCKING:
@@ -163,6 +163,25 @@ def run_restore(
                 result.changes.extend(changes)
     result.duration = time.monotonic() - started
     return result
+
+
+def _plan_or_restore(kind: ModuleType, ctx: RestoreContext, record: dict[str, Any], data: Any) -> list[Change]:
+    """Kinds written as plan-then-apply (`plan`) and kinds still written as one walk (`restore`)."""
+    if not hasattr(kind, "plan"):
+        return kind.restore(ctx, record, data)  # type: ignore[no-any-return]
+    changes: list[Change] = kind.plan(ctx, record, data)
+    if ctx.dry_run:
+        return changes
+    for c in changes:
+        if c.apply is not None:
+            try:
+                detail = c.apply()
+            except Exception as exc:  # noqa: BLE001 - this change failed; the rest are still tried
+                c.action, c.detail = "failed", describe(exc)
+                continue
+            if detail:
+                c.detail = detail
+    return changes
 
 
 # Kinds without which the rest of a function's restore cannot work.

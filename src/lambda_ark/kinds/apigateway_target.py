@@ -141,7 +141,7 @@ def put_method(ctx: RestoreContext, client: Any, api_id: str, label: str, m: dic
     authorizer = m["method"].get("authorizerId")
     if (
         authorizer
-        and maybe(client, "get_authorizer", missing=("NotFoundException",), restApiId=api_id, authorizerId=authorizer)
+        and maybe(client, "get_authorizer", restApiId=api_id, authorizerId=authorizer)
         is None
     ):
         return Change(

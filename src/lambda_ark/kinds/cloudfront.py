@@ -156,7 +156,7 @@ def _ensure_edge_functions(
     """Create (and publish) the CloudFront Functions the target account lacks; old ARN -> target ARN."""
     out = {}
     for old_arn, f in sorted(functions.items()):
-        live = maybe(client, "describe_function", missing=("NoSuchFunctionExists",), Name=f["name"])
+        live = maybe(client, "describe_function", Name=f["name"])
         target_arn = ctx.mapper.arn(old_arn)
         if live is not None:
             out[old_arn] = live["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
@@ -180,7 +180,7 @@ def _restore_distribution(
     ctx: RestoreContext, client: Any, dist_id: str, wanted: list[tuple[str, dict[str, Any]]], names: dict[str, str]
 ) -> list[Change]:
     for attempt in range(_UPDATE_ATTEMPTS):
-        got = maybe(client, "get_distribution_config", missing=("NoSuchDistribution",), Id=dist_id)
+        got = maybe(client, "get_distribution_config", Id=dist_id)
         if got is None:
             return [
                 Change(NAME, _label(dist_id, a), "failed", f"distribution {dist_id} does not exist") for _, a in wanted

@@ -76,15 +76,49 @@ def versions_of(cache: dict[str, Any], client: Any, name: str) -> list[dict[str,
     )
 
 
-NOT_FOUND = ("ResourceNotFoundException", "NotFoundException", "NoSuchEntity")
+# What each service answers when the thing asked about does not exist: its own error codes (as the
+# wire carries them, which is not always the shape's name: IAM's NoSuchEntityException is
+# "NoSuchEntity"), from the API reference and AWS responses recorded in LocalStack's parity tests.
+# A code left out here turns "absent" into a failure (provisioned concurrency never restored because
+# ProvisionedConcurrencyConfigNotFoundException was not "missing"); a code put in wrongly hides one.
+NOT_FOUND: dict[str, tuple[str, ...]] = {
+    "lambda": (
+        "ResourceNotFoundException",  # function, version, alias, policy, URL, invoke config, code signing config
+        "ProvisionedConcurrencyConfigNotFoundException",  # a version or alias without provisioned concurrency
+        "CodeSigningConfigNotFoundException",  # Put/GetFunctionCodeSigningConfig naming a deleted config
+    ),
+    "iam": ("NoSuchEntity",),
+    # HeadBucket/HeadObject have no body: their 404 comes as code "404" (or "NotFound")
+    "s3": ("NoSuchBucket", "NoSuchKey", "404", "NotFound"),
+    "apigateway": ("NotFoundException",),
+    "apigatewayv2": ("NotFoundException",),
+    "events": ("ResourceNotFoundException",),
+    "scheduler": ("ResourceNotFoundException",),
+    "sns": ("NotFound", "ResourceNotFound"),  # NotFoundException travels as "NotFound"
+    "cloudfront": ("NoSuchDistribution", "NoSuchFunctionExists", "NoSuchResource", "EntityNotFound"),
+    "dynamodb": ("ResourceNotFoundException", "TableNotFoundException"),
+    "kinesis": ("ResourceNotFoundException",),
+    "sqs": ("QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "ResourceNotFoundException"),
+}
 
 
-def maybe(client: Any, operation: str, *, missing: tuple[str, ...] = NOT_FOUND, **kwargs: Any) -> Any | None:
-    """Call, and return None when AWS answers that the thing does not exist (one of `missing`)."""
+def not_found_codes(client: Any) -> tuple[str, ...]:
+    """The codes with which `client`'s service says "no such thing" (see NOT_FOUND)."""
+    service = str(client.meta.service_model.service_name)
+    if service not in NOT_FOUND:
+        raise KeyError(f"no not-found codes known for service {service!r}: add them to kinds.common.NOT_FOUND")
+    return NOT_FOUND[service]
+
+
+def maybe(client: Any, operation: str, *, missing: tuple[str, ...] | None = None, **kwargs: Any) -> Any | None:
+    """Call, and return None when AWS answers that the thing does not exist.
+
+    `missing` defaults to the client's service's own codes (NOT_FOUND); pass it only to narrow them.
+    """
     try:
         return call(client, operation, **kwargs)
     except AwsError as exc:
-        if error_code(exc) in missing:
+        if error_code(exc) in (not_found_codes(client) if missing is None else missing):
             return None
         raise
 

@@ -7,7 +7,7 @@ from typing import Any
 from ..aws import call, error_code
 from ..errors import AwsError
 from .base import Change, RegionContext, RestoreContext
-from .common import maybe, memo, pages, versions_of
+from .common import NOT_FOUND, maybe, memo, pages, versions_of
 
 NAME = "concurrency"
 SERVICE = "lambda"
@@ -51,7 +51,7 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any
         ):
             provisioned[p["FunctionArn"].split(":")[7]] = int(p["RequestedProvisionedConcurrentExecutions"])
     except AwsError as exc:
-        if error_code(exc) not in ("ResourceNotFoundException",):
+        if error_code(exc) not in NOT_FOUND["lambda"]:  # the function was deleted since it was listed
             raise
     if reserved is None and not provisioned:
         return None

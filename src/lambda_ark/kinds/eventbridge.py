@@ -13,7 +13,7 @@ from typing import Any
 
 from ..aws import call
 from .base import Action, Change, RegionContext, RestoreContext
-from .common import maybe, pages, strip_none
+from .common import NOT_FOUND, maybe, pages, strip_none
 from .triggers import FunctionIndex, check_permission, is_function_arn, json_equal
 
 NAME = "eventbridge"
@@ -34,7 +34,7 @@ ORDER_REASON = "after the function, its versions/aliases and policy: a target na
 
 _RULE_FIELDS = ("EventPattern", "ScheduleExpression", "State", "Description", "RoleArn")
 _TARGET_FIELDS = ("Id", "Arn", "Input", "InputPath", "InputTransformer", "RetryPolicy", "DeadLetterConfig")
-_MISSING = ("ResourceNotFoundException",)
+_MISSING = NOT_FOUND["events"]
 
 
 def discover(ctx: RegionContext) -> FunctionIndex:

@@ -13,7 +13,7 @@ from ..aws import call, error_code
 from ..errors import AwsError
 from . import iac
 from .base import Change, RegionContext, RestoreContext
-from .common import fetch_verified, memo, pages
+from .common import NOT_FOUND, fetch_verified, memo, pages
 
 NAME = "layers"
 SERVICE = "lambda"
@@ -37,7 +37,7 @@ def _capture_one(ctx: RegionContext, arn: str) -> dict[str, Any]:
     try:
         got = _get_layer_version(client, arn)
     except AwsError as exc:
-        if error_code(exc) in ("AccessDeniedException", "ResourceNotFoundException"):
+        if error_code(exc) in ("AccessDeniedException", *NOT_FOUND["lambda"]):
             # Another account's (or AWS's) layer: restore can only reference it.
             ctx.warnings.append(f"layer {arn} is not readable ({error_code(exc)}); recorded by reference")
             return {"arn": arn, "external": True}

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from ..aws import call
+from ..aws import call, error_code
 from ..errors import AwsError
 from . import iac
 from .base import Change, RegionContext, RestoreContext
-from .common import pages
+from .common import NOT_FOUND, pages
 
 NAME = "mappings"
 SERVICE = "lambda"
@@ -95,7 +95,9 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
     client = ctx.client("lambda", region)
     try:
         live = list(pages(client, "list_event_source_mappings", "EventSourceMappings", FunctionName=name))
-    except AwsError:
+    except AwsError as exc:
+        if error_code(exc) not in NOT_FOUND["lambda"]:  # only "no such function" means "no mappings yet"
+            raise
         live = []  # the function does not exist yet (dry run)
     changes = []
     for m in data:
@@ -131,7 +133,9 @@ def _current_stream(ctx: RestoreContext, region: str, arn: str) -> str:
     table = parts[5].split("/")[1]
     try:
         latest = call(ctx.client("dynamodb", region), "describe_table", TableName=table)["Table"].get("LatestStreamArn")
-    except AwsError:
+    except AwsError as exc:
+        if error_code(exc) not in NOT_FOUND["dynamodb"]:
+            raise
         return arn  # no such table: creating the mapping will fail and say so
     return str(latest or arn)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..aws import call
 from .base import Change, RegionContext, RestoreContext
-from .common import maybe, memo, pages
+from .common import NOT_FOUND, maybe, memo, pages
 
 NAME = "role"
 SERVICE = "iam"
@@ -34,7 +34,7 @@ PERMISSIONS = (
 SCOPE = "function"
 ORDER_REASON = "first: creating a function needs its execution role to exist"
 
-_MISSING = ("NoSuchEntity",)
+_MISSING = NOT_FOUND["iam"]
 
 
 def discover(ctx: RegionContext) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..aws import call
 from .base import Change, RegionContext, RestoreContext
-from .common import maybe, pages
+from .common import NOT_FOUND, maybe, pages
 from .triggers import FunctionIndex, check_permission, is_function_arn
 
 NAME = "s3_notifications"
@@ -27,7 +27,7 @@ PERMISSIONS = (
 SCOPE = "region"
 ORDER_REASON = "after the function and its policy: S3 tests the invoke permission when the notification is put"
 
-_MISSING_BUCKET = ("NoSuchBucket", "404", "NotFound")
+_MISSING_BUCKET = NOT_FOUND["s3"]
 
 
 def bucket_region(location: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..aws import call
 from .base import Change, RegionContext, RestoreContext
-from .common import maybe, pages, strip_none
+from .common import NOT_FOUND, maybe, pages, strip_none
 from .triggers import FunctionIndex, is_function_arn
 
 NAME = "scheduler"
@@ -44,7 +44,7 @@ _FIELDS = (
 )
 _TARGET_FIELDS = ("Arn", "RoleArn", "Input", "RetryPolicy", "DeadLetterConfig")
 _DATES = ("StartDate", "EndDate")
-_MISSING = ("ResourceNotFoundException",)
+_MISSING = NOT_FOUND["scheduler"]
 
 
 def discover(ctx: RegionContext) -> FunctionIndex:

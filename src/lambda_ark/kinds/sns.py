@@ -41,9 +41,7 @@ def discover(ctx: RegionContext) -> FunctionIndex:
     for sub in pages(client, "list_subscriptions", "Subscriptions"):
         if sub.get("Protocol") != "lambda" or not is_function_arn(sub.get("Endpoint", "")):
             continue
-        got = maybe(
-            client, "get_subscription_attributes", missing=("NotFound",), SubscriptionArn=sub["SubscriptionArn"]
-        )
+        got = maybe(client, "get_subscription_attributes", SubscriptionArn=sub["SubscriptionArn"])
         if got is None:  # unsubscribed since listed
             continue
         attrs = {k: v for k, v in got["Attributes"].items() if k in _ATTRIBUTES}
@@ -72,7 +70,7 @@ def _restore_one(ctx: RestoreContext, sub: dict[str, Any]) -> Change:
     topic, endpoint = ctx.mapper.arn(sub["topic_arn"]), ctx.mapper.arn(sub["endpoint"])
     client = ctx.client("sns", topic.split(":")[3])
     label = f"{topic} -> {endpoint}"
-    if maybe(client, "get_topic_attributes", missing=("NotFound",), TopicArn=topic) is None:
+    if maybe(client, "get_topic_attributes", TopicArn=topic) is None:
         return Change(NAME, label, "failed", f"topic {topic} does not exist (lambda-ark does not recreate topics)")
     want = {k: ctx.mapper.map_text(v) if k == "RedrivePolicy" else v for k, v in sub["attributes"].items()}
     live = next(

@@ -60,7 +60,7 @@ def _statements(ctx_client: Any, target_arn: str) -> list[dict[str, Any]]:
     args: dict[str, Any] = {"FunctionName": unqualified}
     if qualifier:
         args["Qualifier"] = qualifier
-    got = maybe(ctx_client, "get_policy", missing=("ResourceNotFoundException",), **args)
+    got = maybe(ctx_client, "get_policy", **args)
     if not got:
         return []
     statements = json.loads(got["Policy"]).get("Statement", [])

@@ -73,3 +73,47 @@ def test_remove_permission_honours_qualifier_and_revision(client: Callable[..., 
     with pytest.raises(botocore.exceptions.ClientError) as info:
         lam.remove_permission(FunctionName=name, StatementId="same-sid", RevisionId="stale")
     assert info.value.response["Error"]["Code"] == "PreconditionFailedException"
+
+
+def test_statements_carry_conditions_as_aws_writes_them(client: Callable[..., Any], role: str,
+                                                        unique: Callable[[str], str]) -> None:
+    # Shapes recorded from AWS (LocalStack's test_add_lambda_permission_fields snapshot) and the
+    # function URL guide (urls-auth: InvokedViaFunctionUrl is a Bool condition).
+    lam = client("lambda")
+    name = unique("pol-shape")
+    create_function(lam, name, role)
+    arn = lam.get_function_configuration(FunctionName=name)["FunctionArn"]
+    lam.add_permission(FunctionName=name, StatementId="url", Action="lambda:InvokeFunctionUrl", Principal="*",
+                       SourceArn="arn:aws:s3:::b", SourceAccount="123456789012", PrincipalOrgID="o-1234567890",
+                       FunctionUrlAuthType="NONE")
+    lam.add_permission(FunctionName=name, StatementId="via-url", Action="lambda:InvokeFunction", Principal="*",
+                       InvokedViaFunctionUrl=True)
+    lam.add_permission(FunctionName=name, StatementId="alexa", Action="lambda:InvokeFunction", Principal="*",
+                       EventSourceToken="amzn1.ask.skill.x")
+    lam.add_permission(FunctionName=name, StatementId="account", Action="lambda:InvokeFunction",
+                       Principal="111122223333")
+    got = {s["Sid"]: s for s in statements(lam, name)}
+    assert got["url"] == {
+        "Sid": "url", "Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunctionUrl", "Resource": arn,
+        "Condition": {
+            "StringEquals": {"AWS:SourceAccount": "123456789012", "lambda:FunctionUrlAuthType": "NONE",
+                             "aws:PrincipalOrgID": "o-1234567890"},
+            "ArnLike": {"AWS:SourceArn": "arn:aws:s3:::b"},
+        },
+    }
+    assert got["via-url"]["Condition"] == {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}}
+    assert got["alexa"]["Condition"] == {"StringEquals": {"lambda:EventSourceToken": "amzn1.ask.skill.x"}}
+    assert got["account"]["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    assert all("FunctionUrlAuthType" not in s and "InvokedViaFunctionUrl" not in s for s in got.values())
+
+
+def test_a_statement_id_is_used_once_per_policy(client: Callable[..., Any], role: str,
+                                                unique: Callable[[str], str]) -> None:
+    lam = client("lambda")
+    name = unique("pol-dup")
+    create_function(lam, name, role)
+    add(lam, name, "s3")
+    with pytest.raises(botocore.exceptions.ClientError) as info:
+        add(lam, name, "s3")
+    assert info.value.response["Error"]["Code"] == "ResourceConflictException"
+    assert [s["Sid"] for s in statements(lam, name)] == ["s3"]

@@ -42,7 +42,12 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, lis
 
 
 def permission_args(statement: dict[str, Any]) -> dict[str, Any]:
-    """An IAM statement as add_permission's arguments (the inverse of what Lambda writes)."""
+    """An IAM statement as add_permission's arguments (the inverse of what Lambda writes).
+
+    Lambda writes FunctionUrlAuthType and InvokedViaFunctionUrl as conditions (StringEquals
+    `lambda:FunctionUrlAuthType`, Bool `lambda:InvokedViaFunctionUrl`); some emulators keep them as
+    top-level fields of the statement. Both read back the same, so a public URL's grants survive.
+    """
     principal = statement.get("Principal", "*")
     if isinstance(principal, dict):
         principal = principal.get("Service") or principal.get("AWS") or "*"
@@ -67,6 +72,11 @@ def permission_args(statement: dict[str, Any]) -> dict[str, Any]:
     ):
         if key in equals:
             args[arg] = equals[key]
+    if "FunctionUrlAuthType" not in args and statement.get("FunctionUrlAuthType"):
+        args["FunctionUrlAuthType"] = statement["FunctionUrlAuthType"]
+    via_url = cond.get("Bool", {}).get("lambda:InvokedViaFunctionUrl", statement.get("InvokedViaFunctionUrl"))
+    if str(via_url).lower() == "true":
+        args["InvokedViaFunctionUrl"] = True
     return args
 
 

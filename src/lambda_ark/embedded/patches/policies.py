@@ -8,6 +8,16 @@ added to one qualifier show up in all; aliases resolve to the version they point
 statement's resource gets the qualifier appended to an already qualified ARN (`f:1:1`);
 `RemovePermission` ignores `Qualifier`, and its `RevisionId` precondition always fails (it compares
 against a list).
+
+AWS also writes AddPermission's optional members as conditions of the statement (recorded from AWS
+in LocalStack's parity snapshots): `SourceAccount`, `EventSourceToken`, `FunctionUrlAuthType` and
+`PrincipalOrgID` under `StringEquals` (`AWS:SourceAccount`, `lambda:EventSourceToken`,
+`lambda:FunctionUrlAuthType`, `aws:PrincipalOrgID`), `SourceArn` under `ArnLike`, and
+`InvokedViaFunctionUrl` as `{"Bool": {"lambda:InvokedViaFunctionUrl": "true"}}`; an account id
+principal becomes `{"AWS": "arn:aws:iam::<id>:root"}`; a statement id already in the policy is
+ResourceConflictException. moto keeps `FunctionUrlAuthType` and `InvokedViaFunctionUrl` as top-level
+statement fields, drops `EventSourceToken`, loses `PrincipalOrgID` when `SourceAccount` is given,
+leaves account principals bare, and appends a second statement with the same id.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaAlias, LambdaBackend, LambdaFunction
 from moto.awslambda.policy import Policy
 from moto.awslambda.responses import LambdaResponse
@@ -66,13 +77,70 @@ def own_policy(version: LambdaFunction, latest: LambdaFunction) -> None:
     version.policy.revision = revisions.revision_of(version)
 
 
+class StatementExists(LambdaClientError):
+    code = 409
+
+    def __init__(self, sid: str) -> None:
+        super().__init__(
+            "ResourceConflictException",
+            f"The statement id ({sid}) provided already exists. Please provide a new statement id, "
+            "or remove the existing statement.",
+        )
+
+
+# AddPermission members AWS writes under StringEquals, in AWS's order, with their condition keys.
+_STRING_EQUALS = (
+    ("SourceAccount", "AWS:SourceAccount"),
+    ("EventSourceToken", "lambda:EventSourceToken"),
+    ("FunctionUrlAuthType", "lambda:FunctionUrlAuthType"),
+    ("PrincipalOrgID", "aws:PrincipalOrgID"),
+)
+
+
+def _split_conditions(raw: str) -> tuple[str, dict[str, Any]]:
+    """The request without the members moto mishandles, and those members as AWS's conditions."""
+    body = json.loads(raw)
+    conditions: dict[str, Any] = {}
+    equals = {key: body.pop(member) for member, key in _STRING_EQUALS if body.get(member) is not None}
+    if equals:
+        conditions["StringEquals"] = equals
+    if body.pop("InvokedViaFunctionUrl", None):
+        conditions["Bool"] = {"lambda:InvokedViaFunctionUrl": "true"}
+    return json.dumps(body), conditions
+
+
+def _aws_statement(statement: dict[str, Any], conditions: dict[str, Any]) -> dict[str, Any]:
+    """moto's statement in AWS's shape and key order, with `conditions` merged in."""
+    merged = {**conditions, **statement.get("Condition", {})}
+    order = ("StringEquals", "ArnLike", "Bool")
+    principal = statement.get("Principal", "*")
+    if isinstance(principal, str) and principal.isdigit():
+        principal = {"AWS": f"arn:aws:iam::{principal}:root"}
+    out = {
+        "Sid": statement["Sid"],
+        "Effect": statement.get("Effect", "Allow"),
+        "Principal": principal,
+        "Action": statement["Action"],
+        "Resource": statement["Resource"],
+    }
+    if merged:
+        out["Condition"] = {k: merged[k] for k in sorted(merged, key=lambda k: (order.index(k) if k in order else 9))}
+    return out
+
+
 def add_permission(self: LambdaBackend, function_name: str, qualifier: str, raw: str) -> dict[str, Any]:
     holder, policy = holder_and_policy(self, function_name, qualifier)
     _, qualifier_used = _split(function_name, qualifier)
     revisions.check(holder, json.loads(raw).get("RevisionId"))
-    statement, _ = policy.add_statement(raw, None if qualifier_used == "$LATEST" else qualifier_used)
+    sid = json.loads(raw).get("StatementId")
+    if sid is not None and any(s.get("Sid") == sid for s in policy.statements):
+        raise StatementExists(sid)
+    request, conditions = _split_conditions(raw)
+    statement, _ = policy.add_statement(request, None if qualifier_used == "$LATEST" else qualifier_used)
+    shaped = _aws_statement(statement, conditions)
+    policy.statements[-1] = shaped
     changed(self, function_name, holder)
-    return statement  # type: ignore[no-any-return]
+    return shaped
 
 
 def remove_permission(self: LambdaBackend, function_name: str, sid: str, revision: str = "",

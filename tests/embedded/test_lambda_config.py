@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import botocore.exceptions
+import pytest
+
 from .conftest import create_function, zip_bytes
 
 DLQ = "arn:aws:sqs:us-east-1:123456789012:dlq"
@@ -51,3 +54,53 @@ def test_update_changes_every_field(client: Callable[..., Any], role: str, uniqu
         assert "Environment" not in cfg or cfg["Environment"].get("Variables", {}) == {}
     lam.update_function_code(FunctionName=name, ZipFile=zip_bytes("v2"), Architectures=["arm64"])
     assert lam.get_function_configuration(FunctionName=name)["Architectures"] == ["arm64"]
+
+
+CAPACITY = {"LambdaManagedInstancesCapacityProviderConfig": {
+    "CapacityProviderArn": "arn:aws:lambda:us-east-1:123456789012:capacity-provider:cp",
+    "PerExecutionEnvironmentMaxConcurrency": 4}}
+
+
+def test_2025_fields_are_kept_and_reported(client: Callable[..., Any], role: str,
+                                           unique: Callable[[str], str]) -> None:
+    lam = client("lambda")
+    name = unique("cfg-2025")
+    created = create_function(
+        lam, name, role, TenancyConfig={"TenantIsolationMode": "PER_TENANT"}, CapacityProviderConfig=CAPACITY,
+        DurableConfig={"ExecutionTimeout": 3600, "RetentionPeriodInDays": 7},
+        RuntimeConfig={"RuntimeArn": "arn:aws:lambda:us-east-1:123456789012:runtime:custom", "RuntimeAlias": "live"},
+        AcceleratorConfig={"AcceleratorMemorySize": 16},
+    )
+    for cfg in (created, lam.get_function_configuration(FunctionName=name), lam.get_function(FunctionName=name)[
+            "Configuration"]):
+        assert cfg["TenancyConfig"] == {"TenantIsolationMode": "PER_TENANT"}
+        assert cfg["CapacityProviderConfig"] == CAPACITY
+        assert cfg["DurableConfig"] == {"ExecutionTimeout": 3600, "RetentionPeriodInDays": 7}
+        assert cfg["RuntimeConfig"]["RuntimeArn"].endswith(":runtime:custom")
+        assert cfg["AcceleratorConfig"] == {"AcceleratorMemorySize": 16}
+    lam.update_function_configuration(FunctionName=name, DurableConfig={"ExecutionTimeout": 60},
+                                      AcceleratorConfig={"AcceleratorMemorySize": 32})
+    cfg = lam.get_function_configuration(FunctionName=name)
+    assert (cfg["DurableConfig"], cfg["AcceleratorConfig"]) == ({"ExecutionTimeout": 60}, {"AcceleratorMemorySize": 32})
+    assert cfg["TenancyConfig"] == {"TenantIsolationMode": "PER_TENANT"}
+
+
+def test_durable_execution_is_enabled_only_at_creation(client: Callable[..., Any], role: str,
+                                                       unique: Callable[[str], str]) -> None:
+    lam = client("lambda")
+    name = unique("cfg-durable")
+    create_function(lam, name, role)
+    with pytest.raises(botocore.exceptions.ClientError) as info:
+        lam.update_function_configuration(FunctionName=name, DurableConfig={"ExecutionTimeout": 60})
+    assert info.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "DurableConfig" not in lam.get_function_configuration(FunctionName=name)
+
+
+def test_a_published_version_keeps_its_configuration(client: Callable[..., Any], role: str,
+                                                     unique: Callable[[str], str]) -> None:
+    lam = client("lambda")
+    name = unique("cfg-frozen")
+    create_function(lam, name, role, DeadLetterConfig={"TargetArn": DLQ}, Publish=True)
+    lam.update_function_configuration(FunctionName=name, DeadLetterConfig={"TargetArn": TOPIC})
+    assert lam.get_function_configuration(FunctionName=name, Qualifier="1")["DeadLetterConfig"] == {"TargetArn": DLQ}
+    assert lam.get_function_configuration(FunctionName=name)["DeadLetterConfig"] == {"TargetArn": TOPIC}

@@ -6,25 +6,36 @@ reports, `DeadLetterConfig`, `LoggingConfig` (default `{"LogFormat": "Text", "Lo
 `ApplyOn` is "PublishedVersions"), `FileSystemConfigs`, and UpdateFunctionConfiguration changes
 `TracingConfig`, `EphemeralStorage`, `KMSKeyArn` and `ImageConfig` too; UpdateFunctionCode takes
 `Architectures`.
+AWS (2025): CreateFunction also takes `TenancyConfig` (never changed afterwards: UpdateFunction-
+Configuration has no such member), `CapacityProviderConfig`, `DurableConfig` (durable execution is
+enabled only at creation; its settings can be updated later), `RuntimeConfig` and
+`AcceleratorConfig`, all reported by every configuration response.
 moto: ignores DeadLetterConfig, LoggingConfig, SnapStart and FileSystemConfigs on create, reports
 SnapStart as always off, and UpdateFunctionConfiguration silently ignores all of the above (and
-fails on an `Environment` without `Variables`). A backup of such a function would record the wrong
-configuration, and a restore could not be verified.
+fails on an `Environment` without `Variables`); it knows none of the 2025 fields. A backup of such a
+function would record the wrong configuration, and a restore could not be verified.
+
+The extra fields live in a dict per function object that is replaced, never changed in place:
+PublishVersion shallow-copies $LATEST, and a published version must keep its configuration when
+$LATEST changes afterwards.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.awslambda.models import ImageConfig, LambdaBackend, LambdaFunction
 
 _EXTRA = ("DeadLetterConfig", "LoggingConfig", "SnapStart", "FileSystemConfigs")
+# Reported as given whenever set (2025 fields).
+_PASSED_THROUGH = ("TenancyConfig", "CapacityProviderConfig", "DurableConfig", "RuntimeConfig", "AcceleratorConfig")
 
 
 def _init(original: Any) -> Any:
     def __init__(self: LambdaFunction, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
         original(self, account_id, spec, *args, **kwargs)
-        self._ark_extra = {key: spec[key] for key in _EXTRA if spec.get(key)}  # type: ignore[attr-defined]
+        self._ark_extra = {key: spec[key] for key in (*_EXTRA, *_PASSED_THROUGH) if spec.get(key)}  # type: ignore[attr-defined]
 
     return __init__
 
@@ -53,6 +64,9 @@ def _get_configuration(original: Any) -> Any:
         }
         if extra.get("FileSystemConfigs"):
             config["FileSystemConfigs"] = extra["FileSystemConfigs"]
+        for key in _PASSED_THROUGH:
+            if extra.get(key):
+                config[key] = extra[key]
         if not config.get("KMSKeyArn"):
             config.pop("KMSKeyArn", None)  # AWS omits it when the default key is used
         return config
@@ -65,9 +79,11 @@ def _update_configuration(original: Any) -> Any:
         updates = dict(config_updates)
         if "Environment" in updates:
             self.environment_vars = (updates.pop("Environment") or {}).get("Variables", {})
-        for key in _EXTRA:
-            if key in updates:
-                _extra(self)[key] = updates.pop(key)
+        if updates.get("DurableConfig") and not _extra(self).get("DurableConfig"):
+            raise InvalidParameterValueException("Durable execution can only be enabled when the function is created.")
+        for key in (*_EXTRA, *_PASSED_THROUGH):
+            if key in updates:  # a new dict: a published version may share the old one
+                self._ark_extra = {**_extra(self), key: updates.pop(key)}  # type: ignore[attr-defined]
         if "TracingConfig" in updates:
             self.tracing_config = updates.pop("TracingConfig") or {"Mode": "PassThrough"}
         if "EphemeralStorage" in updates:

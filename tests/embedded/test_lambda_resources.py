@@ -56,6 +56,21 @@ def test_event_source_mappings_for_sqs_kinesis_and_dynamodb(client: Callable[...
     assert len(paged["EventSourceMappings"]) == 1 and paged["NextMarker"]
 
 
+def test_event_source_mapping_logging_config_and_tags(client: Callable[..., Any], fn: str,
+                                                      unique: Callable[[str], str]) -> None:
+    lam = client("lambda")
+    src = sources(client, unique)
+    created = lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=src["kinesis"],
+                                              StartingPosition="LATEST", LoggingConfig={"SystemLogLevel": "WARN"},
+                                              Tags={"team": "a"})
+    assert created["LoggingConfig"] == {"SystemLogLevel": "WARN"}
+    assert lam.list_tags(Resource=created["EventSourceMappingArn"])["Tags"] == {"team": "a"}
+    lam.update_event_source_mapping(UUID=created["UUID"], LoggingConfig={"SystemLogLevel": "DEBUG"})
+    (listed,) = lam.list_event_source_mappings(EventSourceArn=src["kinesis"])["EventSourceMappings"]
+    assert listed["LoggingConfig"] == {"SystemLogLevel": "DEBUG"}
+    assert "Tags" not in listed  # listings carry no tags on AWS: ListTags does
+
+
 def test_event_invoke_config_per_qualifier_and_replaced_on_put(client: Callable[..., Any], fn: str) -> None:
     lam = client("lambda")
     arn = lam.get_function_configuration(FunctionName=fn)["FunctionArn"]

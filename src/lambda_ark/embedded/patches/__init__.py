@@ -11,6 +11,7 @@ from types import ModuleType
 
 from . import (
     cloudfront_associations,
+    code_signing,
     code_urls,
     event_invoke_configs,
     event_source_mappings,
@@ -22,7 +23,9 @@ from . import (
     list_paging,
     policies,
     provisioned_concurrency,
+    recursion,
     revision_ids,
+    runtime_management,
 )
 
 # Order matters only where patches wrap the same method: revision ids wrap the policy methods that
@@ -41,6 +44,9 @@ PATCHES: tuple[ModuleType, ...] = (
     layers,
     function_urls,
     cloudfront_associations,
+    code_signing,
+    recursion,
+    runtime_management,
 )
 
 _applied = False

@@ -6,6 +6,9 @@ moto: resolves an alias to the version it points at and records that version's A
 would wire the mapping to a fixed version instead of the alias), and filters by comparing the
 FunctionName string given at creation with the one given to List, so a mapping created with an ARN
 is not found by name and vice versa.
+
+AWS also takes and reports `LoggingConfig` (`SystemLogLevel`) on create and update; moto drops it.
+Tags given at creation are read back with ListTags on the mapping's ARN (moto already does that).
 """
 
 from __future__ import annotations
@@ -26,10 +29,15 @@ def _requested_arn(backend: LambdaBackend, function_name: str) -> str:
     return f"{base}:{qualifier}" if qualifier else base
 
 
+_LOGGING = "_ark_logging_config"
+
+
 def _create(original: Any) -> Any:
     def create_event_source_mapping(self: LambdaBackend, spec: dict[str, Any]) -> EventSourceMapping:
         esm: EventSourceMapping = original(self, spec)
         esm.function_arn = _requested_arn(self, spec["FunctionName"])
+        if spec.get("LoggingConfig"):
+            setattr(esm, _LOGGING, spec["LoggingConfig"])
         return esm
 
     return create_event_source_mapping
@@ -40,9 +48,21 @@ def _update(original: Any) -> Any:
         esm = original(self, uuid, spec)
         if esm is not None and spec.get("FunctionName"):
             esm.function_arn = _requested_arn(self, spec["FunctionName"])
+        if esm is not None and "LoggingConfig" in spec:
+            setattr(esm, _LOGGING, spec["LoggingConfig"])
         return esm
 
     return update_event_source_mapping
+
+
+def _get_configuration(original: Any) -> Any:
+    def get_configuration(self: EventSourceMapping) -> dict[str, Any]:
+        config: dict[str, Any] = original(self)
+        if self.__dict__.get(_LOGGING):
+            config["LoggingConfig"] = self.__dict__[_LOGGING]
+        return config
+
+    return get_configuration
 
 
 def list_event_source_mappings(self: LambdaBackend, event_source_arn: str,
@@ -60,3 +80,4 @@ def apply() -> None:
     LambdaBackend.create_event_source_mapping = _create(LambdaBackend.create_event_source_mapping)  # type: ignore[method-assign]
     LambdaBackend.update_event_source_mapping = _update(LambdaBackend.update_event_source_mapping)  # type: ignore[method-assign]
     LambdaBackend.list_event_source_mappings = list_event_source_mappings  # type: ignore[method-assign]
+    EventSourceMapping.get_configuration = _get_configuration(EventSourceMapping.get_configuration)  # type: ignore[method-assign]

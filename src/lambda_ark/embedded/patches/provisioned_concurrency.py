@@ -32,9 +32,9 @@ _PATH = r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)/prov
 class ConfigNotFound(LambdaClientError):
     code = 404
 
-    def __init__(self, arn: str) -> None:
+    def __init__(self) -> None:  # AWS's message names no ARN (LocalStack's recorded AWS response)
         super().__init__("ProvisionedConcurrencyConfigNotFoundException",
-                         f"No Provisioned Concurrency Config found for this function: {arn}")
+                         "No Provisioned Concurrency Config found for this function")
 
 
 def _configs(fn: LambdaFunction) -> dict[str, dict[str, Any]]:
@@ -81,14 +81,14 @@ def get_provisioned_concurrency_config(self: LambdaResponse) -> TYPE_RESPONSE:
     fn, qualifier = _target(self)
     config = _configs(fn).get(qualifier)
     if config is None:
-        raise ConfigNotFound(f"{fn.function_arn}:{qualifier}")
+        raise ConfigNotFound()
     return 200, {}, json.dumps(config)
 
 
 def delete_provisioned_concurrency_config(self: LambdaResponse) -> TYPE_RESPONSE:
     fn, qualifier = _target(self)
     if _configs(fn).pop(qualifier, None) is None:
-        raise ConfigNotFound(f"{fn.function_arn}:{qualifier}")
+        raise ConfigNotFound()
     return 204, {"status": 204}, ""
 
 

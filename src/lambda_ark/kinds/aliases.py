@@ -16,6 +16,10 @@ SCOPE = "function"
 ORDER_REASON = "after versions, whose new numbers they point at"
 # Each function's restore at this step touches only that function: safe to run them in parallel.
 PARALLEL = True
+# What of the Lambda API this kind records (see function.RECORDED): all of CreateAlias.
+RECORDED: dict[str, tuple[str, ...]] = {
+    "CreateAlias": ("FunctionName", "Name", "FunctionVersion", "Description", "RoutingConfig"),
+}
 
 
 def discover(ctx: RegionContext) -> None:

@@ -16,6 +16,7 @@ import botocore.exceptions
 
 from ..aws import as_aws_error, call, error_code
 from ..errors import AwsError
+from .base import RegionContext
 
 DOWNLOAD_ATTEMPTS = 3
 T = TypeVar("T")
@@ -44,14 +45,21 @@ _memo_lock = threading.Lock()
 
 
 def memo(cache: dict[str, Any], key: tuple[str, ...], compute: Callable[[], T]) -> T:
-    """One answer per run for a per-function read several kinds need (aliases, versions, concurrency)."""
-    store: dict[tuple[str, ...], Any] = cache.setdefault("memo", {})
+    """One answer per run for a read several kinds or functions need (aliases, versions, concurrency,
+    a code signing config many functions share): computed once even when asked for at the same time
+    by functions captured in parallel (the others wait for it)."""
     with _memo_lock:
+        store: dict[tuple[str, ...], Any] = cache.setdefault("memo", {})
         if key in store:
             return store[key]  # type: ignore[no-any-return]
-    value = compute()
-    with _memo_lock:
-        store[key] = value
+        key_lock: threading.Lock = cache.setdefault("memo_locks", {}).setdefault(key, threading.Lock())
+    with key_lock:
+        with _memo_lock:
+            if key in store:
+                return store[key]  # type: ignore[no-any-return]
+        value = compute()
+        with _memo_lock:
+            store[key] = value
     return value
 
 
@@ -121,6 +129,38 @@ def maybe(client: Any, operation: str, *, missing: tuple[str, ...] | None = None
         if error_code(exc) in (not_found_codes(client) if missing is None else missing):
             return None
         raise
+
+
+# Answers meaning "this endpoint or this caller cannot use that API", not "that call failed": an API
+# newer than the endpoint (emulators answer 404 or NotImplemented), or one the role may not call.
+UNAVAILABLE = ("UnknownOperationException", "NotImplemented", "404", "AccessDeniedException", "AccessDenied")
+
+
+def unavailable(exc: BaseException) -> bool:
+    return error_code(exc) in UNAVAILABLE
+
+
+def optional(ctx: RegionContext, operation: str, **kwargs: Any) -> Any | None:
+    """A Lambda read not every endpoint or role offers (recursion, runtime management, code signing).
+
+    None when the API is unavailable in this region (then one warning per region and operation, and
+    no further calls to it in this run) or when the function is gone; other failures raise.
+    """
+    store: set[tuple[str, str]] = ctx.cache.setdefault("unavailable", set())
+    key = (ctx.region, operation)
+    if key in store:
+        return None
+    try:
+        return maybe(ctx.client("lambda"), operation, **kwargs)
+    except AwsError as exc:
+        if not unavailable(exc):
+            raise
+        with _memo_lock:
+            first = key not in store
+            store.add(key)
+        if first:
+            ctx.warnings.append(f"{operation} is not available in {ctx.region} ({error_code(exc)}): not recorded")
+        return None
 
 
 def code_sha256(data: bytes) -> str:

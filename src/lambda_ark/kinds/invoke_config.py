@@ -17,6 +17,10 @@ ORDER_REASON = "after versions and aliases it may be set on; destinations are ot
 _FIELDS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
 # Each function's restore at this step touches only that function: safe to run them in parallel.
 PARALLEL = True
+# What of the Lambda API this kind records (see function.RECORDED): all of PutFunctionEventInvokeConfig.
+RECORDED: dict[str, tuple[str, ...]] = {
+    "PutFunctionEventInvokeConfig": ("FunctionName", "Qualifier", *_FIELDS),
+}
 
 
 def _fields(conf: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from ..aws import call, error_code
 from ..errors import AwsError
 from . import iac
 from .base import Change, RegionContext, RestoreContext
-from .common import NOT_FOUND, pages
+from .common import NOT_FOUND, memo, pages
 
 NAME = "mappings"
 SERVICE = "lambda"
@@ -49,7 +49,14 @@ _CREATE_FIELDS = (
     "KMSKeyArn",
     "MetricsConfig",
     "ProvisionedPollerConfig",
+    "LoggingConfig",
 )
+# What of the Lambda API this kind records (see function.RECORDED): CreateEventSourceMapping's
+# arguments, the function (and qualifier) and Enabled. Tags are not in the listing: the mapping_tags
+# kind reads them, only for functions that changed (this kind runs every time).
+RECORDED: dict[str, tuple[str, ...]] = {
+    "CreateEventSourceMapping": ("FunctionName", "Enabled", *_CREATE_FIELDS),
+}
 # update_event_source_mapping cannot change these
 _FIXED = {
     "EventSourceArn",
@@ -68,6 +75,12 @@ def unqualified(arn: str) -> str:
 
 
 def discover(ctx: RegionContext) -> dict[str, list[dict[str, Any]]]:
+    """The region's mappings by unqualified function ARN: one listing per region and run (shared
+    with mapping_tags through the run's memo)."""
+    return memo(ctx.cache, (NAME, ctx.region), lambda: _index(ctx))
+
+
+def _index(ctx: RegionContext) -> dict[str, list[dict[str, Any]]]:
     index: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for m in pages(ctx.client("lambda"), "list_event_source_mappings", "EventSourceMappings"):
         index[unqualified(m["FunctionArn"])].append(m)

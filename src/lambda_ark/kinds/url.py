@@ -16,6 +16,10 @@ SCOPE = "function"
 ORDER_REASON = "after aliases it may be attached to; before policy, whose FunctionUrlAuthType statements it needs"
 # Each function's restore at this step touches only that function: safe to run them in parallel.
 PARALLEL = True
+# What of the Lambda API this kind records (see function.RECORDED): all of CreateFunctionUrlConfig.
+RECORDED: dict[str, tuple[str, ...]] = {
+    "CreateFunctionUrlConfig": ("FunctionName", "Qualifier", "AuthType", "Cors", "InvokeMode"),
+}
 
 
 def _fields(conf: dict[str, Any]) -> dict[str, Any]:

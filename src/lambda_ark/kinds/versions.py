@@ -105,7 +105,7 @@ def _publish(ctx: RestoreContext, client: Any, name: str, want: dict[str, Any]) 
         wait_updated(client, name)
     config = ctx.mapper.map_obj(want["config"])
     if function.normalize_config(live) != config:
-        call(client, "update_function_configuration", FunctionName=name, **config)
+        call(client, "update_function_configuration", FunctionName=name, **function.update_args(config))
         wait_updated(client, name)
     published = call(client, "publish_version", FunctionName=name, Description=want["description"])
     return str(published["Version"])
@@ -122,7 +122,7 @@ def _reset_latest(ctx: RestoreContext, client: Any, name: str, record: dict[str,
         wait_updated(client, name)
     want = function.desired_config(ctx, fn_data)
     if function.normalize_config(live) != want:
-        call(client, "update_function_configuration", FunctionName=name, **want)
+        call(client, "update_function_configuration", FunctionName=name, **function.update_args(want))
         wait_updated(client, name)
 
 

@@ -38,4 +38,5 @@ def test_demo_json_report() -> None:
     assert report["restored"]["apigateway"] == 1 and report["restored"]["sns"] == 1
     # everything is as restored; the two skipped are the old API ids' grants (the APIs got new ids)
     assert set(report["verify"]) <= {"unchanged", "skipped"} and report["verify"].get("skipped", 0) == 2
-    assert report["edge_restore"] == {"create": 2, "update": 1, "unchanged": 1}
+    # unchanged: one, plus the recreated function's recursion and runtime settings (AWS's defaults)
+    assert report["edge_restore"] == {"create": 2, "update": 1, "unchanged": 3}

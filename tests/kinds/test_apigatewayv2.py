@@ -6,12 +6,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from kindtest import ACCOUNT, actions, record_of
+from kindtest import ACCOUNT, actions, applied, planned, record_of
 
 from lambda_ark.aws import Aws
 from lambda_ark.kinds import apigatewayv2 as kind
+from lambda_ark.kinds import policy
 from lambda_ark.kinds.apigateway_target import SOURCE_TAG
-from lambda_ark.restore.arns import ArnMapper
+from lambda_ark.restore.arns import ArnMapper, FunctionId
 
 A, B = "eu-west-1", "eu-central-1"
 
@@ -55,13 +56,14 @@ def test_round_trip_into_another_region(
 
     aws.client("apigatewayv2", A).delete_api(ApiId=api)
     make_function(B, f"{name}-dr")
-    mapper = ArnMapper(region_map={A: B}, name_suffix="-dr", renamed_functions={name})
-    record = record_of(fn, A)
-    assert set(actions(kind.restore(restore_ctx(mapper, dry_run=True), record, data))) == {"create"}
+    mapper = ArnMapper(region_map={A: B}, name_template="{name}-dr", sources={FunctionId(ACCOUNT, A, name)})
+    # the function's own policy goes with it: the restored API gets the source's grant, for its new id
+    record = record_of(fn, A, {"policy": policy.capture(ctx, None, fn)})
+    assert set(actions(planned(kind, restore_ctx(mapper), record, data))) == {"create"}
     v2 = aws.client("apigatewayv2", B)
     assert not [a for a in v2.get_apis()["Items"] if a["Name"] == api_name]
 
-    assert set(actions(kind.restore(restore_ctx(mapper, dry_run=False), record, data))) == {"create"}
+    assert set(actions(applied(kind, restore_ctx(mapper), record, data))) == {"create"}
     (new,) = [a for a in v2.get_apis()["Items"] if a["Name"] == api_name]
     assert new["Tags"][SOURCE_TAG] == f"{ACCOUNT}/{A}/{api}"
     assert new["CorsConfiguration"]["AllowOrigins"] == ["https://example.com"]
@@ -72,9 +74,11 @@ def test_round_trip_into_another_region(
     assert all(r["Target"] == f"integrations/{live['IntegrationId']}" for r in routes.values())
     stages = {s["StageName"]: s for s in v2.get_stages(ApiId=new["ApiId"])["Items"]}
     assert stages["live"]["StageVariables"] == {"tier": "gold"} and stages["$default"]["AutoDeploy"]
-    policy = json.loads(aws.client("lambda", B).get_policy(FunctionName=f"{name}-dr")["Policy"])
-    assert any(f":{new['ApiId']}/*/GET/orders" in json.dumps(s) for s in policy["Statement"])
-    assert set(actions(kind.restore(restore_ctx(mapper, dry_run=False), record, data))) == {"unchanged"}
+    granted = json.loads(aws.client("lambda", B).get_policy(FunctionName=f"{name}-dr")["Policy"])["Statement"]
+    # exactly the source's: GET /orders under its statement id; $default was never granted, nor is it now
+    assert [(s["Sid"], s["Condition"]["ArnLike"]["AWS:SourceArn"]) for s in granted] == [
+        ("http", f"arn:aws:execute-api:{B}:{ACCOUNT}:{new['ApiId']}/*/GET/orders")]
+    assert set(actions(applied(kind, restore_ctx(mapper), record, data))) == {"unchanged"}
 
 
 def test_route_pointing_elsewhere_is_updated(
@@ -90,7 +94,7 @@ def test_route_pointing_elsewhere_is_updated(
                                       PayloadFormatVersion="2.0")["IntegrationId"]
     route = next(r for r in v2.get_routes(ApiId=api)["Items"] if r["RouteKey"] == "GET /orders")
     v2.update_route(ApiId=api, RouteId=route["RouteId"], Target=f"integrations/{elsewhere}")
-    changes = kind.restore(restore_ctx(ArnMapper(), dry_run=False), record_of(fn, A), data)
+    changes = applied(kind, restore_ctx(ArnMapper()), record_of(fn, A), data)
     by_target = {c.target.rsplit(") ", 1)[-1]: c.action for c in changes}
     assert by_target["GET /orders"] == "update" and by_target["$default"] == "unchanged"
     assert by_target["stage live"] == "unchanged"  # auto-deploy: nothing to redeploy

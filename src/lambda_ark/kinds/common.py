@@ -140,6 +140,11 @@ def wait_updated(client: Any, name: str, qualifier: str | None = None) -> None:
         raise AwsError(f"function {name} in {client.meta.region_name} did not finish updating: {exc}") from exc
 
 
+def differing(want: dict[str, Any], have: dict[str, Any]) -> list[str]:
+    """Names of the fields that differ between two flat records (names only: values may be secrets)."""
+    return sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
+
+
 def stable_hash(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 

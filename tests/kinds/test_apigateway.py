@@ -151,3 +151,51 @@ def test_to_iac_types() -> None:
          "integration": {"type": "AWS_PROXY", "httpMethod": "POST", "uri": "u"}}]}]
     assert [r["Type"] for r in kind.to_iac({}, data)] == [
         "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Method", "AWS::ApiGateway::Stage"]
+
+
+def test_stages_come_back_with_their_deployment_canary_and_tracing(
+    aws: Aws, uid: Callable[[str], str], make_function: Callable[..., dict[str, Any]],
+    region_ctx: Callable[..., Any], restore_ctx: Callable[..., Any],
+) -> None:
+    fn = make_function(A, uid("agstage"))
+    ag = aws.client("apigateway", A)
+    api_name = uid("api")
+    api = ag.create_rest_api(name=api_name)["id"]
+    root = ag.get_resources(restApiId=api)["items"][0]["id"]
+    _method(ag, api, root, "GET", fn["FunctionArn"])
+    ag.create_deployment(restApiId=api, stageName="prod", stageDescription="production", description="release 7",
+                         variables={"tier": "gold"})
+    ag.create_deployment(restApiId=api, stageName="prod", description="release 7",
+                         canarySettings={"percentTraffic": 10.0, "stageVariableOverrides": {"tier": "beta"}})
+    ag.update_stage(restApiId=api, stageName="prod",
+                    patchOperations=[{"op": "replace", "path": "/tracingEnabled", "value": "true"}])
+    ctx = region_ctx(A)
+    data = kind.capture(ctx, kind.discover(ctx), fn)
+    assert data is not None
+    (stage,) = data[0]["stages"]
+    assert stage == {"stageName": "prod", "description": "production", "variables": {"tier": "gold"},
+                     "deploymentDescription": "release 7", "tracingEnabled": True,
+                     "canarySettings": {"percentTraffic": 10.0, "stageVariableOverrides": {"tier": "beta"},
+                                        "useStageCache": False}}
+
+    mapper = ArnMapper(region_map={A: B})
+    make_function(B, fn["FunctionName"])
+    done = applied(kind, restore_ctx(mapper), record_of(fn, A), data)
+    assert not [c for c in done if c.action == "failed"], done
+    (new,) = _apis_named(aws, B, api_name)
+    ag_b = aws.client("apigateway", B)
+    live = ag_b.get_stage(restApiId=new["id"], stageName="prod")
+    assert (live["description"], live["variables"], live["tracingEnabled"]) == ("production", {"tier": "gold"}, True)
+    assert ag_b.get_deployment(restApiId=new["id"], deploymentId=live["deploymentId"])["description"] == "release 7"
+    assert live["canarySettings"]["percentTraffic"] == 10.0
+    assert live["canarySettings"]["stageVariableOverrides"] == {"tier": "beta"}
+
+    # drift in the target is planned as an update of exactly the fields that moved, then undone
+    ag_b.update_stage(restApiId=new["id"], stageName="prod", patchOperations=[
+        {"op": "replace", "path": "/description", "value": "changed"},
+        {"op": "replace", "path": "/canarySettings/percentTraffic", "value": "50"}])
+    (change,) = [c for c in planned(kind, restore_ctx(mapper), record_of(fn, A), data) if "stage" in c.target]
+    assert (change.action, change.fields) == ("update", ["canarySettings", "description"])
+    applied(kind, restore_ctx(mapper), record_of(fn, A), data)
+    assert set(actions(planned(kind, restore_ctx(mapper), record_of(fn, A), data))) == {"unchanged"}
+    assert ag_b.get_stage(restApiId=new["id"], stageName="prod")["canarySettings"]["percentTraffic"] == 10.0

@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
 from kindtest import ACCOUNT, actions, applied, planned, record_of
 
 from lambda_ark.aws import Aws
@@ -110,3 +112,29 @@ def test_to_iac_types() -> None:
     assert [r["Type"] for r in kind.to_iac({}, data)] == [
         "AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Route",
         "AWS::ApiGatewayV2::Stage"]
+
+
+def test_routes_the_source_never_granted_stay_so_unless_fix_permissions(
+    aws: Aws, uid: Callable[[str], str], make_function: Callable[..., dict[str, Any]],
+    region_ctx: Callable[..., Any], restore_ctx: Callable[..., Any],
+) -> None:
+    name = uid("v2fix")
+    fn = make_function(A, name)
+    api, _ = _http_api(aws, uid("http"), fn["FunctionArn"])  # no permission at all in the source
+    ctx = region_ctx(A)
+    data = kind.capture(ctx, kind.discover(ctx), fn)
+    record = record_of(fn, A, {"policy": policy.capture(ctx, None, fn)})
+    aws.client("apigatewayv2", A).delete_api(ApiId=api)
+    make_function(B, f"{name}-x")
+    mapper = ArnMapper(region_map={A: B}, name_template="{name}-x", sources={FunctionId(ACCOUNT, A, name)})
+
+    exact = restore_ctx(mapper)
+    assert not [c for c in applied(kind, exact, record, data) if "permission" in c.target or c.action == "failed"]
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):  # still no policy: as the source
+        aws.client("lambda", B).get_policy(FunctionName=f"{name}-x")
+    assert len([w for w in exact.warnings if "--fix-permissions" in w]) == 2  # GET /orders and $default
+
+    fixed = applied(kind, restore_ctx(mapper, fix_permissions=True), record, data)
+    assert [c.action for c in fixed if "permission" in c.target] == ["create", "create"]
+    granted = json.loads(aws.client("lambda", B).get_policy(FunctionName=f"{name}-x")["Policy"])["Statement"]
+    assert len(granted) == 2 and all(s["Principal"]["Service"] == "apigateway.amazonaws.com" for s in granted)

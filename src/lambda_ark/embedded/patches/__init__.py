@@ -10,6 +10,7 @@ import threading
 from types import ModuleType
 
 from . import (
+    apigateway_stages,
     cloudfront_associations,
     code_urls,
     event_invoke_configs,
@@ -41,6 +42,7 @@ PATCHES: tuple[ModuleType, ...] = (
     layers,
     function_urls,
     cloudfront_associations,
+    apigateway_stages,
 )
 
 _applied = False

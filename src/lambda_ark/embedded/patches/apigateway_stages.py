@@ -76,7 +76,7 @@ def _apply_operations(original: Any) -> Any:
                 _canary_op(self, op, path.removeprefix("/canarySettings/"))
             else:
                 rest.append(op)
-        return original(self, rest) if rest else self  # type: ignore[no-any-return]
+        return original(self, rest) if rest else self
 
     return apply_operations
 

@@ -171,7 +171,7 @@ class Repository:
         lock = self.lock()
         try:
             self._index = None  # other writers may have added packs since we last looked
-            w = Writer(self)
+            w = Writer(self, lock)
             try:
                 yield w
             except BaseException:

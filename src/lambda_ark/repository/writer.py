@@ -20,6 +20,7 @@ from .models import FileRef, Snapshot, SnapshotHeader
 from .zipchunks import WHOLE_MEMBER_MAX, plan_zip
 
 if TYPE_CHECKING:
+    from .locks import Lock
     from .repo import Repository
 
 
@@ -88,8 +89,9 @@ class Packer:
 
 
 class Writer:
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: Repository, lock: Lock | None = None) -> None:
         self.repo = repo
+        self.lock = lock  # the lock this writer runs under: commit refuses once it is lost
         self.packer = Packer(repo)
         self._files: dict[str, FileRef] = {}  # sha256 -> ref, for files put twice in one run
         self._files_lock = threading.Lock()
@@ -168,6 +170,8 @@ class Writer:
         self.flush()
         if self.packer.failed:
             raise RepositoryError(f"no snapshot written: {self.packer.failed}")
+        if self.lock is not None:
+            self.lock.check()  # a prune may have started since the lock was lost: never commit then
         head = SnapshotHeader(time=snapshot.time, host=snapshot.host, tags=snapshot.tags,
                               parent=snapshot.parent, summary=snapshot.summary,
                               original=snapshot.original, tree=tree_ref)

@@ -20,7 +20,7 @@ import os
 import socket
 import unicodedata
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 # is attacked offline, so this is what guards the whole repository; each key records its own cost.
 DEFAULT_SCRYPT_N = 2**17
 SCRYPT_N, SCRYPT_R, SCRYPT_P = DEFAULT_SCRYPT_N, 8, 1
-_NFC = "NFC"
+_NFC: Final = "NFC"
 _AAD = b"key"
 
 

@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-FORMAT_VERSION = 1
+# 2: packs end with a header listing their chunks; index files and the config are bound to their
+# names. Format-1 repositories stay readable (and writable) until `lambda-ark migrate`.
+FORMAT_VERSION = 2
 
 # Tags backup sets on a snapshot to say how the run went. They describe one run, not a series, so
 # retention never groups by them (a partial snapshot belongs to the same history as the others).

@@ -105,7 +105,7 @@ def _finish(repo: Repository, index: Index, keep: list[str], new_index: Index, d
     backend = repo.backend
     written = set(new_index.files)
     if keep:
-        name, _ = save_index(backend, repo.key, {p: index.packs[p] for p in keep})
+        name, _ = save_index(backend, repo.key, {p: index.packs[p] for p in keep}, repo.bound_names)
         written.add(name)
     protected: set[str] = set()
     for name, packs in index.files.items():

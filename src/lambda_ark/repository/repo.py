@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import IntegrityError, RepositoryExists, RepositoryNotFound, SnapshotNotFound, UsageError, WrongKey
 from . import keys
 from .backends import Backend, NotFound, open_backend
+from .config import open_config, seal_config
 from .crypto import MasterKey
 from .index import Index, load_index, pack_id_of, pack_name
 from .locks import Lock
@@ -51,6 +52,8 @@ class Repository:
         self.url = backend.url
         self.chunker = Chunker(config.chunker.avg, config.chunker.min, config.chunker.max)
         self._index: Index | None = None
+        # What a reader should know but can work around (a bad index file): commands print these.
+        self.warnings: list[str] = []
         if hasattr(backend, "retention_days"):  # backends with write-once retention (S3 Object Lock)
             setattr(backend, "retention_days", config.retention_days)  # noqa: B010
             setattr(backend, "retain_except", UNRETAINED)  # noqa: B010
@@ -80,7 +83,7 @@ class Repository:
         if password:
             repo.key_name = repo._put_key(keys.passphrase_key(key, password))
         # config last: its presence is what makes this a repository
-        backend.put("config", key.seal(config.model_dump_json().encode(), "config"))
+        backend.put("config", seal_config(key, config))
         return repo
 
     @classmethod
@@ -117,12 +120,16 @@ class Repository:
 
     @classmethod
     def _finish(cls, backend: Backend, key: MasterKey, key_name: str, aws: Aws | None) -> Repository:
-        plain = key.open(backend.get("config"), "config", "config")
-        try:
-            config = RepoConfig.model_validate_json(plain)
-        except ValueError as exc:
-            raise IntegrityError(f"config: not a valid repository config ({exc})") from exc
-        return cls(backend, key, config, key_name, aws)
+        return cls(backend, key, open_config(key, backend.get("config")), key_name, aws)
+
+    @property
+    def bound_names(self) -> bool:
+        """Format 2: index files and config carry their names in their associated data."""
+        return self.config.version >= 2
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:  # the index is reloaded often; say each thing once
+            self.warnings.append(message)
 
     # -- keys ----------------------------------------------------------------------------------
     def _put_key(self, raw: bytes) -> str:
@@ -184,7 +191,10 @@ class Repository:
 
     def index(self, refresh: bool = False) -> Index:
         if self._index is None or refresh:
-            self._index = load_index(self.backend, self.key)
+            # A bad index file is skipped, never fatal: its packs' chunks just look unindexed
+            # (written again by the next backup, found again by `repair index`).
+            self._index = load_index(self.backend, self.key,
+                                     on_error=lambda msg: self.warn(f"{msg}; skipped (run `lambda-ark repair index`)"))
         return self._index
 
     # -- snapshots -----------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from lambda_ark.errors import IntegrityError
-from lambda_ark.repository import Repository, check, migrate, repair_index
+from lambda_ark.repository import Repository, check, migrate, repair_index, repair_snapshots
+from lambda_ark.snapshot_repair import drop_lost_files
 
 from .conftest import PASSWORD, make_zip, package, snapshot
 from .test_format import DATA
@@ -97,3 +98,72 @@ def test_migrate_finishes_what_an_interrupted_run_left(tmp_path: Path, monkeypat
     _restores(half, made)
     assert migrate(half).to_version == 2
     _restores(half, made)
+
+
+def _record(name: str, items: dict[str, object]) -> dict[str, object]:
+    return {"account": "111122223333", "region": "eu-west-1", "name": name, "fingerprint": "f",
+            "arn": f"arn:aws:lambda:eu-west-1:111122223333:function:{name}", "items": items}
+
+
+def _new_packs(repo: Repository, before: set[str]) -> list[Path]:
+    return [Path(repo.url, o.name) for o in repo.backend.list("data/") if o.name not in before]
+
+
+def _packs(repo: Repository) -> set[str]:
+    return {o.name for o in repo.backend.list("data/")}
+
+
+@pytest.fixture
+def damaged(local_repo: Repository) -> tuple[Repository, str, str, dict[str, bytes]]:
+    """One snapshot whose versions file sits in a corrupted pack and billing's code in a deleted one,
+    and an intact older snapshot."""
+    data = {k: make_zip(package(i, changed=tuple(range(8)), n=8)) for i, k in enumerate(["code-o", "v1", "code-b"])}
+    refs = {}
+    for key, blob in data.items():  # each file in packs of its own
+        before = _packs(local_repo)
+        with local_repo.writer() as w:
+            refs[key] = w.put_file(blob)
+        if key == "v1":
+            for path in _new_packs(local_repo, before):
+                raw = bytearray(path.read_bytes())
+                raw[100] ^= 0x01
+                path.write_bytes(bytes(raw))
+        if key == "code-b":
+            billing_packs = _new_packs(local_repo, before)
+    body = {"functions": [_record("orders", {"function": {"file": "code-o"}, "versions": [{"file": "v1"}]}),
+                          _record("billing", {"function": {"file": "code-b"}})], "notes": []}
+    with local_repo.writer() as w:
+        intact = w.commit(snapshot({"code-o": refs["code-o"]}, body={"functions": [body["functions"][0]]}))
+        bad = w.commit(snapshot(refs, body=body, tags=["prod"]))
+    for path in billing_packs:
+        path.unlink()
+    return local_repo, intact, bad, data
+
+
+def test_repair_snapshots_drops_only_what_is_lost(damaged: tuple[Repository, str, str, dict[str, bytes]]) -> None:
+    repo, intact, bad, data = damaged
+    dry = repair_snapshots(repo, drop_lost_files, dry_run=True)
+    assert [(r.id, r.lost_files, r.new_id) for r in dry.repaired] == [(bad, ["code-b", "v1"], None)]
+    assert sorted(repo.snapshot_ids()) == sorted([intact, bad])  # a dry run changes nothing
+    result = repair_snapshots(repo, drop_lost_files)
+    assert result.errors == [] and result.checked == 2
+    (done,) = result.repaired
+    assert done.removed and done.new_id and sorted(repo.snapshot_ids()) == sorted([intact, done.new_id])
+    fixed = repo.load_snapshot(done.new_id)
+    assert fixed.tags == ["prod", "repaired"] and set(fixed.files) == {"code-o"}
+    assert [f["name"] for f in fixed.body["functions"]] == ["orders"]
+    assert list(fixed.body["functions"][0]["items"]) == ["function"]
+    assert fixed.summary["repaired"]["from"] == bad and fixed.summary["repaired"]["dropped_files"] == ["code-b", "v1"]
+    assert len(fixed.body["notes"]) == 2 == len(fixed.summary["repaired"]["notes"])
+    assert repo.read_file(fixed.files["code-o"]) == data["code-o"]
+    assert repair_snapshots(repo, drop_lost_files).repaired == []  # nothing left to repair
+
+
+def test_repair_snapshots_names_what_it_cannot_salvage(local_repo: Repository) -> None:
+    with local_repo.writer() as w:
+        snap_id = w.commit(snapshot())
+    path = Path(local_repo.url, "snapshots", snap_id)
+    path.write_bytes(path.read_bytes()[:-1])
+    result = repair_snapshots(local_repo)
+    assert result.repaired == [] and len(result.errors) == 1 and f"forget {snap_id[:8]}" in result.errors[0]
+    assert local_repo.snapshot_ids() == [snap_id]  # left for the user to forget

@@ -4,7 +4,7 @@
     Repository.writer() -> Writer       put_file (zip-aware dedup), commit(Snapshot)
     Repository.snapshots / load_snapshot / read_file
     check, forget (apply_policy), prune, copy
-    repair_index, migrate (format 1 -> 2)
+    repair_index, repair_snapshots, migrate (format 1 -> 2)
 
 The on-disk format is described in docs/repository-format.md.
 """
@@ -19,6 +19,7 @@ from .models import FileRef, Snapshot, SnapshotInfo
 from .policy import Rules, apply_policy
 from .prune import PruneResult, prune
 from .repair_index import RepairIndexResult, repair_index
+from .repair_snapshots import RepairSnapshotsResult, repair_snapshots
 from .repo import Repository
 from .writer import Writer
 
@@ -30,6 +31,7 @@ __all__ = [
     "MigrateResult",
     "PruneResult",
     "RepairIndexResult",
+    "RepairSnapshotsResult",
     "Repository",
     "Rules",
     "Snapshot",
@@ -42,4 +44,5 @@ __all__ = [
     "migrate",
     "prune",
     "repair_index",
+    "repair_snapshots",
 ]

@@ -63,6 +63,12 @@ class Index:
             if index_file is not None:
                 self.files.setdefault(index_file, []).append(pack_id)
 
+    def update(self, other: Index) -> None:
+        """Learn what `other` knows (packs written since this index was loaded)."""
+        for name, packs in other.files.items():
+            for pack in packs:
+                self.add_pack(pack, other.packs[pack], name)
+
     def __contains__(self, chunk: object) -> bool:
         return chunk in self.chunks
 

@@ -158,7 +158,8 @@ class Lock:
         self.backend.delete(self.name)
 
     def __enter__(self) -> Lock:
-        return self.acquire()
+        # `with repo.lock():` enters a lock that is already held: take it only once
+        return self if self._thread is not None else self.acquire()
 
     def __exit__(self, *exc: object) -> None:
         self.release()

@@ -15,7 +15,8 @@ FORMAT_VERSION = 2
 # retention never groups by them (a partial snapshot belongs to the same history as the others).
 PARTIAL_TAG = "partial"  # some function or kind could not be read; its previous capture was kept
 ANOMALY_TAG = "anomaly"  # the scope lost more functions than --max-deleted allows since last time
-STATUS_TAGS = frozenset({PARTIAL_TAG, ANOMALY_TAG})
+REPAIRED_TAG = "repaired"  # `repair snapshots` rewrote it without data the repository had lost
+STATUS_TAGS = frozenset({PARTIAL_TAG, ANOMALY_TAG, REPAIRED_TAG})
 
 
 class FileRef(BaseModel):

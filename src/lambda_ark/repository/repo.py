@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -54,6 +55,7 @@ class Repository:
         self._index: Index | None = None
         # What a reader should know but can work around (a bad index file): commands print these.
         self.warnings: list[str] = []
+        self._warn_lock = threading.Lock()
         if hasattr(backend, "retention_days"):  # backends with write-once retention (S3 Object Lock)
             setattr(backend, "retention_days", config.retention_days)  # noqa: B010
             setattr(backend, "retain_except", UNRETAINED)  # noqa: B010
@@ -128,8 +130,9 @@ class Repository:
         return self.config.version >= 2
 
     def warn(self, message: str) -> None:
-        if message not in self.warnings:  # the index is reloaded often; say each thing once
-            self.warnings.append(message)
+        with self._warn_lock:
+            if message not in self.warnings:  # the index is reloaded often; say each thing once
+                self.warnings.append(message)
 
     # -- keys ----------------------------------------------------------------------------------
     def _put_key(self, raw: bytes) -> str:
@@ -190,11 +193,18 @@ class Repository:
             lock.release()
 
     def index(self, refresh: bool = False) -> Index:
+        """The index; `refresh` learns packs added since, in place, so a writer's packer (which
+        holds this object) and readers keep seeing the same one. Whoever deletes packs (prune,
+        repair, migrate) drops it instead."""
         if self._index is None or refresh:
             # A bad index file is skipped, never fatal: its packs' chunks just look unindexed
             # (written again by the next backup, found again by `repair index`).
-            self._index = load_index(self.backend, self.key,
-                                     on_error=lambda msg: self.warn(f"{msg}; skipped (run `lambda-ark repair index`)"))
+            fresh = load_index(self.backend, self.key,
+                               on_error=lambda msg: self.warn(f"{msg}; skipped (run `lambda-ark repair index`)"))
+            if self._index is None:
+                self._index = fresh
+            else:
+                self._index.update(fresh)
         return self._index
 
     # -- snapshots -----------------------------------------------------------------------------
@@ -215,9 +225,21 @@ class Repository:
         return [o.name.split("/", 1)[1] for o in self.backend.list("snapshots/")]
 
     def snapshots(self) -> list[SnapshotInfo]:
+        """Every snapshot whose header reads, oldest first; an unreadable one is a warning, not a stop
+        (listing, forget and backup carry on; check names it, prune refuses)."""
+
+        def head(snap_id: str) -> tuple[str, SnapshotHeader | None]:
+            try:
+                return snap_id, self._header(snap_id)
+            except IntegrityError as exc:
+                self.warn(f"{exc}; skipped (see `lambda-ark check`)")
+            except SnapshotNotFound:
+                pass  # forgotten while we listed
+            return snap_id, None
+
         with ThreadPoolExecutor(max_workers=8) as pool:
-            heads = list(pool.map(lambda i: (i, self._header(i)), self.snapshot_ids()))
-        infos = [SnapshotInfo(id=i, **h.model_dump(exclude={"version", "tree"})) for i, h in heads]
+            heads = list(pool.map(head, self.snapshot_ids()))
+        infos = [SnapshotInfo(id=i, **h.model_dump(exclude={"version", "tree"})) for i, h in heads if h]
         return sorted(infos, key=lambda s: (s.time, s.id))
 
     def resolve(self, ref: str) -> str:

@@ -71,7 +71,7 @@ def _keep(name: str) -> Any:
 def forget_cmd(
     repo: RepoOpt,
     snapshot_ids: Annotated[list[str] | None, typer.Argument(
-        metavar="[ID]...", help="Snapshots to forget whatever the rules say (ids or unique prefixes).")] = None,
+        metavar="ID", help="Snapshots to forget whatever the rules say (ids or unique prefixes).")] = None,
     keep_last: Annotated[int, _keep("last")] = 0,
     keep_hourly: Annotated[int, _keep("hourly")] = 0,
     keep_daily: Annotated[int, _keep("daily")] = 0,

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from lambda_ark.aws import Aws
-from lambda_ark.repository import Repository, Rules, check, forget, prune
+from lambda_ark.errors import IntegrityError
+from lambda_ark.repository import Repository, Rules, check, forget, prune, repair_index
 from lambda_ark.repository.index import load_index
 
 from .conftest import PASSWORD, CliResult, make_bucket, make_zip, package, snapshot
@@ -134,3 +135,13 @@ def test_forget_by_id_removes_an_unreadable_snapshot(local_repo: Repository) -> 
     result = forget(local_repo, None, ids=[broken[:12]])
     assert result.unreadable == [broken] and result.removed == [broken]
     assert local_repo.snapshot_ids() == [keep]
+
+
+def test_prune_refuses_while_an_index_file_is_unreadable(local_repo: Repository) -> None:
+    made = _releases(local_repo, 1)
+    local_repo.backend.put("index/" + "a" * 64, b"half an index file")
+    with pytest.raises(IntegrityError, match="prune refused: run `lambda-ark repair index` first"):
+        prune(local_repo)
+    repair_index(local_repo)
+    prune(local_repo)
+    assert local_repo.read_file(local_repo.load_snapshot(made[0][0]).files["code"]) == made[0][1]

@@ -123,7 +123,8 @@ def forget_cmd(
 
 
 def _group(key: GroupKey) -> str:
-    return " ".join(f"{name}={','.join(value) if isinstance(value, tuple) else value or '-'}" for name, value in key)
+    texts = ((name, ",".join(value) if isinstance(value, tuple) else str(value)) for name, value in key)
+    return " ".join(f"{name}={text or '-'}" for name, text in texts)
 
 
 def _print_forget(result: ForgetResult, dry_run: bool) -> None:

@@ -112,7 +112,7 @@ class Repository:
             if password is None and ask_password is not None:
                 password = ask_password()
             if password is None:
-                problems.append("no password given (set LAMBDA_ARK_PASSWORD or LAMBDA_ARK_PASSWORD_FILE)")
+                problems.append("no password given (--password-file, --password-command or LAMBDA_ARK_PASSWORD)")
             else:
                 for name, raw in pass_files.items():
                     with contextlib.suppress(WrongKey):

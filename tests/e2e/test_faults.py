@@ -167,10 +167,10 @@ def test_a_bug_in_one_kind_costs_one_item_not_the_run(
     assert result.errors == [f"function {names[0]} in me-central-1: unexpected KeyError: 'AuthType'"]
     assert result.functions == 2  # the other two are in the snapshot
 
-    def restore(ctx, record, data):  # type: ignore[no-untyped-def]
+    def plan(ctx, record, data):  # type: ignore[no-untyped-def]
         raise ValueError("bad shape")
 
-    monkeypatch.setattr(policy, "restore", restore)
+    monkeypatch.setattr(policy, "plan", plan)
     estate.event_sources(aws, "ap-northeast-3")
     applied = run_restore(
         aws, repo, repo.load_snapshot("latest"), RestoreOptions(to_region="ap-northeast-3"), dry_run=False

@@ -66,10 +66,10 @@ def region_ctx(aws: Aws) -> Callable[[str], RegionContext]:
 
 @pytest.fixture
 def restore_ctx(aws: Aws) -> Callable[..., RestoreContext]:
-    def make(mapper: ArnMapper, dry_run: bool, files: dict[str, bytes] | None = None,
-             state: dict[str, Any] | None = None) -> RestoreContext:
+    def make(mapper: ArnMapper, files: dict[str, bytes] | None = None, state: dict[str, Any] | None = None,
+             fix_permissions: bool = False) -> RestoreContext:
         store = files or {}
-        ctx = RestoreContext(aws=aws, mapper=mapper, read_file=lambda k: store[k], dry_run=dry_run)
+        ctx = RestoreContext(aws=aws, mapper=mapper, read_file=lambda k: store[k], fix_permissions=fix_permissions)
         if state is not None:
             ctx.state = state
         return ctx

@@ -16,3 +16,16 @@ def record_of(fn: dict[str, Any], region: str, items: dict[str, Any] | None = No
 
 def actions(changes: list[Any]) -> list[str]:
     return sorted(c.action for c in changes)
+
+
+def planned(kind: Any, ctx: Any, record: dict[str, Any], data: Any) -> list[Any]:
+    """One kind's plan for one function (reads only)."""
+    return list(kind.plan(ctx, record, data))
+
+
+def applied(kind: Any, ctx: Any, record: dict[str, Any], data: Any) -> list[Any]:
+    """One kind's plan for one function, applied as restore applies it (each change's apply run in
+    order; a change that raises becomes failed)."""
+    from lambda_ark.restore.apply import _apply_change
+
+    return [_apply_change(c, False) for c in kind.plan(ctx, record, data)]

@@ -6,10 +6,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from kindtest import ACCOUNT, actions, record_of
+import pytest
+from botocore.exceptions import ClientError
+from kindtest import ACCOUNT, actions, applied, planned, record_of
 
 from lambda_ark.aws import Aws
 from lambda_ark.kinds import apigateway as kind
+from lambda_ark.kinds import policy
 from lambda_ark.kinds.apigateway_target import SOURCE_TAG
 from lambda_ark.restore.arns import ArnMapper
 
@@ -76,22 +79,24 @@ def test_round_trip_recreates_one_shared_api(
     assert [w for w in ctx.warnings if f"{api}/prod/POST/orders " in w]
     assert not [w for w in ctx.warnings if f"{api}/prod/GET/orders/{{id}} " in w]
 
+    # each function's own policy goes with it: a recreated API gets the source's grants, for its new id
+    items, items2 = {"policy": policy.capture(ctx, None, fn)}, {"policy": policy.capture(ctx, None, fn2)}
     aws.client("apigateway", A).delete_rest_api(restApiId=api)
     for n in (name, name2):
         lam.delete_function(FunctionName=n)
         make_function(B, n)
     aws.client("lambda", B).create_alias(FunctionName=name, Name="live", FunctionVersion="$LATEST")
     mapper = ArnMapper(region_map={A: B})
-    rec, rec2 = record_of(fn, A), record_of(fn2, A)
+    rec, rec2 = record_of(fn, A, items), record_of(fn2, A, items2)
 
-    dry = restore_ctx(mapper, dry_run=True)
-    planned = kind.restore(dry, rec, data) + kind.restore(dry, rec2, data2)
-    assert sum(c.target.startswith("REST API") and c.target.endswith(f"({B})") for c in planned) == 1
-    assert set(actions(planned)) == {"create"} and not _apis_named(aws, B, api_name)
+    dry = restore_ctx(mapper)
+    plan = planned(kind, dry, rec, data) + planned(kind, dry, rec2, data2)
+    assert sum(c.target.startswith("REST API") and c.target.endswith(f"({B})") for c in plan) == 1
+    assert set(actions(plan)) == {"create"} and not _apis_named(aws, B, api_name)
 
-    real = restore_ctx(mapper, dry_run=False)
-    applied = kind.restore(real, rec, data) + kind.restore(real, rec2, data2)
-    assert set(actions(applied)) <= {"create", "update"}
+    real = restore_ctx(mapper)
+    done = applied(kind, real, rec, data) + applied(kind, real, rec2, data2)
+    assert set(actions(done)) <= {"create", "update"}
     (new,) = _apis_named(aws, B, api_name)
     assert new["tags"][SOURCE_TAG] == f"{ACCOUNT}/{A}/{api}"
     ag = aws.client("apigateway", B)
@@ -104,11 +109,15 @@ def test_round_trip_recreates_one_shared_api(
     assert "GET" not in resources["/"].get("resourceMethods", {})  # the MOCK method was not recorded
     (stage,) = ag.get_stages(restApiId=new["id"])["item"]
     assert stage["stageName"] == "prod" and stage["variables"] == {"tier": "gold"}
-    policy = json.loads(aws.client("lambda", B).get_policy(FunctionName=name, Qualifier="live")["Policy"])
-    assert any(f":{new['id']}/*/GET/orders/{{id}}" in json.dumps(s) for s in policy["Statement"])
+    granted = json.loads(aws.client("lambda", B).get_policy(FunctionName=name, Qualifier="live")["Policy"])
+    assert [(s["Sid"], s["Condition"]["ArnLike"]["AWS:SourceArn"]) for s in granted["Statement"]] == [
+        ("api", f"arn:aws:execute-api:{B}:{ACCOUNT}:{new['id']}/*/GET/orders/{{id}}")]
+    # POST /orders and DELETE were never granted in the source: nor are they now (exact restore)
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        aws.client("lambda", B).get_policy(FunctionName=name2)
 
-    again = restore_ctx(mapper, dry_run=False)  # a new restore: finds the API by its tag
-    assert set(actions(kind.restore(again, rec, data) + kind.restore(again, rec2, data2))) == {"unchanged"}
+    again = restore_ctx(mapper)  # a new restore: finds the API by its tag
+    assert set(actions(applied(kind, again, rec, data) + applied(kind, again, rec2, data2))) == {"unchanged"}
 
 
 def test_changed_integration_is_updated_and_missing_authorizer_fails(
@@ -128,7 +137,7 @@ def test_changed_integration_is_updated_and_missing_authorizer_fails(
     ag.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="AWS_PROXY",
                        integrationHttpMethod="POST", uri=_uri(A, other["FunctionArn"]))
     ag.delete_authorizer(restApiId=api, authorizerId=auth)
-    restored = kind.restore(restore_ctx(ArnMapper(), dry_run=False), record_of(fn, A), data)
+    restored = applied(kind, restore_ctx(ArnMapper()), record_of(fn, A), data)
     changes = {c.target.split()[-2]: c for c in restored if c.target.endswith(" /")}  # "... GET /"
     assert changes["GET"].action == "update" and changes["PUT"].action == "failed"
     assert f"authorizer {auth}" in changes["PUT"].detail
@@ -142,3 +151,51 @@ def test_to_iac_types() -> None:
          "integration": {"type": "AWS_PROXY", "httpMethod": "POST", "uri": "u"}}]}]
     assert [r["Type"] for r in kind.to_iac({}, data)] == [
         "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Method", "AWS::ApiGateway::Stage"]
+
+
+def test_stages_come_back_with_their_deployment_canary_and_tracing(
+    aws: Aws, uid: Callable[[str], str], make_function: Callable[..., dict[str, Any]],
+    region_ctx: Callable[..., Any], restore_ctx: Callable[..., Any],
+) -> None:
+    fn = make_function(A, uid("agstage"))
+    ag = aws.client("apigateway", A)
+    api_name = uid("api")
+    api = ag.create_rest_api(name=api_name)["id"]
+    root = ag.get_resources(restApiId=api)["items"][0]["id"]
+    _method(ag, api, root, "GET", fn["FunctionArn"])
+    ag.create_deployment(restApiId=api, stageName="prod", stageDescription="production", description="release 7",
+                         variables={"tier": "gold"})
+    ag.create_deployment(restApiId=api, stageName="prod", description="release 7",
+                         canarySettings={"percentTraffic": 10.0, "stageVariableOverrides": {"tier": "beta"}})
+    ag.update_stage(restApiId=api, stageName="prod",
+                    patchOperations=[{"op": "replace", "path": "/tracingEnabled", "value": "true"}])
+    ctx = region_ctx(A)
+    data = kind.capture(ctx, kind.discover(ctx), fn)
+    assert data is not None
+    (stage,) = data[0]["stages"]
+    assert stage == {"stageName": "prod", "description": "production", "variables": {"tier": "gold"},
+                     "deploymentDescription": "release 7", "tracingEnabled": True,
+                     "canarySettings": {"percentTraffic": 10.0, "stageVariableOverrides": {"tier": "beta"},
+                                        "useStageCache": False}}
+
+    mapper = ArnMapper(region_map={A: B})
+    make_function(B, fn["FunctionName"])
+    done = applied(kind, restore_ctx(mapper), record_of(fn, A), data)
+    assert not [c for c in done if c.action == "failed"], done
+    (new,) = _apis_named(aws, B, api_name)
+    ag_b = aws.client("apigateway", B)
+    live = ag_b.get_stage(restApiId=new["id"], stageName="prod")
+    assert (live["description"], live["variables"], live["tracingEnabled"]) == ("production", {"tier": "gold"}, True)
+    assert ag_b.get_deployment(restApiId=new["id"], deploymentId=live["deploymentId"])["description"] == "release 7"
+    assert live["canarySettings"]["percentTraffic"] == 10.0
+    assert live["canarySettings"]["stageVariableOverrides"] == {"tier": "beta"}
+
+    # drift in the target is planned as an update of exactly the fields that moved, then undone
+    ag_b.update_stage(restApiId=new["id"], stageName="prod", patchOperations=[
+        {"op": "replace", "path": "/description", "value": "changed"},
+        {"op": "replace", "path": "/canarySettings/percentTraffic", "value": "50"}])
+    (change,) = [c for c in planned(kind, restore_ctx(mapper), record_of(fn, A), data) if "stage" in c.target]
+    assert (change.action, change.fields) == ("update", ["canarySettings", "description"])
+    applied(kind, restore_ctx(mapper), record_of(fn, A), data)
+    assert set(actions(planned(kind, restore_ctx(mapper), record_of(fn, A), data))) == {"unchanged"}
+    assert ag_b.get_stage(restApiId=new["id"], stageName="prod")["canarySettings"]["percentTraffic"] == 10.0

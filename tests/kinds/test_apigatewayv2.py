@@ -6,12 +6,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from kindtest import ACCOUNT, actions, record_of
+import pytest
+from botocore.exceptions import ClientError
+from kindtest import ACCOUNT, actions, applied, planned, record_of
 
 from lambda_ark.aws import Aws
 from lambda_ark.kinds import apigatewayv2 as kind
+from lambda_ark.kinds import policy
 from lambda_ark.kinds.apigateway_target import SOURCE_TAG
-from lambda_ark.restore.arns import ArnMapper
+from lambda_ark.restore.arns import ArnMapper, FunctionId
 
 A, B = "eu-west-1", "eu-central-1"
 
@@ -55,13 +58,14 @@ def test_round_trip_into_another_region(
 
     aws.client("apigatewayv2", A).delete_api(ApiId=api)
     make_function(B, f"{name}-dr")
-    mapper = ArnMapper(region_map={A: B}, name_suffix="-dr", renamed_functions={name})
-    record = record_of(fn, A)
-    assert set(actions(kind.restore(restore_ctx(mapper, dry_run=True), record, data))) == {"create"}
+    mapper = ArnMapper(region_map={A: B}, name_template="{name}-dr", sources={FunctionId(ACCOUNT, A, name)})
+    # the function's own policy goes with it: the restored API gets the source's grant, for its new id
+    record = record_of(fn, A, {"policy": policy.capture(ctx, None, fn)})
+    assert set(actions(planned(kind, restore_ctx(mapper), record, data))) == {"create"}
     v2 = aws.client("apigatewayv2", B)
     assert not [a for a in v2.get_apis()["Items"] if a["Name"] == api_name]
 
-    assert set(actions(kind.restore(restore_ctx(mapper, dry_run=False), record, data))) == {"create"}
+    assert set(actions(applied(kind, restore_ctx(mapper), record, data))) == {"create"}
     (new,) = [a for a in v2.get_apis()["Items"] if a["Name"] == api_name]
     assert new["Tags"][SOURCE_TAG] == f"{ACCOUNT}/{A}/{api}"
     assert new["CorsConfiguration"]["AllowOrigins"] == ["https://example.com"]
@@ -72,9 +76,11 @@ def test_round_trip_into_another_region(
     assert all(r["Target"] == f"integrations/{live['IntegrationId']}" for r in routes.values())
     stages = {s["StageName"]: s for s in v2.get_stages(ApiId=new["ApiId"])["Items"]}
     assert stages["live"]["StageVariables"] == {"tier": "gold"} and stages["$default"]["AutoDeploy"]
-    policy = json.loads(aws.client("lambda", B).get_policy(FunctionName=f"{name}-dr")["Policy"])
-    assert any(f":{new['ApiId']}/*/GET/orders" in json.dumps(s) for s in policy["Statement"])
-    assert set(actions(kind.restore(restore_ctx(mapper, dry_run=False), record, data))) == {"unchanged"}
+    granted = json.loads(aws.client("lambda", B).get_policy(FunctionName=f"{name}-dr")["Policy"])["Statement"]
+    # exactly the source's: GET /orders under its statement id; $default was never granted, nor is it now
+    assert [(s["Sid"], s["Condition"]["ArnLike"]["AWS:SourceArn"]) for s in granted] == [
+        ("http", f"arn:aws:execute-api:{B}:{ACCOUNT}:{new['ApiId']}/*/GET/orders")]
+    assert set(actions(applied(kind, restore_ctx(mapper), record, data))) == {"unchanged"}
 
 
 def test_route_pointing_elsewhere_is_updated(
@@ -90,7 +96,7 @@ def test_route_pointing_elsewhere_is_updated(
                                       PayloadFormatVersion="2.0")["IntegrationId"]
     route = next(r for r in v2.get_routes(ApiId=api)["Items"] if r["RouteKey"] == "GET /orders")
     v2.update_route(ApiId=api, RouteId=route["RouteId"], Target=f"integrations/{elsewhere}")
-    changes = kind.restore(restore_ctx(ArnMapper(), dry_run=False), record_of(fn, A), data)
+    changes = applied(kind, restore_ctx(ArnMapper()), record_of(fn, A), data)
     by_target = {c.target.rsplit(") ", 1)[-1]: c.action for c in changes}
     assert by_target["GET /orders"] == "update" and by_target["$default"] == "unchanged"
     assert by_target["stage live"] == "unchanged"  # auto-deploy: nothing to redeploy
@@ -106,3 +112,29 @@ def test_to_iac_types() -> None:
     assert [r["Type"] for r in kind.to_iac({}, data)] == [
         "AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Route",
         "AWS::ApiGatewayV2::Stage"]
+
+
+def test_routes_the_source_never_granted_stay_so_unless_fix_permissions(
+    aws: Aws, uid: Callable[[str], str], make_function: Callable[..., dict[str, Any]],
+    region_ctx: Callable[..., Any], restore_ctx: Callable[..., Any],
+) -> None:
+    name = uid("v2fix")
+    fn = make_function(A, name)
+    api, _ = _http_api(aws, uid("http"), fn["FunctionArn"])  # no permission at all in the source
+    ctx = region_ctx(A)
+    data = kind.capture(ctx, kind.discover(ctx), fn)
+    record = record_of(fn, A, {"policy": policy.capture(ctx, None, fn)})
+    aws.client("apigatewayv2", A).delete_api(ApiId=api)
+    make_function(B, f"{name}-x")
+    mapper = ArnMapper(region_map={A: B}, name_template="{name}-x", sources={FunctionId(ACCOUNT, A, name)})
+
+    exact = restore_ctx(mapper)
+    assert not [c for c in applied(kind, exact, record, data) if "permission" in c.target or c.action == "failed"]
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):  # still no policy: as the source
+        aws.client("lambda", B).get_policy(FunctionName=f"{name}-x")
+    assert len([w for w in exact.warnings if "--fix-permissions" in w]) == 2  # GET /orders and $default
+
+    fixed = applied(kind, restore_ctx(mapper, fix_permissions=True), record, data)
+    assert [c.action for c in fixed if "permission" in c.target] == ["create", "create"]
+    granted = json.loads(aws.client("lambda", B).get_policy(FunctionName=f"{name}-x")["Policy"])["Statement"]
+    assert len(granted) == 2 and all(s["Principal"]["Service"] == "apigateway.amazonaws.com" for s in granted)

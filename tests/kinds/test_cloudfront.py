@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kindtest import ACCOUNT, actions, record_of
+from kindtest import ACCOUNT, actions, applied, planned, record_of
 
 from lambda_ark.aws import Aws
 from lambda_ark.kinds import cloudfront as kind
-from lambda_ark.restore.arns import ArnMapper
+from lambda_ark.restore.arns import ArnMapper, FunctionId
 
 HOME = "us-east-1"
 CF_CODE = b"function handler(event) { return event.request; }"
@@ -81,13 +81,14 @@ def test_round_trip_to_a_republished_version(
     lam.update_function_configuration(FunctionName=f"r-{name}", Description="again")
     lam.get_waiter("function_updated_v2").wait(FunctionName=f"r-{name}")
     assert lam.publish_version(FunctionName=f"r-{name}")["Version"] == "2"
-    mapper = ArnMapper(name_prefix="r-", renamed_functions={name}, versions={name: {"1": "2"}})
+    mapper = ArnMapper(name_template="r-{name}", sources={FunctionId(ACCOUNT, HOME, name)},
+                       versions={FunctionId(ACCOUNT, HOME, name): {"1": "2"}})
     record = record_of(fn, HOME)
     etag = cf.get_distribution_config(Id=dist)["ETag"]
-    assert actions(kind.restore(restore_ctx(mapper, dry_run=True), record, data)) == ["create"] * 3
+    assert actions(planned(kind, restore_ctx(mapper), record, data)) == ["create"] * 3
     assert cf.get_distribution_config(Id=dist)["ETag"] == etag  # a dry run writes nothing
 
-    assert actions(kind.restore(restore_ctx(mapper, dry_run=False), record, data)) == ["create"] * 3
+    assert actions(applied(kind, restore_ctx(mapper), record, data)) == ["create"] * 3
     config = cf.get_distribution_config(Id=dist)["DistributionConfig"]
     new = f"arn:aws:lambda:{HOME}:{ACCOUNT}:function:r-{name}:2"
     assert config["DefaultCacheBehavior"]["LambdaFunctionAssociations"]["Items"] == [
@@ -96,7 +97,7 @@ def test_round_trip_to_a_republished_version(
         {"FunctionARN": cf_arn, "EventType": "viewer-request"}]
     (api,) = config["CacheBehaviors"]["Items"]
     assert api["LambdaFunctionAssociations"]["Items"][0]["LambdaFunctionARN"] == new
-    assert actions(kind.restore(restore_ctx(mapper, dry_run=False), record, data)) == ["unchanged"] * 3
+    assert actions(applied(kind, restore_ctx(mapper), record, data)) == ["unchanged"] * 3
 
 
 def test_missing_distribution_and_wrong_region_fail(
@@ -112,7 +113,7 @@ def test_missing_distribution_and_wrong_region_fail(
         {"distribution_id": dist, "distribution_arn": arn + dist, "path": "/x/*",
          "event_type": "origin-request", "include_body": False, "version_arn": v1}]}
     mapper = ArnMapper(region_map={HOME: "eu-west-1"})  # Lambda@Edge cannot follow a function elsewhere
-    changes = kind.restore(restore_ctx(mapper, dry_run=False), record_of(fn, HOME), data)
+    changes = applied(kind, restore_ctx(mapper), record_of(fn, HOME), data)
     assert actions(changes) == ["failed", "failed"]
     details = sorted(c.detail for c in changes)
     assert details[0].endswith(f"Lambda@Edge functions must be in {HOME}")
@@ -125,6 +126,6 @@ def test_replica_is_recorded_and_skipped(region_ctx: Callable[..., Any], restore
                "FunctionArn": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:us-east-1.edge"}
     data = kind.capture(ctx, kind.discover(ctx), replica)
     assert data == {"replica_of": f"arn:aws:lambda:{HOME}:{ACCOUNT}:function:edge"}
-    (change,) = kind.restore(restore_ctx(ArnMapper(), dry_run=False), record_of(replica, "eu-west-1"), data)
+    (change,) = applied(kind, restore_ctx(ArnMapper()), record_of(replica, "eu-west-1"), data)
     assert change.action == "skipped" and "replica" in change.detail
     assert kind.to_iac({}, data) == []

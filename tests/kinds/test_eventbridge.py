@@ -6,11 +6,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from kindtest import ACCOUNT, actions, record_of
+from kindtest import ACCOUNT, actions, applied, planned, record_of
 
 from lambda_ark.aws import Aws
 from lambda_ark.kinds import eventbridge as kind
-from lambda_ark.restore.arns import ArnMapper
+from lambda_ark.restore.arns import ArnMapper, FunctionId
 
 A, B = "eu-west-1", "eu-central-1"
 PATTERN = {"source": ["my.app"], "detail-type": ["order"]}
@@ -57,17 +57,17 @@ def test_round_trip_with_custom_bus_and_new_version_numbers(
     lam_b.get_waiter("function_updated_v2").wait(FunctionName=name)
     new = lam_b.publish_version(FunctionName=name)["Version"]
     assert new == "2"
-    mapper = ArnMapper(region_map={A: B}, versions={name: {"1": new}})
+    mapper = ArnMapper(region_map={A: B}, versions={FunctionId(ACCOUNT, A, name): {"1": new}})
     record = record_of(fn, A)
-    changes = kind.restore(restore_ctx(mapper, dry_run=True), record, data)
+    changes = planned(kind, restore_ctx(mapper), record, data)
     assert actions(changes) == ["create", "failed"]
     assert f"event bus {bus} does not exist in {B}" in next(c.detail for c in changes if c.action == "failed")
 
     evb = aws.client("events", B)
     evb.create_event_bus(Name=bus)
-    assert actions(kind.restore(restore_ctx(mapper, dry_run=True), record, data)) == ["create", "create"]
+    assert actions(planned(kind, restore_ctx(mapper), record, data)) == ["create", "create"]
     assert not evb.list_rules(EventBusName=bus)["Rules"]
-    assert actions(kind.restore(restore_ctx(mapper, dry_run=False), record, data)) == ["create", "create"]
+    assert actions(applied(kind, restore_ctx(mapper), record, data)) == ["create", "create"]
     (live,) = evb.list_targets_by_rule(Rule=rule, EventBusName=bus)["Targets"]
     assert live["Arn"] == f"arn:aws:lambda:{B}:{ACCOUNT}:function:{name}:2"
     assert live["InputTransformer"] == target["InputTransformer"] and live["RetryPolicy"] == target["RetryPolicy"]
@@ -75,7 +75,7 @@ def test_round_trip_with_custom_bus_and_new_version_numbers(
     described = evb.describe_rule(Name=sched)
     assert described["State"] == "DISABLED" and described["ScheduleExpression"] == "rate(5 minutes)"
     assert evb.list_targets_by_rule(Rule=sched)["Targets"][0]["Input"] == '{"tick": true}'
-    assert actions(kind.restore(restore_ctx(mapper, dry_run=False), record, data)) == ["unchanged", "unchanged"]
+    assert actions(applied(kind, restore_ctx(mapper), record, data)) == ["unchanged", "unchanged"]
 
 
 def test_changed_rule_is_updated_and_other_targets_survive(
@@ -91,7 +91,7 @@ def test_changed_rule_is_updated_and_other_targets_survive(
     data = kind.capture(ctx, kind.discover(ctx), fn)
     ev.put_rule(Name=rule, EventPattern=json.dumps({"source": ["changed"]}))
     ev.put_targets(Rule=rule, Targets=[{"Id": "other", "Arn": f"arn:aws:sqs:{A}:{ACCOUNT}:q"}])
-    assert actions(kind.restore(restore_ctx(ArnMapper(), dry_run=False), record_of(fn, A), data)) == ["update"]
+    assert actions(applied(kind, restore_ctx(ArnMapper()), record_of(fn, A), data)) == ["update"]
     assert json.loads(ev.describe_rule(Name=rule)["EventPattern"]) == PATTERN
     assert {t["Id"] for t in ev.list_targets_by_rule(Rule=rule)["Targets"]} == {"f", "other"}
 

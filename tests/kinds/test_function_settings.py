@@ -74,6 +74,11 @@ def test_settings_round_trip_into_another_region_and_in_place(aws: Aws, tmp_path
     moved = RestoreOptions(to_region=DST)
     plan = restore(own, repo, moved, dry_run=True)
     assert plan.failed == [] and {c.action for c in plan.changes if c.kind == "code_signing"} == {"create"}
+    settings = {(c.kind, c.target.split()[0]): c.action for c in plan.changes
+                if c.kind in ("recursion", "runtime_management")}
+    assert settings == {("recursion", "signed-a"): "create", ("runtime_management", "signed-a"): "create",
+                        # a new function gets AWS's defaults: nothing to put
+                        ("recursion", "signed-b"): "unchanged", ("runtime_management", "signed-b"): "unchanged"}
     applied = restore(own, repo, moved)
     assert applied.failed == [], applied.failed
     lam = own.client("lambda", DST)

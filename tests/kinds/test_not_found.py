@@ -14,7 +14,7 @@ from ownaccount import backup, create_function, not_unchanged, own_account, rest
 
 from lambda_ark.aws import Aws
 from lambda_ark.errors import AwsError
-from lambda_ark.kinds.common import NOT_FOUND, maybe
+from lambda_ark.kinds.common import NOT_FOUND, maybe, not_found_codes
 from lambda_ark.restore.apply import RestoreOptions
 
 # Codes that travel on the wire without a modelled error shape of that name.
@@ -31,6 +31,17 @@ def test_not_found_codes_are_the_services_own(service: str) -> None:
     }
     for code in NOT_FOUND[service]:
         assert code in codes or (service, code) in _UNMODELLED, f"{service} has no error code {code}"
+
+
+# Every service whose reads go through maybe(), by boto3 client name (restore's environment probes
+# ask Secrets Manager, SSM, KMS and Step Functions whether an ARN named in a variable exists there).
+CLIENTS = ("lambda", "iam", "s3", "apigateway", "apigatewayv2", "events", "scheduler", "sns", "cloudfront",
+           "dynamodb", "kinesis", "sqs", "secretsmanager", "ssm", "kms", "stepfunctions")
+
+
+@pytest.mark.parametrize("service", CLIENTS)
+def test_every_service_read_has_its_codes(aws: Aws, service: str) -> None:
+    assert not_found_codes(aws.client(service, "us-east-1"))
 
 
 def test_maybe_takes_the_clients_service_codes(aws: Aws) -> None:

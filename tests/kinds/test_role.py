@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from kindtest import ACCOUNT, actions, record_of
+from kindtest import ACCOUNT, actions, applied, planned, record_of
 
 from lambda_ark.aws import Aws
 from lambda_ark.kinds import role as kind
@@ -55,21 +55,21 @@ def test_role_round_trip(
 
     _delete(aws, name, policy)
     record = record_of(fn, A)
-    planned = kind.restore(restore_ctx(ArnMapper(), dry_run=True), record, data)
-    assert [(c.target, c.action) for c in planned] == [(policy, "create"), (arn, "create")]
+    plan = planned(kind, restore_ctx(ArnMapper()), record, data)
+    assert [(c.target, c.action) for c in plan] == [(policy, "create"), (arn, "create")]
     iam = aws.client("iam")
     assert name not in [r["RoleName"] for r in iam.list_roles()["Roles"]]
 
     state: dict[str, Any] = {}
-    assert actions(kind.restore(restore_ctx(ArnMapper(), dry_run=False, state=state), record, data)) == ["create"] * 2
+    assert actions(applied(kind, restore_ctx(ArnMapper(), state=state), record, data)) == ["create"] * 2
     role = iam.get_role(RoleName=name)["Role"]
     assert role["Arn"] == arn and role["AssumeRolePolicyDocument"] == TRUST
     assert iam.get_role_policy(RoleName=name, PolicyName="send")["PolicyDocument"] == INLINE
     assert [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]] == [policy]
     # a second function with the same role, in the same restore: not created twice
-    (again,) = kind.restore(restore_ctx(ArnMapper(), dry_run=False, state=state), record, data)
+    (again,) = applied(kind, restore_ctx(ArnMapper(), state=state), record, data)
     assert again.action == "unchanged" and "created" in again.detail
-    assert actions(kind.restore(restore_ctx(ArnMapper(), dry_run=False), record, data)) == ["unchanged"]
+    assert actions(applied(kind, restore_ctx(ArnMapper()), record, data)) == ["unchanged"]
 
 
 def test_missing_role_warns(aws: Aws, uid: Callable[[str], str], region_ctx: Callable[..., Any]) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kindtest import ACCOUNT, actions, record_of
+from kindtest import ACCOUNT, actions, applied, planned, record_of
 
 from lambda_ark.aws import Aws
 from lambda_ark.kinds import s3_notifications as kind
-from lambda_ark.restore.arns import ArnMapper
+from lambda_ark.restore.arns import ArnMapper, FunctionId
 
 A, B = "eu-west-1", "eu-central-1"
 
@@ -60,25 +60,25 @@ def test_round_trip_into_another_region(
     restored = make_function(B, f"r-{name}")
     record = record_of(fn, A)
     # S3 notifies only functions in the bucket's region: the same bucket name cannot serve B
-    unmapped = ArnMapper(region_map={A: B}, name_prefix="r-", renamed_functions={name})
-    (change,) = kind.restore(restore_ctx(unmapped, dry_run=False), record, data)
+    unmapped = ArnMapper(region_map={A: B}, name_template="r-{name}", sources={FunctionId(ACCOUNT, A, name)})
+    (change,) = applied(kind, restore_ctx(unmapped), record, data)
     assert change.action == "failed" and f"is in {A}" in change.detail
     _bucket(aws, bucket_b, B)
     s3.put_bucket_notification_configuration(Bucket=bucket_b, NotificationConfiguration={"QueueConfigurations": [
         {**queue, "QueueArn": f"arn:aws:sqs:{B}:{ACCOUNT}:q"}]})
-    mapper = ArnMapper(region_map={A: B}, name_prefix="r-", renamed_functions={name},
+    mapper = ArnMapper(region_map={A: B}, name_template="r-{name}", sources={FunctionId(ACCOUNT, A, name)},
                        explicit={f"arn:aws:s3:::{bucket}": f"arn:aws:s3:::{bucket_b}"})
     s3 = aws.client("s3", B)
 
-    assert actions(kind.restore(restore_ctx(mapper, dry_run=True), record, data)) == ["create"]
+    assert actions(planned(kind, restore_ctx(mapper), record, data)) == ["create"]
     assert "LambdaFunctionConfigurations" not in s3.get_bucket_notification_configuration(Bucket=bucket_b)
-    assert actions(kind.restore(restore_ctx(mapper, dry_run=False), record, data)) == ["create"]
+    assert actions(applied(kind, restore_ctx(mapper), record, data)) == ["create"]
     conf = s3.get_bucket_notification_configuration(Bucket=bucket_b)
     (mine,) = conf["LambdaFunctionConfigurations"]
     assert mine["Id"] == "mine" and mine["LambdaFunctionArn"] == restored["FunctionArn"]
     assert {r["Value"] for r in mine["Filter"]["Key"]["FilterRules"]} == {"in/", ".csv"}
     assert conf["QueueConfigurations"][0]["Id"] == "q"  # the queue entry survives the merge
-    assert actions(kind.restore(restore_ctx(mapper, dry_run=False), record, data)) == ["unchanged"]
+    assert actions(applied(kind, restore_ctx(mapper), record, data)) == ["unchanged"]
 
 
 def test_changed_entry_is_updated_in_place(
@@ -97,7 +97,7 @@ def test_changed_entry_is_updated_in_place(
     data = kind.capture(ctx, kind.discover(ctx), fn)
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
         "LambdaFunctionConfigurations": [theirs, {**entry, "Events": ["s3:ObjectRemoved:*"]}]})
-    changes = kind.restore(restore_ctx(ArnMapper(), dry_run=False), record_of(fn, A), data)
+    changes = applied(kind, restore_ctx(ArnMapper()), record_of(fn, A), data)
     assert actions(changes) == ["update"]
     live = s3.get_bucket_notification_configuration(Bucket=bucket)["LambdaFunctionConfigurations"]
     assert sorted((e["Id"], e["Events"][0]) for e in live) == [
@@ -112,7 +112,7 @@ def test_missing_bucket_fails_and_others_continue(
     _bucket(aws, bucket)
     entry = {"function_arn": fn["FunctionArn"], "events": ["s3:ObjectCreated:*"], "filter": []}
     data = [{"bucket": uid("never"), "id": "a", **entry}, {"bucket": bucket, "id": "b", **entry}]
-    changes = kind.restore(restore_ctx(ArnMapper(), dry_run=False), record_of(fn, A), data)
+    changes = applied(kind, restore_ctx(ArnMapper()), record_of(fn, A), data)
     assert actions(changes) == ["create", "failed"]
     assert "does not exist" in next(c.detail for c in changes if c.action == "failed")
 

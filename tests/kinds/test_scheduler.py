@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from kindtest import ACCOUNT, ROLE, actions, record_of
+from kindtest import ACCOUNT, ROLE, actions, applied, planned, record_of
 
 from lambda_ark.aws import Aws
 from lambda_ark.kinds import scheduler as kind
@@ -43,22 +43,22 @@ def test_round_trip_recreates_group_and_schedule(
     sc.delete_schedule(Name=sched, GroupName=group)
     mapper = ArnMapper(region_map={A: B})
     record = record_of(fn, A)
-    dry = kind.restore(restore_ctx(mapper, dry_run=True), record, data)
+    dry = planned(kind, restore_ctx(mapper), record, data)
     assert [(c.target.split()[0], c.action) for c in dry] == [("schedule", "create"), ("schedule", "create")]
     sb = aws.client("scheduler", B)
     assert [g["Name"] for g in sb.list_schedule_groups()["ScheduleGroups"]] == ["default"]
-    assert actions(kind.restore(restore_ctx(mapper, dry_run=False), record, data)) == ["create", "create"]
+    assert actions(applied(kind, restore_ctx(mapper), record, data)) == ["create", "create"]
     live = sb.get_schedule(Name=sched, GroupName=group)
     assert live["Target"]["Arn"] == f"arn:aws:lambda:{B}:{ACCOUNT}:function:{name}:live"
     assert live["Target"]["DeadLetterConfig"] == {"Arn": f"arn:aws:sqs:{B}:{ACCOUNT}:dlq"}
     assert live["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15}
     assert live["EndDate"] == end
     # the group is reported too, so a re-plan accounts for everything the first restore created
-    assert actions(kind.restore(restore_ctx(mapper, dry_run=False), record, data)) == ["unchanged", "unchanged"]
+    assert actions(applied(kind, restore_ctx(mapper), record, data)) == ["unchanged", "unchanged"]
 
     sb.update_schedule(Name=sched, GroupName=group, ScheduleExpression="rate(1 day)",
                        FlexibleTimeWindow={"Mode": "OFF"}, Target={"Arn": fn["FunctionArn"], "RoleArn": ROLE})
-    assert actions(kind.restore(restore_ctx(mapper, dry_run=False), record, data)) == ["unchanged", "update"]
+    assert actions(applied(kind, restore_ctx(mapper), record, data)) == ["unchanged", "update"]
     assert sb.get_schedule(Name=sched, GroupName=group)["ScheduleExpression"] == "cron(0 2 * * ? *)"
 
 

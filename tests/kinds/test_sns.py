@@ -6,11 +6,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from kindtest import ACCOUNT, actions, record_of
+from kindtest import ACCOUNT, actions, applied, planned, record_of
 
 from lambda_ark.aws import Aws
 from lambda_ark.kinds import sns as kind
-from lambda_ark.restore.arns import ArnMapper
+from lambda_ark.restore.arns import ArnMapper, FunctionId
 
 A, B = "eu-west-1", "eu-central-1"
 FILTER = {"kind": ["order"], "amount": [{"numeric": [">", 10]}]}
@@ -50,22 +50,22 @@ def test_round_trip_into_another_region(
     sns.delete_topic(TopicArn=topic)
     make_function(B, f"dr-{name}")
     aws.client("lambda", B).create_alias(FunctionName=f"dr-{name}", Name="live", FunctionVersion="$LATEST")
-    mapper = ArnMapper(region_map={A: B}, name_prefix="dr-", renamed_functions={name})
+    mapper = ArnMapper(region_map={A: B}, name_template="dr-{name}", sources={FunctionId(ACCOUNT, A, name)})
     record = record_of(fn, A)
     topic_b = f"arn:aws:sns:{B}:{ACCOUNT}:{topic_name}"
 
-    (change,) = kind.restore(restore_ctx(mapper, dry_run=False), record, data)  # no topic in B yet
+    (change,) = applied(kind, restore_ctx(mapper), record, data)  # no topic in B yet
     assert change.action == "failed" and topic_b in change.detail
     aws.client("sns", B).create_topic(Name=topic_name)
-    assert actions(kind.restore(restore_ctx(mapper, dry_run=True), record, data)) == ["create"]
+    assert actions(planned(kind, restore_ctx(mapper), record, data)) == ["create"]
     assert _lambda_subs(aws, B, topic_b) == []
-    assert actions(kind.restore(restore_ctx(mapper, dry_run=False), record, data)) == ["create"]
+    assert actions(applied(kind, restore_ctx(mapper), record, data)) == ["create"]
     (live,) = _lambda_subs(aws, B, topic_b)
     assert live["Endpoint"] == f"arn:aws:lambda:{B}:{ACCOUNT}:function:dr-{name}:live"
     attrs = aws.client("sns", B).get_subscription_attributes(SubscriptionArn=live["SubscriptionArn"])["Attributes"]
     assert json.loads(attrs["FilterPolicy"]) == FILTER
     assert json.loads(attrs["RedrivePolicy"]) == {"deadLetterTargetArn": f"arn:aws:sqs:{B}:{ACCOUNT}:dlq"}
-    assert actions(kind.restore(restore_ctx(mapper, dry_run=False), record, data)) == ["unchanged"]
+    assert actions(applied(kind, restore_ctx(mapper), record, data)) == ["unchanged"]
 
 
 def test_changed_filter_policy_is_updated_and_unpermitted_subscription_warns(
@@ -82,7 +82,7 @@ def test_changed_filter_policy_is_updated_and_unpermitted_subscription_warns(
     assert [w for w in ctx.warnings if topic in w and "sns.amazonaws.com" in w]
     sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicy",
                                     AttributeValue=json.dumps({"kind": ["other"]}))
-    (change,) = kind.restore(restore_ctx(ArnMapper(), dry_run=False), record_of(fn, A), data)
+    (change,) = applied(kind, restore_ctx(ArnMapper()), record_of(fn, A), data)
     assert (change.action, change.detail) == ("update", "FilterPolicy")
     attrs = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
     assert json.loads(attrs["FilterPolicy"]) == FILTER

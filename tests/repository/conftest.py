@@ -21,6 +21,18 @@ from lambda_ark.repository.backends import memory
 PASSWORD = "correct horse"
 
 
+# Password flags hand their values on through these variables (os.environ, not monkeypatch).
+_PASSWORD_VARS = [f"LAMBDA_ARK_{prefix}PASSWORD{suffix}" for prefix in ("", "FROM_")
+                  for suffix in ("", "_FILE", "_COMMAND")] + ["LAMBDA_ARK_FROM_REPOSITORY"]
+
+
+@pytest.fixture(autouse=True)
+def _password_vars_do_not_leak(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in _PASSWORD_VARS:
+        monkeypatch.setenv(var, "")  # recorded first, so the end of the test restores the original state
+        monkeypatch.delenv(var)
+
+
 @pytest.fixture(autouse=True)
 def _cheap_scrypt(monkeypatch: pytest.MonkeyPatch) -> None:
     # Key files record their scrypt cost, so cheaper keys made here still open the normal way.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +96,78 @@ def test_init_cli(tmp_path: object, cli: Callable[..., CliResult], monkeypatch: 
 def test_help_has_an_example(command: list[str], cli: Callable[..., CliResult]) -> None:
     res = cli(*command, "--help")
     assert res.code == 0 and "Example: lambda-ark" in res.out and "--repo" in res.out
+
+
+REPO_COMMANDS = [
+    ["init"], ["key", "add"], ["key", "list"], ["key", "remove"], ["snapshots"], ["show"], ["diff"], ["check"],
+    ["forget"], ["prune"], ["copy"], ["unlock"], ["repair", "index"], ["repair", "snapshots"], ["migrate"],
+]
+
+
+@pytest.mark.parametrize("command", REPO_COMMANDS, ids=" ".join)
+def test_every_repository_command_takes_password_flags(command: list[str], cli: Callable[..., CliResult]) -> None:
+    res = cli(*command, "--help")
+    assert res.code == 0 and "--password-file" in res.out and "--password-command" in res.out
+    assert "Example: lambda-ark" in res.out
+
+
+def test_password_file_and_command(two: tuple[Repository, str, str], cli: Callable[..., CliResult],
+                                   monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    repo, _, b = two
+    monkeypatch.delenv("LAMBDA_ARK_PASSWORD")
+    (tmp_path / "pw").write_text(PASSWORD + "\n")
+    res = cli("show", "--repo", repo.url, "latest", "--password-file", str(tmp_path / "pw"))
+    assert res.code == 0 and b[:8] in res.out, res.err
+    monkeypatch.delenv("LAMBDA_ARK_PASSWORD_FILE")  # the flag above handed it on through the environment
+    res = cli("check", "--repo", repo.url, "--password-command", f"cat {tmp_path / 'pw'}")
+    assert res.code == 0 and "no errors" in res.out, res.err
+    monkeypatch.delenv("LAMBDA_ARK_PASSWORD_COMMAND")
+    res = cli("snapshots", "--repo", repo.url)
+    assert res.code == 1 and "no password" in res.err
+
+
+def test_snapshots_counts_in_one_vocabulary(local_repo: Repository, cli: Callable[..., CliResult],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAMBDA_ARK_PASSWORD", PASSWORD)
+    long_tag = "team-" + "x" * 150
+    with local_repo.writer() as w:
+        w.commit(snapshot(summary={"functions": 7, "changed": 3, "carried_forward": 4}, tags=[long_tag]))
+        w.commit(snapshot(summary={"functions": 9, "captured": 2, "unchanged": 7, "bytes_added": 10}))
+    res = cli("snapshots", "--repo", local_repo.url)
+    assert res.code == 0
+    header = next(line for line in res.out.splitlines() if "Captured" in line)
+    assert "Unchanged" in header and "Changed" not in header
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in res.out.splitlines() if "│" in line]
+    assert sorted(row[-4:] for row in rows) == [["7", "3", "4", ""], ["9", "2", "7", "10 B"]]
+    assert long_tag in res.out  # never truncated off a terminal
+
+
+def test_diff_names_changed_fields_never_values(local_repo: Repository, cli: Callable[..., CliResult],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAMBDA_ARK_PASSWORD", PASSWORD)
+    before = _fn("orders", "a1")
+    after = _fn("orders", "a2", memory=512, aliases=3)
+    after.items["configuration"]["Environment"]["Variables"]["DB_PASSWORD"] = "rotated-" + SECRET
+    ids = []
+    for fn in (before, after):
+        with local_repo.writer() as w:
+            ids.append(w.commit(snapshot(body=BackupBody(functions=[fn]).model_dump())))
+    out = json.loads(cli("diff", "--repo", local_repo.url, ids[0], ids[1], "--json").out)
+    assert out["changed"][0]["fields"] == ["aliases.live.FunctionVersion", "configuration.Environment.Variables",
+                                           "configuration.MemorySize"]
+    text = cli("diff", "--repo", local_repo.url, ids[0], ids[1]).out
+    assert "    configuration.MemorySize" in text and "    aliases.live.FunctionVersion" in text
+    assert SECRET not in text + json.dumps(out) and "DB_PASSWORD" not in text
+
+
+def test_warnings_on_stderr_or_in_the_json(two: tuple[Repository, str, str], cli: Callable[..., CliResult]) -> None:
+    repo, a, _ = two
+    repo.backend.put("index/" + "f" * 64, b"a truncated index file")
+    res = cli("show", "--repo", repo.url, a)
+    assert res.code == 0 and "warning: index/" + "f" * 64 in res.err
+    res = cli("show", "--repo", repo.url, a, "--json")
+    doc = json.loads(res.out)
+    assert res.code == 0 and any("f" * 64 in w for w in doc["warnings"]) and "warning" not in res.err
+    Path(repo.url, "snapshots", a).write_bytes(b"\x00" * 40)
+    res = cli("snapshots", "--repo", repo.url, "--json")
+    assert res.code == 0 and len(json.loads(res.out)) == 1 and f"warning: snapshots/{a}" in res.err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -60,3 +61,29 @@ def test_copy_cli_uses_password2(local_repo: Repository, tmp_path: Path, cli: Ca
     assert res.code == 0 and "verified" in res.out, res.err
     dst = Repository.open(dst_url, password="second secret")
     assert dst.read_file(dst.load_snapshot("latest").files["code"]) == data
+
+
+def test_copy_from_another_repository_into_this_one(local_repo: Repository, tmp_path: Path,
+                                                    cli: Callable[..., CliResult],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    dst_url = str(tmp_path / "dst")
+    Repository.init(dst_url, password="second secret")
+    first, data1 = _release(local_repo, 4)
+    second, data2 = _release(local_repo, 5)
+    (tmp_path / "src.pw").write_text(PASSWORD + "\n")
+    monkeypatch.setenv("LAMBDA_ARK_PASSWORD", "second secret")
+    res = cli("copy", "--repo", dst_url, "--from-repo", local_repo.url, "--from-password-file",
+              str(tmp_path / "src.pw"), first[:8])
+    assert res.code == 0 and f"copied {first[:8]}" in res.out, res.err
+    monkeypatch.delenv("LAMBDA_ARK_FROM_PASSWORD_FILE")
+    monkeypatch.setenv("LAMBDA_ARK_FROM_PASSWORD", PASSWORD)
+    res = cli("copy", "--repo", dst_url, "--from-repo", local_repo.url, "--json")  # no ids: every snapshot
+    out = json.loads(res.out)
+    assert res.code == 0 and out["skipped"] == [first] and list(out["copied"]) == [second], res.err
+    dst = Repository.open(dst_url, password="second secret")
+    assert [dst.read_file(dst.load_snapshot(s.id).files["code"]) for s in dst.snapshots()] == [data1, data2]
+
+
+def test_copy_needs_one_direction(local_repo: Repository, cli: Callable[..., CliResult]) -> None:
+    res = cli("copy", "--repo", local_repo.url)
+    assert res.code == 2 and "--from-repo" in res.err

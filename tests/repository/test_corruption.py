@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from lambda_ark.errors import IntegrityError
 from lambda_ark.repository import Repository, check
+from lambda_ark.repository.index import load_index
 
 from .conftest import PASSWORD, CliResult, make_zip, package, snapshot
 
@@ -96,3 +98,42 @@ def test_subset(filled: tuple[Repository, list[str]]) -> None:
     assert some.ok and 0 < some.packs_read < some.packs
     groups = [check(repo, subset=f"{i}/3").packs_read for i in (1, 2, 3)]
     assert sum(groups) == some.packs
+
+
+def test_check_lists_every_problem_and_json_stays_valid(filled: tuple[Repository, list[str]],
+                                                        cli: Callable[..., CliResult],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    repo, ids = filled
+    with repo.writer() as w:  # a third snapshot whose tree and code live in packs of their own
+        third = w.commit(snapshot({"code": w.put_file(make_zip(package(release=5, changed=tuple(range(40)), n=40)))}))
+    pack = _packs_of(repo, third)[0]
+    gone = Path(repo.url, "data", pack[:2], pack)
+    gone.unlink()
+    files = load_index(repo.backend, repo.key).files
+    damaged_index = Path(repo.url, sorted(name for name, packs in files.items() if pack not in packs)[0])
+    damaged_index.write_bytes(damaged_index.read_bytes()[:-3])
+    manifest = Path(repo.url, "snapshots", ids[0])
+    manifest.write_bytes(manifest.read_bytes()[:-5])
+    monkeypatch.setenv("LAMBDA_ARK_PASSWORD", PASSWORD)
+    for args in ((), ("--read-data",)):
+        res = cli("check", "--repo", repo.url, "--json", *args)
+        assert res.code == 1, res.err
+        out = json.loads(res.out)  # stdout is one JSON document, errors or not
+        assert out["ok"] is False and len(out["errors"]) >= 3
+        text = "\n".join(out["errors"])
+        assert f"index/{damaged_index.name}" in text
+        assert gone.name in text and "missing" in text
+        assert f"snapshots/{ids[0]}" in text
+        assert f"snapshots/{third}" in text  # the walk went on past the damage
+        assert out["snapshots"] == 3
+    res = cli("check", "--repo", repo.url, "--read-data")
+    assert res.code == 1 and f"{len(out['errors'])} errors" in res.out
+    assert res.err.count("error: ") >= 3
+
+
+def _packs_of(repo: Repository, snap_id: str) -> list[str]:
+    """Packs holding the chunks of `snap_id`'s tree (read through a fresh, intact index)."""
+    fresh = Repository.open(repo.url, password=PASSWORD)
+    index = fresh.index()
+    head = fresh._header(snap_id)
+    return sorted({index.lookup(c)[0].pack for c in head.tree.chunks})

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from lambda_ark.aws import Aws
-from lambda_ark.repository import Repository, Rules, check, forget, prune
+from lambda_ark.errors import IntegrityError
+from lambda_ark.repository import Repository, Rules, check, forget, prune, repair_index
 from lambda_ark.repository.index import load_index
 
 from .conftest import PASSWORD, CliResult, make_bucket, make_zip, package, snapshot
@@ -110,3 +111,37 @@ def test_object_lock_is_respected(aws: Aws) -> None:
     index = load_index(repo.backend, repo.key)
     assert all(repo.backend.exists(f"data/{p[:2]}/{p}") for p in index.packs)
     assert check(repo, read_data=True).ok
+
+
+def test_forget_groups_by_scope_and_named_ids(local_repo: Repository) -> None:
+    made = []
+    for i, (scope, tags) in enumerate([("s1", []), ("s1", ["partial"]), ("s2", []), ("s2", []), (None, [])]):
+        with local_repo.writer() as w:
+            made.append(w.commit(snapshot(time=T0 + timedelta(days=i), tags=tags,
+                                          summary={"scope": scope} if scope else {})))
+    dry = forget(local_repo, Rules(last=1), dry_run=True, now=T0 + timedelta(days=9))
+    assert sorted(s.id for s in dry.keep) == sorted([made[1], made[3], made[4]])  # a partial run stays in its series
+    gone = forget(local_repo, None, ids=[made[3][:10], made[0]])
+    assert sorted(gone.removed) == sorted([made[3], made[0]]) and gone.keep == []
+    assert sorted(local_repo.snapshot_ids()) == sorted([made[1], made[2], made[4]])
+    one = forget(local_repo, Rules(last=1), group_by=(), dry_run=True)
+    assert [s.id for s in one.keep] == [made[4]]
+
+
+def test_forget_by_id_removes_an_unreadable_snapshot(local_repo: Repository) -> None:
+    with local_repo.writer() as w:
+        keep, broken = w.commit(snapshot(time=T0)), w.commit(snapshot(time=T0 + timedelta(days=1)))
+    local_repo.backend.put(f"snapshots/{broken}", b"garbage that does not decrypt")
+    result = forget(local_repo, None, ids=[broken[:12]])
+    assert result.unreadable == [broken] and result.removed == [broken]
+    assert local_repo.snapshot_ids() == [keep]
+
+
+def test_prune_refuses_while_an_index_file_is_unreadable(local_repo: Repository) -> None:
+    made = _releases(local_repo, 1)
+    local_repo.backend.put("index/" + "a" * 64, b"half an index file")
+    with pytest.raises(IntegrityError, match="prune refused: run `lambda-ark repair index` first"):
+        prune(local_repo)
+    repair_index(local_repo)
+    prune(local_repo)
+    assert local_repo.read_file(local_repo.load_snapshot(made[0][0]).files["code"]) == made[0][1]

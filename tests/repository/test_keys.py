@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from lambda_ark.aws import Aws
 from lambda_ark.errors import UsageError, WrongKey
-from lambda_ark.repository import Repository
+from lambda_ark.repository import Repository, keys
+from lambda_ark.repository.crypto import encrypt
 
 from .conftest import PASSWORD, CliResult, snapshot
 
@@ -111,3 +115,31 @@ def test_cli_keys(local_repo: Repository, cli: Callable[..., CliResult], monkeyp
     current = next(k["id"] for k in listed if k["current"])
     res = cli("key", "remove", "--repo", local_repo.url, current[:8])
     assert res.code == 2 and "last key" in res.err
+
+
+@pytest.mark.parametrize(("typed_at_init", "typed_later"), [("caf\u00e9", "cafe\u0301"), ("cafe\u0301", "caf\u00e9")])
+def test_password_is_nfc_normalised(tmp_path: Path, typed_at_init: str, typed_later: str) -> None:
+    """'é' is one code point on some keyboards and 'e' + combining accent on others."""
+    Repository.init(str(tmp_path / "r"), password=typed_at_init)
+    assert Repository.open(str(tmp_path / "r"), password=typed_later).config.id
+    with pytest.raises(WrongKey):
+        Repository.open(str(tmp_path / "r"), password="cafe")
+
+
+def test_old_keys_open_with_their_own_parameters(local_repo: Repository) -> None:
+    """A key written before normalisation (n=2^15, the raw password) still opens."""
+    raw_password = "cafe\u0301"
+    salt = os.urandom(16)
+    kek = Scrypt(salt=salt, length=32, n=2**11, r=8, p=1).derive(raw_password.encode())
+    doc = {"version": 1, "type": "passphrase", "created": "2024-01-01T00:00:00+00:00", "host": "h", "user": "u",
+           "kdf": {"name": "scrypt", "n": 2**11, "r": 8, "p": 1, "salt": base64.b64encode(salt).decode()},
+           "data": base64.b64encode(encrypt(kek, local_repo.key.to_bytes(), b"key")).decode()}
+    local_repo.backend.put("keys/old", json.dumps(doc).encode())
+    assert Repository.open(local_repo.url, password=raw_password).key_name == "keys/old"
+
+
+def test_new_keys_cost_scrypt_2_17(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keys, "SCRYPT_N", keys.DEFAULT_SCRYPT_N)
+    repo = Repository.init(str(tmp_path / "r"), password=PASSWORD)
+    kdf = json.loads(repo.backend.get(repo.key_name))["kdf"]
+    assert (kdf["n"], kdf["r"], kdf["p"]) == (2**17, 8, 1)

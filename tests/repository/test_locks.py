@@ -9,12 +9,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.faulty_proxy import FaultyProxy, Rule
 
+from lambda_ark import embedded
+from lambda_ark.aws import Aws, connect
 from lambda_ark.errors import LockError
 from lambda_ark.repository import Repository, check, prune
-from lambda_ark.repository.locks import STALE_AFTER, list_locks, unlock
+from lambda_ark.repository.locks import REFRESH_DEADLINE, STALE_AFTER, list_locks, unlock
 
-from .conftest import PASSWORD, CliResult, make_zip, package, snapshot
+from .conftest import PASSWORD, CliResult, make_bucket, make_zip, package, snapshot
 
 
 def test_two_writers_at_once(local_repo: Repository) -> None:
@@ -74,7 +77,7 @@ def test_stale_locks_are_ignored_and_unlocked(local_repo: Repository, cli: Calla
     res = cli("unlock", "--repo", local_repo.url, "--json")
     assert res.code == 0 and len(json.loads(res.out)["removed"]) == 1
     assert list_locks(local_repo.backend) == []
-    held._stop.set()
+    held.release()
 
 
 def test_dead_process_lock_is_stale(local_repo: Repository) -> None:
@@ -87,3 +90,54 @@ def test_dead_process_lock_is_stale(local_repo: Repository) -> None:
     assert [x.name for x in unlock(local_repo.backend)] == ["locks/dead"]
     assert [x.name for x in list_locks(local_repo.backend)] == [live.name]
     live.release()
+
+
+def test_commit_refused_when_the_lock_was_removed(local_repo: Repository, cli: Callable[..., CliResult],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAMBDA_ARK_PASSWORD", PASSWORD)
+    with local_repo.writer() as w:
+        ref = w.put_file(make_zip(package(n=10)))
+        assert cli("unlock", "--repo", local_repo.url, "--remove-all").code == 0  # someone else's hand
+        with pytest.raises(LockError, match="lock lost.*removed"):
+            w.commit(snapshot({"code": ref}))
+        assert w.lock is not None and not w.lock.refresh()  # a removed lock is not written again
+    assert local_repo.snapshot_ids() == []
+    assert list_locks(local_repo.backend) == []
+
+
+def test_commit_refused_when_refresh_failed_too_long(aws: Aws, endpoint: embedded.Endpoint) -> None:
+    proxy = FaultyProxy(upstream=endpoint.url)
+    url = proxy.start()
+    try:
+        bucket = make_bucket(aws)
+        repo = Repository.init(f"s3://{bucket}/ark", password=PASSWORD, aws=connect(endpoint_url=url))
+        with repo.writer() as w:
+            lock = w.lock
+            assert lock is not None
+            ref = w.put_file(b"data " * 1000)
+            proxy.rules.append(Rule("PUT", r"/locks/", times=-1, status=403,
+                                    body=b"<Error><Code>AccessDenied</Code></Error>"))
+            started = lock.clock()
+            assert not lock.refresh()  # the refresh failed; the lock is still fresh enough
+            lock.clock = lambda: started + REFRESH_DEADLINE.total_seconds() - 60
+            assert not lock.refresh()
+            lock.check()  # still inside the deadline
+            lock.clock = lambda: started + REFRESH_DEADLINE.total_seconds() + 1
+            with pytest.raises(LockError, match="not refreshed for"):
+                w.commit(snapshot({"code": ref}))
+            proxy.rules.clear()
+        assert repo.snapshot_ids() == []
+        assert check(repo).ok
+    finally:
+        proxy.stop()
+
+
+def test_refresh_keeps_a_writer_going(local_repo: Repository) -> None:
+    with local_repo.writer() as w:
+        lock = w.lock
+        assert lock is not None
+        started = lock.clock()
+        lock.clock = lambda: started + REFRESH_DEADLINE.total_seconds() * 3
+        assert lock.refresh()  # refreshed late, but refreshed: still ours
+        w.commit(snapshot())
+    assert len(local_repo.snapshot_ids()) == 1

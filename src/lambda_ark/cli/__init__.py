@@ -45,8 +45,10 @@ def _global(
 # Importing the command modules registers their commands on `app`.
 from . import (  # noqa: E402,F401
     commands_backup,
+    commands_copy,
     commands_demo,
     commands_endpoint,
+    commands_maintenance,
     commands_repo,
     commands_restore,
 )

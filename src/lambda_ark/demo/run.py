@@ -21,7 +21,7 @@ from ..errors import LambdaArkError
 from ..kinds.cloudfront import HOME
 from ..kinds.common import pages
 from ..repository import Repository, Snapshot
-from ..restore.apply import RestoreOptions, run_restore
+from ..restore.apply import RestoreOptions, apply_plan, plan_restore, plan_result, run_restore
 from . import edge as edge_mod
 from . import estate as estate_mod
 from . import summary, verify
@@ -107,9 +107,9 @@ def _lose_region(aws: Aws, say: Say, repo: Repository, snapshot: Snapshot, estat
     say(f"target infrastructure in {target}: queue, stream, table, topic {triggers_mod.TOPIC}; bucket "
         f"{src_bucket.split(':::')[1]} mapped to {dst_bucket.split(':::')[1]} (S3 notifies only same-region functions)")
     options = RestoreOptions(regions=[lost], to_region=target, arn_map=arn_map)
-    plan = run_restore(aws, repo, snapshot, options, dry_run=True)
-    say(f"restore plan into {target}: {summary.actions(plan)}")
-    applied = run_restore(aws, repo, snapshot, options, dry_run=False)
+    plan = plan_restore(aws, repo, snapshot, options)
+    say(f"restore plan into {target}: {summary.actions(plan_result(plan))}")
+    applied = apply_plan(plan)  # exactly the plan just shown
     report.restore = applied.counts()
     records = [r for r in snapshot.body["functions"] if r["region"] == lost]
     report.restored = summary.tally(records)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from ..aws import call
@@ -39,44 +40,62 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> list[dict[str
     return out or None
 
 
-def desired(ctx: RestoreContext, source_name: str, alias: dict[str, Any]) -> dict[str, Any]:
-    version = ctx.mapper.version(source_name, alias["function_version"])
-    weights = {ctx.mapper.version(source_name, v): w for v, w in alias["weights"].items()}
-    return {"FunctionVersion": version, "Description": alias["description"], "weights": weights}
+def desired(ctx: RestoreContext, record: dict[str, Any], alias: dict[str, Any]) -> dict[str, Any]:
+    weights = {ctx.version(record, v): w for v, w in alias["weights"].items()}
+    return {
+        "FunctionVersion": ctx.version(record, alias["function_version"]),
+        "Description": alias["description"],
+        "weights": weights,
+    }
 
 
-def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+def _live(live: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "FunctionVersion": live["FunctionVersion"],
+        "Description": live.get("Description", ""),
+        "weights": (live.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {}),
+    }
+
+
+def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
     region, name = ctx.target_region(record), ctx.target_name(record)
     client = ctx.client("lambda", region)
     changes = []
     for alias in data:
-        want = desired(ctx, str(record["name"]), alias)
         target = f"{name}:{alias['name']} ({region})"
         live = maybe(client, "get_alias", FunctionName=name, Name=alias["name"])
-        args = {
-            "FunctionName": name,
-            "Name": alias["name"],
-            "FunctionVersion": want["FunctionVersion"],
-            "Description": want["Description"],
-            "RoutingConfig": {"AdditionalVersionWeights": want["weights"]},
-        }
-        if live is None:
-            if not ctx.dry_run:
-                call(client, "create_alias", **args)
-            changes.append(Change(NAME, target, "create", f"-> version {want['FunctionVersion']}"))
-            continue
-        have = {
-            "FunctionVersion": live["FunctionVersion"],
-            "Description": live.get("Description", ""),
-            "weights": (live.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {}),
-        }
-        if have == want:
+        pending = any(ctx.version_unknown(record, v) for v in [alias["function_version"], *alias["weights"]])
+        if live is not None and not pending and _live(live) == desired(ctx, record, alias):
             changes.append(Change(NAME, target, "unchanged"))
-        else:
-            if not ctx.dry_run:
-                call(client, "update_alias", **args)
-            changes.append(Change(NAME, target, "update", f"-> version {want['FunctionVersion']}"))
+            continue
+        fields = [] if live is None else [k for k, v in desired(ctx, record, alias).items() if _live(live)[k] != v]
+        changes.append(
+            Change(
+                NAME,
+                target,
+                "create" if live is None else "update",
+                f"-> version {alias['function_version']} of the snapshot",
+                fields=fields or ([] if live is None else ["FunctionVersion"]),
+                apply=partial(_put, ctx, client, name, record, alias, live is None),
+            )
+        )
     return changes
+
+
+def _put(
+    ctx: RestoreContext, client: Any, name: str, record: dict[str, Any], alias: dict[str, Any], create: bool
+) -> str:
+    want = desired(ctx, record, alias)  # now: republished versions have their numbers
+    call(
+        client,
+        "create_alias" if create else "update_alias",
+        FunctionName=name,
+        Name=alias["name"],
+        FunctionVersion=want["FunctionVersion"],
+        Description=want["Description"],
+        RoutingConfig={"AdditionalVersionWeights": want["weights"]},
+    )
+    return f"-> version {want['FunctionVersion']}"
 
 
 def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:

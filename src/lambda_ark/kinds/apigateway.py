@@ -1,22 +1,25 @@
 """API Gateway REST APIs whose methods integrate a function (`AWS` / `AWS_PROXY` integrations).
 
-A function's record holds, per API, the API's own settings, its stages, and the methods that
-integrate this function (resource path, method settings, integration, responses). Restore finds the
-API in the target (see `apigateway_target.find_api`) or creates it, puts these methods with
-integration URIs rewritten through the mapper, redeploys the stages, and grants the (possibly new)
-API permission to invoke. An API shared by many functions is rebuilt method by method as each
-function's record is restored; methods that integrate no function (MOCK, HTTP) are not recorded.
+A function's record holds, per API, the API's own settings, its stages (`apigateway_stages`), and the
+methods that integrate this function (resource path, method settings, integration, responses).
+Restore finds the API in the target or creates it (`apigateway_target`), puts these methods with
+integration URIs rewritten through the mapper, redeploys the stages, and, where the API got a new id,
+restores the source's invoke permission for that id. An API shared by many functions is rebuilt
+method by method as each function's record is restored; methods that integrate no function (MOCK,
+HTTP) are not recorded.
 """
 
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from ..aws import call
+from . import apigateway_stages as stages
 from . import apigateway_target as target
 from .base import Change, RegionContext, RestoreContext
-from .common import pages
+from .common import maybe, pages
 from .triggers import FunctionIndex, check_permission, is_function_arn
 
 NAME = "apigateway"
@@ -31,7 +34,7 @@ PERMISSIONS = (
     "lambda:AddPermission",
 )
 SCOPE = "region"
-ORDER_REASON = "after the function, versions/aliases and policy: integrations name them; adds the new API's permission"
+ORDER_REASON = "after the function, versions/aliases and policy: integrations name them; re-grants a new API id"
 
 _URI_RE = re.compile(r":lambda:path/\d{4}-\d{2}-\d{2}/functions/(.+)/invocations$")
 _API_FIELDS = (
@@ -43,6 +46,27 @@ _API_FIELDS = (
     "minimumCompressionSize",
     "disableExecuteApiEndpoint",
     "tags",
+)
+METHOD_FIELDS = (
+    "authorizationType",
+    "authorizerId",
+    "apiKeyRequired",
+    "requestParameters",
+    "operationName",
+    "authorizationScopes",
+    "methodResponses",
+)
+INTEGRATION_FIELDS = (
+    "type",
+    "httpMethod",
+    "uri",
+    "requestParameters",
+    "requestTemplates",
+    "passthroughBehavior",
+    "contentHandling",
+    "timeoutInMillis",
+    "cacheKeyParameters",
+    "integrationResponses",
 )
 
 
@@ -71,14 +95,10 @@ def discover(ctx: RegionContext) -> FunctionIndex:
                         "variable; lambda-ark records only integrations that name a function"
                     )
         if found:
-            stages = call(client, "get_stages", restApiId=api["id"]).get("item", [])
             entry = {
                 "id": api["id"],
                 "api": target.clean(api, _API_FIELDS),
-                "stages": sorted(
-                    (target.clean(s, ("stageName", "description", "variables")) for s in stages),
-                    key=lambda s: s["stageName"],
-                ),
+                "stages": stages.capture(client, api["id"]),
             }
             for fn_arn, method in found:
                 index.add(fn_arn, (entry, {**method, "function_arn": fn_arn}))
@@ -89,41 +109,128 @@ def _method(path: str, verb: str, method: dict[str, Any], integration: dict[str,
     return {
         "path": path,
         "httpMethod": verb,
-        "method": target.clean(method, target.METHOD_FIELDS),
-        "integration": target.clean(integration, target.INTEGRATION_FIELDS),
+        "method": target.clean(method, METHOD_FIELDS),
+        "integration": target.clean(integration, INTEGRATION_FIELDS),
     }
-
-
-def execute_arn(region: str, account: str, api_id: str, verb: str, path: str, stage: str = "*") -> str:
-    return f"arn:aws:execute-api:{region}:{account}:{api_id}/{stage}/{'*' if verb == 'ANY' else verb}{path}"
 
 
 def capture(ctx: RegionContext, index: FunctionIndex, fn: dict[str, Any]) -> list[dict[str, Any]] | None:
     apis: dict[str, dict[str, Any]] = {}
     for entry, method in index.get(fn):
         stage = entry["stages"][0]["stageName"] if entry["stages"] else "stage"
-        source = execute_arn(ctx.region, ctx.account, entry["id"], method["httpMethod"], method["path"], stage)
+        source = target.execute_arn(ctx.region, ctx.account, entry["id"], method["httpMethod"], method["path"], stage)
         check_permission(ctx, NAME, method["function_arn"], "apigateway.amazonaws.com", source)
         apis.setdefault(entry["id"], {**entry, "methods": []})["methods"].append(method)
     return [apis[k] for k in sorted(apis)] or None
 
 
-def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
     region = ctx.target_region(record)
     client = ctx.client("apigateway", region)
     changes: list[Change] = []
     for entry in data:
         label = f"REST API {entry['api']['name']} ({region})"
-        api_id, change = target.find_or_create_api(ctx, client, record, entry, target.REST, label)
-        if change is not None:
-            changes.append(change)
-        methods = [target.put_method(ctx, client, api_id, label, m) for m in entry["methods"]]
+        api, change = target.find_or_create_api(ctx, client, record, entry, target.REST, label)
+        changes.extend([change] if change else [])
+        resources = _resources(client, api.planned) if api.planned else {}
+        methods = [_plan_method(ctx, client, api, label, m, resources) for m in entry["methods"]]
         changes.extend(methods)
         changed = any(c.action in ("create", "update") for c in methods)
-        changes.extend(target.deploy(ctx, client, api_id, label, entry["stages"], changed))
+        changes.extend(stages.plan(ctx, client, api, label, entry["stages"], changed))
+        first_stage = entry["stages"][0]["stageName"] if entry["stages"] else "*"
         for m in entry["methods"]:
-            changes.append(target.grant(ctx, NAME, api_id, region, m["function_arn"], m["httpMethod"], m["path"]))
+            grant = target.plan_grant(
+                ctx, NAME, record, api, m["function_arn"], m["httpMethod"], m["path"], first_stage
+            )
+            changes.extend([grant] if grant else [])
     return changes
+
+
+def _resources(client: Any, api_id: str) -> dict[str, dict[str, Any]]:
+    return {r["path"]: r for r in pages(client, "get_resources", "items", restApiId=api_id, embed=["methods"])}
+
+
+def _ensure_path(client: Any, api_id: str, path: str) -> str:
+    resources = _resources(client, api_id)
+    current = "/"
+    for part in [p for p in path.split("/") if p]:
+        child = current.rstrip("/") + "/" + part
+        if child not in resources:
+            resources[child] = call(
+                client, "create_resource", restApiId=api_id, parentId=resources[current]["id"], pathPart=part
+            )
+        current = child
+    return str(resources[current]["id"])
+
+
+def _plan_method(
+    ctx: RestoreContext, client: Any, api: target.ApiRef, label: str, m: dict[str, Any],
+    resources: dict[str, dict[str, Any]],
+) -> Change:
+    verb, path = m["httpMethod"], m["path"]
+    label = f"{label} {verb} {path}"
+    uri = ctx.mapper.map_text(m["integration"]["uri"])
+    authorizer = m["method"].get("authorizerId")
+    if authorizer and (
+        not api.planned
+        or maybe(client, "get_authorizer", restApiId=api.planned, authorizerId=authorizer) is None
+    ):
+        where = f"API {api.planned}" if api.planned else "the API this restore creates"
+        return Change(
+            NAME,
+            label,
+            "failed",
+            f"authorizer {authorizer} does not exist in {where}; "
+            "lambda-ark does not restore authorizers (the method would be open or broken)",
+        )
+    live = resources.get(path, {}).get("resourceMethods", {}).get(verb)
+    if live is not None and "methodIntegration" not in live:
+        live = call(client, "get_method", restApiId=api.planned, resourceId=resources[path]["id"], httpMethod=verb)
+    same_method = live is not None and target.clean(live, METHOD_FIELDS) == m["method"]
+    integration = dict(m["integration"], uri=uri)
+    same_integration = (
+        live is not None
+        and not ctx.arn_unknown(m["function_arn"])
+        and target.clean(live.get("methodIntegration", {}), INTEGRATION_FIELDS) == integration
+    )
+    if same_method and same_integration:
+        return Change(NAME, label, "unchanged")
+    fields = [] if live is None else [n for n, same in (("method", same_method), ("integration", same_integration))
+                                      if not same]
+    return Change(
+        NAME,
+        label,
+        "create" if live is None else "update",
+        uri,
+        fields=fields,
+        apply=partial(_put_method, ctx, client, api, m, replace=live is not None and not same_method,
+                      put=not same_method),
+    )
+
+
+def _put_method(
+    ctx: RestoreContext, client: Any, api: target.ApiRef, m: dict[str, Any], *, replace: bool, put: bool
+) -> None:
+    api_id = api.id()
+    ids = {"restApiId": api_id, "resourceId": _ensure_path(client, api_id, m["path"]), "httpMethod": m["httpMethod"]}
+    method = m["method"]
+    if replace:  # put_method refuses an existing method; settings change by replacing it
+        call(client, "delete_method", **ids)
+    if put:
+        call(client, "put_method", **ids, **{k: v for k, v in method.items() if k != "methodResponses"})
+        for status, resp in method.get("methodResponses", {}).items():
+            extra = target.clean(resp, ("responseParameters", "responseModels"))
+            call(client, "put_method_response", **ids, **extra, statusCode=status)
+    # now: the function ARN names a republished version by its new number
+    integration = dict(m["integration"], uri=ctx.mapper.map_text(m["integration"]["uri"]))
+    args = {k: v for k, v in integration.items() if k not in ("httpMethod", "integrationResponses")}
+    if "httpMethod" in integration:
+        args["integrationHttpMethod"] = integration["httpMethod"]
+    call(client, "put_integration", **ids, **args)
+    # put_integration replaced the integration with its responses: put them back
+    for status, resp in integration.get("integrationResponses", {}).items():
+        extra = target.clean(resp, ("selectionPattern", "responseParameters", "responseTemplates", "contentHandling"))
+        call(client, "put_integration_response", **ids, statusCode=status, **extra)
 
 
 def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -148,7 +255,5 @@ def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str,
                     },
                 }
             )
-        out.extend(
-            {"Type": "AWS::ApiGateway::Stage", "Properties": {"StageName": s["stageName"]}} for s in entry["stages"]
-        )
+        out.extend(stages.to_iac(entry["stages"]))
     return out

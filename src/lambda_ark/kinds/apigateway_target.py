@@ -1,45 +1,33 @@
-"""The target side of restoring REST APIs: find or create the API, put methods, deploy, grant.
+"""What restoring REST and HTTP APIs shares: finding or creating the target API, and its grants.
 
-Finding an API (also used for HTTP APIs): an API lambda-ark created carries a tag naming its source
-(account/region/id), so a second restore finds it again; failing that, the source API itself (same
-id and name: an in-place restore), then the only API with the same name. Within one restore the
-answer is remembered in `ctx.state`, so an API shared by many functions is created once.
+Finding an API: an API lambda-ark created carries a tag naming its source (account/region/id), so a
+second restore finds it again; failing that, the source API itself (same id and name: an in-place
+restore), then the only API with the same name. Within one restore the answer is remembered, so an
+API shared by many functions is created once; an API this restore creates has its id only once the
+plan is applied (`ApiRef.id()`).
+
+Grants are exact: where the API keeps its id, the policy kind restores the source's statements as
+they are. Where the API gets a new id, the source's statement that let the old id invoke this route
+is restored with the new id (same statement id); a route the source never granted stays ungranted,
+as it was, unless `--fix-permissions`.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ..aws import call
-from .base import Action, Change, RestoreContext
-from .common import maybe, pages
-from .triggers import ensure_permission
+from .base import Change, RestoreContext
+from .common import pages
+from .policy import NAME as POLICY
+from .policy import permission_args
+from .triggers import ensure_permission, grants, split_function_arn, statements
 
 SOURCE_TAG = "lambda-ark:source"
-NAME = "apigateway"
-METHOD_FIELDS = (
-    "authorizationType",
-    "authorizerId",
-    "apiKeyRequired",
-    "requestParameters",
-    "operationName",
-    "authorizationScopes",
-    "methodResponses",
-)
-INTEGRATION_FIELDS = (
-    "type",
-    "httpMethod",
-    "uri",
-    "requestParameters",
-    "requestTemplates",
-    "passthroughBehavior",
-    "contentHandling",
-    "timeoutInMillis",
-    "cacheKeyParameters",
-    "integrationResponses",
-)
+_PRINCIPAL = "apigateway.amazonaws.com"
 
 
 def clean(d: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
@@ -58,7 +46,7 @@ def _no_nulls(value: Any) -> Any:
 class ApiShape:
     """Where REST (apigateway) and HTTP (apigatewayv2) APIs keep the same facts under other names."""
 
-    kind: str  # the kind NAME whose ctx.state remembers found APIs
+    kind: str  # the kind NAME whose shared state remembers found APIs
     list_op: str
     list_key: str
     create_op: str
@@ -69,6 +57,25 @@ class ApiShape:
 
 REST = ApiShape("apigateway", "get_rest_apis", "items", "create_rest_api", "id", "name", "tags")
 HTTP = ApiShape("apigatewayv2", "get_apis", "Items", "create_api", "ApiId", "Name", "Tags")
+
+
+@dataclass
+class ApiRef:
+    """The target API standing for one source API."""
+
+    old_id: str
+    region: str
+    planned: str  # its id when planned; "" if this restore creates it
+    _known: dict[tuple[str, str], str]
+    _key: tuple[str, str]
+
+    def id(self) -> str:
+        """The target API's id; after a planned create has applied, the new one."""
+        return self._known[self._key]
+
+    @property
+    def moved(self) -> bool:
+        return self.planned != self.old_id
 
 
 def pick_api(apis: list[dict[str, Any]], source: str, old_id: str, name: str, shape: ApiShape) -> dict[str, Any] | None:
@@ -89,146 +96,33 @@ def source_key(record: dict[str, Any], old_id: str) -> str:
 
 def find_or_create_api(
     ctx: RestoreContext, client: Any, record: dict[str, Any], entry: dict[str, Any], shape: ApiShape, label: str
-) -> tuple[str, Change | None]:
-    """(target API id, or "" for one a dry run would create; a Change the first time it is seen)."""
+) -> tuple[ApiRef, Change | None]:
+    """The target API for `entry` (a Change the first time this restore meets it)."""
     region = client.meta.region_name
-    known = ctx.state.setdefault(shape.kind, {}).setdefault("apis", {})
+    known: dict[tuple[str, str], str] = ctx.shared(shape.kind).setdefault("apis", {})
     source = source_key(record, entry["id"])
-    if (region, source) in known:
-        return known[(region, source)], None
+    key = (region, source)
+    if key in known:
+        return ApiRef(entry["id"], region, known[key], known, key), None
     api = entry["api"]
     found = pick_api(
         list(pages(client, shape.list_op, shape.list_key)), source, entry["id"], api[shape.name_key], shape
     )
     if found is not None:
-        known[(region, source)] = found[shape.id_key]
-        return found[shape.id_key], Change(shape.kind, label, "unchanged", f"is API {found[shape.id_key]}")
-    new_id = ""
-    if not ctx.dry_run:
+        known[key] = str(found[shape.id_key])
+        return ApiRef(entry["id"], region, known[key], known, key), Change(
+            shape.kind, label, "unchanged", f"is API {known[key]}"
+        )
+    known[key] = ""
+
+    def create() -> str:
         args = {k: v for k, v in api.items() if k != shape.tags_key}
         tags = {**api.get(shape.tags_key, {}), SOURCE_TAG: source}
-        new_id = call(client, shape.create_op, **args, **{shape.tags_key: tags})[shape.id_key]
-    known[(region, source)] = new_id
-    return new_id, Change(shape.kind, label, "create", f"from API {entry['id']}")
+        known[key] = str(call(client, shape.create_op, **args, **{shape.tags_key: tags})[shape.id_key])
+        return f"API {known[key]} from API {entry['id']}"
 
-
-def _resources(client: Any, api_id: str) -> dict[str, dict[str, Any]]:
-    return {r["path"]: r for r in pages(client, "get_resources", "items", restApiId=api_id, embed=["methods"])}
-
-
-def _ensure_path(client: Any, api_id: str, resources: dict[str, dict[str, Any]], path: str) -> str:
-    current = "/"
-    for part in [p for p in path.split("/") if p]:
-        child = current.rstrip("/") + "/" + part
-        if child not in resources:
-            resources[child] = call(
-                client, "create_resource", restApiId=api_id, parentId=resources[current]["id"], pathPart=part
-            )
-        current = child
-    return str(resources[current]["id"])
-
-
-def put_method(ctx: RestoreContext, client: Any, api_id: str, label: str, m: dict[str, Any]) -> Change:
-    verb, path = m["httpMethod"], m["path"]
-    label = f"{label} {verb} {path}"
-    integration = dict(m["integration"], uri=ctx.mapper.map_text(m["integration"]["uri"]))
-    if not api_id:
-        return Change(NAME, label, "create", integration["uri"])
-    resources = _resources(client, api_id)
-    live = resources.get(path, {}).get("resourceMethods", {}).get(verb)
-    if live is not None and "methodIntegration" not in live:
-        live = call(client, "get_method", restApiId=api_id, resourceId=resources[path]["id"], httpMethod=verb)
-    authorizer = m["method"].get("authorizerId")
-    if (
-        authorizer
-        and maybe(client, "get_authorizer", restApiId=api_id, authorizerId=authorizer)
-        is None
-    ):
-        return Change(
-            NAME,
-            label,
-            "failed",
-            f"authorizer {authorizer} does not exist in API {api_id}; "
-            "lambda-ark does not restore authorizers (the method would be open or broken)",
-        )
-    same_method = live is not None and clean(live, METHOD_FIELDS) == m["method"]
-    same_integration = live is not None and clean(live.get("methodIntegration", {}), INTEGRATION_FIELDS) == integration
-    if same_method and same_integration:
-        return Change(NAME, label, "unchanged")
-    action: Action = "create" if live is None else "update"
-    if not ctx.dry_run:
-        _apply(
-            client,
-            api_id,
-            _ensure_path(client, api_id, resources, path),
-            verb,
-            m["method"],
-            integration,
-            replace_method=live is not None and not same_method,
-            put_method=not same_method,
-        )
-    return Change(NAME, label, action, integration["uri"])
-
-
-def _apply(
-    client: Any,
-    api_id: str,
-    res_id: str,
-    verb: str,
-    method: dict[str, Any],
-    integration: dict[str, Any],
-    replace_method: bool,
-    put_method: bool,
-) -> None:
-    ids = {"restApiId": api_id, "resourceId": res_id, "httpMethod": verb}
-    if replace_method:  # put_method refuses an existing method; settings change by replacing it
-        call(client, "delete_method", **ids)
-    if put_method:
-        call(client, "put_method", **ids, **{k: v for k, v in method.items() if k != "methodResponses"})
-        for status, resp in method.get("methodResponses", {}).items():
-            call(
-                client,
-                "put_method_response",
-                **ids,
-                **clean(resp, ("responseParameters", "responseModels")),
-                statusCode=status,
-            )
-    args = {k: v for k, v in integration.items() if k not in ("httpMethod", "integrationResponses")}
-    if "httpMethod" in integration:
-        args["integrationHttpMethod"] = integration["httpMethod"]
-    call(client, "put_integration", **ids, **args)
-    # put_integration replaced the integration with its responses: put them back
-    for status, resp in integration.get("integrationResponses", {}).items():
-        extra = clean(resp, ("selectionPattern", "responseParameters", "responseTemplates", "contentHandling"))
-        call(client, "put_integration_response", **ids, statusCode=status, **extra)
-
-
-def deploy(
-    ctx: RestoreContext, client: Any, api_id: str, label: str, stages: list[dict[str, Any]], changed: bool
-) -> list[Change]:
-    """Create missing stages; redeploy existing ones when a method changed (else it would not serve)."""
-    live = {s["stageName"] for s in call(client, "get_stages", restApiId=api_id).get("item", [])} if api_id else set()
-    out = []
-    for stage in stages:
-        name = stage["stageName"]
-        action: Action = "create" if name not in live else "update" if changed else "unchanged"
-        if action == "create" and not ctx.dry_run:
-            extra = {"variables": stage["variables"]} if stage.get("variables") else {}
-            if stage.get("description"):
-                extra["stageDescription"] = stage["description"]
-            call(client, "create_deployment", restApiId=api_id, stageName=name, **extra)
-        elif action == "update" and not ctx.dry_run:
-            # deploy, then point the stage at it: the stage keeps its variables and settings
-            deployment = call(client, "create_deployment", restApiId=api_id)["id"]
-            call(
-                client,
-                "update_stage",
-                restApiId=api_id,
-                stageName=name,
-                patchOperations=[{"op": "replace", "path": "/deploymentId", "value": deployment}],
-            )
-        out.append(Change(NAME, f"{label} stage {name}", action, "deployed" if action != "unchanged" else ""))
-    return out
+    ref = ApiRef(entry["id"], region, "", known, key)
+    return ref, Change(shape.kind, label, "create", f"from API {entry['id']}", apply=create)
 
 
 def statement_id(api_id: str, route: str) -> str:
@@ -236,13 +130,90 @@ def statement_id(api_id: str, route: str) -> str:
     return f"lambda-ark-{api_id}-{hashlib.sha256(route.encode()).hexdigest()[:10]}"
 
 
-def grant(ctx: RestoreContext, kind: str, api_id: str, region: str, function_arn: str, verb: str, path: str) -> Change:
-    """Let the target API invoke the restored function: the policy kind knew only the old API id."""
-    fn_target = ctx.mapper.arn(function_arn)
-    if not api_id:
-        return Change(kind, f"{fn_target} invoke permission", "create", "for the API a real restore creates")
-    account = fn_target.split(":")[4]
-    source = f"arn:aws:execute-api:{region}:{account}:{api_id}/*/{'*' if verb in ('ANY', '*') else verb}{path}"
-    return ensure_permission(
-        ctx, kind, fn_target, "apigateway.amazonaws.com", source, statement_id(api_id, f"{verb} {path}")
+def execute_arn(
+    region: str, account: str, api_id: str, verb: str, path: str, stage: str = "*", partition: str = "aws"
+) -> str:
+    """The SourceArn API Gateway invokes with for a route ("ANY" and "$default"-style verbs: *)."""
+    verb = "*" if verb in ("ANY", "*") else verb
+    return f"arn:{partition}:execute-api:{region}:{account}:{api_id}/{stage}/{verb}{path}"
+
+
+def plan_grant(
+    ctx: RestoreContext,
+    kind: str,
+    record: dict[str, Any],
+    api: ApiRef,
+    function_arn: str,
+    verb: str,
+    path: str,
+    stage: str,
+) -> Change | None:
+    """The invoke permission the target API needs on the restored function (see the module docs)."""
+    if not api.moved:
+        return None  # same API id: the policy kind restores the source's statements as they were
+    _, qualifier = split_function_arn(function_arn)
+    partition = str(record["arn"]).split(":")[1]
+    old_source = execute_arn(record["region"], record["account"], api.old_id, verb, path, stage, partition)
+    statements = ((record.get("items") or {}).get(POLICY) or {}).get(qualifier or "", [])
+    granted = next((s for s in statements if grants(s, _PRINCIPAL, old_source)), None)
+    fn_label = f"{ctx.mapper.arn(function_arn)}"
+    if granted is None and not ctx.fix_permissions:
+        ctx.warn(
+            f"{kind}: the source did not let API {api.old_id} invoke {function_arn} for {verb} {path}, so the "
+            "restored API may not either (the trigger would not fire, as before); --fix-permissions adds it"
+        )
+        return None
+    if granted is None:
+        apply = partial(_fix, ctx, kind, api, function_arn, verb, path)
+        return Change(kind, f"{fn_label} invoke permission", "create", f"--fix-permissions: {verb} {path}",
+                      apply=apply)
+    if api.planned and _holds(ctx, function_arn, granted, api.old_id, api.planned):
+        return Change(kind, f"{fn_label} {granted['Sid']}", "unchanged", f"API {api.planned} may invoke")
+    return Change(
+        kind,
+        f"{fn_label} {granted['Sid']}",
+        "create",
+        f"the source's permission, for the API's new id ({verb} {path})",
+        apply=partial(_regrant, ctx, function_arn, granted, api),
     )
+
+
+def _with_api(ctx: RestoreContext, statement: dict[str, Any], old_id: str, new_id: str) -> dict[str, Any]:
+    """The source statement's add_permission arguments, mapped, naming the new API id."""
+    args: dict[str, Any] = ctx.mapper.map_obj(permission_args(statement))
+    if "SourceArn" in args:
+        args["SourceArn"] = args["SourceArn"].replace(f":{old_id}/", f":{new_id}/")
+    for key in ("SourceAccount", "Principal"):
+        if isinstance(args.get(key), str) and args[key].isdigit():
+            args[key] = ctx.mapper.account(args[key])
+    return args
+
+
+def _holds(ctx: RestoreContext, function_arn: str, statement: dict[str, Any], old_id: str, new_id: str) -> bool:
+    """Whether the target function already has the statement (a second restore)."""
+    target = ctx.mapper.arn(function_arn)
+    if ctx.arn_unknown(function_arn):
+        return False
+    want = _with_api(ctx, statement, old_id, new_id)
+    have = {s.get("Sid"): permission_args(s) for s in statements(ctx.client("lambda", target.split(":")[3]), target)}
+    return have.get(want["StatementId"]) == want
+
+
+def _regrant(ctx: RestoreContext, function_arn: str, statement: dict[str, Any], api: ApiRef) -> str | None:
+    target = ctx.mapper.arn(function_arn)  # now: a republished version has its number
+    new_id = api.id()
+    if _holds(ctx, function_arn, statement, api.old_id, new_id):
+        return None
+    unqualified, qualifier = split_function_arn(target)
+    client = ctx.client("lambda", target.split(":")[3])
+    call(client, "add_permission", FunctionName=unqualified, **({"Qualifier": qualifier} if qualifier else {}),
+         **_with_api(ctx, statement, api.old_id, new_id))
+    return f"API {new_id} may invoke"
+
+
+def _fix(ctx: RestoreContext, kind: str, api: ApiRef, function_arn: str, verb: str, path: str) -> str:
+    target = ctx.mapper.arn(function_arn)
+    new_id = api.id()
+    account = target.split(":")[4]
+    source = execute_arn(api.region, account, new_id, verb, path, partition=target.split(":")[1])
+    return ensure_permission(ctx, target, _PRINCIPAL, source, statement_id(new_id, f"{verb} {path}"))

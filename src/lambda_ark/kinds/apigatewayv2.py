@@ -9,13 +9,13 @@ the target API permission to invoke.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from ..aws import call
-from ..errors import AwsError
 from .apigateway import function_of_uri
-from .apigateway_target import HTTP, clean, find_or_create_api, grant
-from .base import Action, Change, RegionContext, RestoreContext
+from .apigateway_target import HTTP, ApiRef, clean, execute_arn, find_or_create_api, plan_grant
+from .base import Change, RegionContext, RestoreContext, once
 from .common import pages
 from .triggers import FunctionIndex, check_permission, is_function_arn
 
@@ -114,86 +114,124 @@ def capture(ctx: RegionContext, index: FunctionIndex, fn: dict[str, Any]) -> lis
         stage = entry["stages"][0]["StageName"] if entry["stages"] else "$default"
         for route in integration["routes"]:
             verb, path = route_parts(route["RouteKey"])
-            source = f"arn:aws:execute-api:{ctx.region}:{ctx.account}:{entry['id']}/{stage}/{verb}{path}"
+            source = execute_arn(ctx.region, ctx.account, entry["id"], verb, path, stage)
             check_permission(ctx, NAME, integration["function_arn"], "apigateway.amazonaws.com", source)
         apis.setdefault(entry["id"], {**entry, "integrations": []})["integrations"].append(integration)
     return [apis[k] for k in sorted(apis)] or None
 
 
-def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
     region = ctx.target_region(record)
     client = ctx.client("apigatewayv2", region)
     changes: list[Change] = []
     for entry in data:
         label = f"HTTP API {entry['api']['Name']} ({region})"
-        api_id, change = find_or_create_api(ctx, client, record, entry, HTTP, label)
+        api, change = find_or_create_api(ctx, client, record, entry, HTTP, label)
         changes.extend([change] if change else [])
+        live_integrations = list(pages(client, "get_integrations", "Items", ApiId=api.planned)) if api.planned else []
+        live_routes = {r["RouteKey"]: r for r in pages(client, "get_routes", "Items", ApiId=api.planned)} \
+            if api.planned else {}
         routes: list[Change] = []
         for integration in entry["integrations"]:
-            routes.extend(_put_integration(ctx, client, api_id, label, integration))
+            routes.extend(_plan_integration(ctx, client, api, label, integration, live_integrations, live_routes))
         changes.extend(routes)
         changed = any(c.action != "unchanged" for c in routes)
-        changes.extend(_stages(ctx, client, api_id, label, entry["stages"], changed))
+        changes.extend(_plan_stages(client, api, label, entry["stages"], changed))
+        stage = entry["stages"][0]["StageName"] if entry["stages"] else "*"
         for integration in entry["integrations"]:
             for route in integration["routes"]:
                 verb, path = route_parts(route["RouteKey"])
-                changes.append(grant(ctx, NAME, api_id, region, integration["function_arn"], verb, path))
+                grant = plan_grant(ctx, NAME, record, api, integration["function_arn"], verb, path, stage)
+                changes.extend([grant] if grant else [])
     return changes
 
 
-def _put_integration(ctx: RestoreContext, client: Any, api_id: str, label: str, data: dict[str, Any]) -> list[Change]:
-    want = dict(data["integration"], IntegrationUri=ctx.mapper.map_text(data["integration"]["IntegrationUri"]))
-    if not api_id:  # a dry run's new API: everything would be created
-        return [Change(NAME, f"{label} {r['RouteKey']}", "create", want["IntegrationUri"]) for r in data["routes"]]
+def _uri(ctx: RestoreContext, data: dict[str, Any]) -> str:
+    return ctx.mapper.map_text(data["integration"]["IntegrationUri"])
+
+
+def _plan_integration(
+    ctx: RestoreContext,
+    client: Any,
+    api: ApiRef,
+    label: str,
+    data: dict[str, Any],
+    live_integrations: list[dict[str, Any]],
+    live_routes: dict[str, dict[str, Any]],
+) -> list[Change]:
+    """One change per route: a route is what a person recognises; its integration goes with it."""
+    want = dict(data["integration"], IntegrationUri=_uri(ctx, data))
+    pending = ctx.arn_unknown(data["function_arn"])
+    live = [] if pending else [i for i in live_integrations if i.get("IntegrationUri") == want["IntegrationUri"]]
+    same_integration = bool(live) and clean(live[0], _INTEGRATION_FIELDS) == want
+    put = once(partial(_put_integration, ctx, client, api, data))
+    out = []
+    for route in data["routes"]:
+        have = live_routes.get(route["RouteKey"])
+        same = (
+            same_integration
+            and have is not None
+            and have.get("Target") == f"integrations/{live[0]['IntegrationId']}"
+            and clean(have, _ROUTE_FIELDS) == route
+        )
+        target = f"{label} {route['RouteKey']}"
+        if same:
+            out.append(Change(NAME, target, "unchanged"))
+            continue
+        apply = partial(_put_route, client, api, route, put)
+        out.append(Change(NAME, target, "update" if have else "create", want["IntegrationUri"], apply=apply))
+    return out
+
+
+def _put_integration(ctx: RestoreContext, client: Any, api: ApiRef, data: dict[str, Any]) -> str:
+    """The integration for the function (reused, updated or created); returns its id."""
+    api_id = api.id()
+    want = dict(data["integration"], IntegrationUri=_uri(ctx, data))  # now: new version numbers known
     live = [
         i
         for i in pages(client, "get_integrations", "Items", ApiId=api_id)
         if i.get("IntegrationUri") == want["IntegrationUri"]
     ]
-    integration_id = live[0]["IntegrationId"] if live else ""
-    integration_action: Action = "unchanged"
-    if not live or clean(live[0], _INTEGRATION_FIELDS) != want:
-        integration_action = "update" if live else "create"
-        if not ctx.dry_run and live:
-            call(client, "update_integration", ApiId=api_id, IntegrationId=integration_id, **want)
-        elif not ctx.dry_run:
-            integration_id = call(client, "create_integration", ApiId=api_id, **want)["IntegrationId"]
-    routes = {r["RouteKey"]: r for r in pages(client, "get_routes", "Items", ApiId=api_id)}
-    out = []
-    for route in data["routes"]:
-        target = f"integrations/{integration_id}"
-        have = routes.get(route["RouteKey"])
-        same = have is not None and have.get("Target") == target and clean(have, _ROUTE_FIELDS) == route
-        action: Action = "unchanged" if same and integration_action == "unchanged" else "update" if have else "create"
-        if not same and not ctx.dry_run:
-            if have is None:
-                call(client, "create_route", ApiId=api_id, Target=target, **route)
-            else:
-                call(client, "update_route", ApiId=api_id, RouteId=have["RouteId"], Target=target, **route)
-        out.append(Change(NAME, f"{label} {route['RouteKey']}", action, want["IntegrationUri"]))
-    return out
+    if not live:
+        return str(call(client, "create_integration", ApiId=api_id, **want)["IntegrationId"])
+    if clean(live[0], _INTEGRATION_FIELDS) != want:
+        call(client, "update_integration", ApiId=api_id, IntegrationId=live[0]["IntegrationId"], **want)
+    return str(live[0]["IntegrationId"])
 
 
-def _stages(
-    ctx: RestoreContext, client: Any, api_id: str, label: str, stages: list[dict[str, Any]], changed: bool
+def _put_route(client: Any, api: ApiRef, route: dict[str, Any], integration: Any) -> None:
+    api_id, target = api.id(), f"integrations/{integration()}"
+    have = next((r for r in pages(client, "get_routes", "Items", ApiId=api_id) if r["RouteKey"] == route["RouteKey"]),
+                None)
+    if have is None:
+        call(client, "create_route", ApiId=api_id, Target=target, **route)
+    else:
+        call(client, "update_route", ApiId=api_id, RouteId=have["RouteId"], Target=target, **route)
+
+
+def _plan_stages(
+    client: Any, api: ApiRef, label: str, stages: list[dict[str, Any]], changed: bool
 ) -> list[Change]:
-    live = {s["StageName"] for s in pages(client, "get_stages", "Items", ApiId=api_id)} if api_id else set()
+    live = {s["StageName"] for s in pages(client, "get_stages", "Items", ApiId=api.planned)} if api.planned else set()
     out = []
     for stage in stages:
         name = stage["StageName"]
         # auto-deploy stages pick changes up by themselves; others need a deployment to serve them
         redeploy = changed and not stage.get("AutoDeploy")
-        action: Action = "create" if name not in live else "update" if redeploy else "unchanged"
-        try:
-            if action == "create" and not ctx.dry_run:
-                call(client, "create_stage", ApiId=api_id, **stage)
-            if action != "unchanged" and not ctx.dry_run and not stage.get("AutoDeploy"):
-                call(client, "create_deployment", ApiId=api_id, StageName=name)
-        except AwsError as exc:  # the routes are in place; only serving them waits for a deployment
-            out.append(Change(NAME, f"{label} stage {name}", "failed", str(exc)))
+        if name in live and not redeploy:
+            out.append(Change(NAME, f"{label} stage {name}", "unchanged"))
             continue
-        out.append(Change(NAME, f"{label} stage {name}", action))
+        apply = partial(_put_stage, client, api, stage, create=name not in live)
+        out.append(Change(NAME, f"{label} stage {name}", "update" if name in live else "create", apply=apply))
     return out
+
+
+def _put_stage(client: Any, api: ApiRef, stage: dict[str, Any], *, create: bool) -> None:
+    api_id = api.id()
+    if create:
+        call(client, "create_stage", ApiId=api_id, **stage)
+    if not stage.get("AutoDeploy"):
+        call(client, "create_deployment", ApiId=api_id, StageName=stage["StageName"])
 
 
 def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from ..aws import Aws
-from ..restore.arns import ArnMapper
+from ..restore.arns import ArnMapper, FunctionId
 
 Scope = Literal["function", "region"]
 Action = Literal["create", "update", "unchanged", "failed", "skipped"]
@@ -93,27 +93,62 @@ def once(fn: Callable[[], str | None]) -> Callable[[], str | None]:
 
 @dataclass
 class RestoreContext:
-    """What restore needs: target clients, the one ARN mapper, file bytes, and whether to write."""
+    """What planning and applying need: target clients, the one ARN mapper, file bytes, shared state."""
 
     aws: Aws
     mapper: ArnMapper
     read_file: Callable[[str], bytes]  # snapshot file key -> bytes
-    dry_run: bool
+    # --fix-permissions: grant invoke permissions the source lacked where a trigger needs one (off:
+    # a restore is exact and adds nothing the source did not have)
+    fix_permissions: bool = False
     # scratch space shared across functions in one restore, keyed by kind NAME (e.g. an API recreated
     # for one function is found again, not recreated, for the next function it integrates)
     state: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # things a person should know about the plan
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def client(self, service: str, region: str) -> Any:
         return self.aws.client(service, region)
+
+    def warn(self, message: str) -> None:
+        with self._lock:
+            if message not in self.warnings:
+                self.warnings.append(message)
+
+    def shared(self, kind: str) -> dict[str, Any]:
+        """This restore's scratch space for one kind (thread-safe to create)."""
+        with self._lock:
+            return self.state.setdefault(kind, {})  # type: ignore[no-any-return]
+
+    def source(self, record: dict[str, Any]) -> FunctionId:
+        return FunctionId.of(record)
 
     def target_region(self, record: dict[str, Any]) -> str:
         return self.mapper.region(str(record["region"]))
 
     def target_name(self, record: dict[str, Any]) -> str:
-        return self.mapper.function_name(str(record["name"]))
+        return self.mapper.function_name(FunctionId.of(record))
 
     def target_arn(self, record: dict[str, Any]) -> str:
         return self.mapper.arn(str(record["arn"]))
+
+    def version(self, record: dict[str, Any], qualifier: str) -> str:
+        """A qualifier of the source function as it is called in the target (versions renumbered);
+        "" stays "" (the unqualified function). Known for certain only once versions have applied."""
+        return self.mapper.version(FunctionId.of(record), qualifier) if qualifier else ""
+
+    def arn_unknown(self, arn: str) -> bool:
+        """At plan time: a source function ARN whose qualifier is a version this restore republishes
+        (so what it will point at cannot be compared with the target yet)."""
+        parts = arn.split(":")
+        if len(parts) != 8 or parts[2] != "lambda" or parts[5] != "function":
+            return False
+        return self.mapper.unknown_yet(FunctionId(parts[4], parts[3], parts[6]), parts[7])
+
+    def version_unknown(self, record: dict[str, Any], qualifier: str) -> bool:
+        """At plan time: the qualifier is a version this restore republishes, so the target has no
+        version by that number yet (anything found under the old number is another version)."""
+        return bool(qualifier) and self.mapper.unknown_yet(FunctionId.of(record), qualifier)
 
 
 class Kind(Protocol):
@@ -129,4 +164,4 @@ class Kind(Protocol):
 
     def capture(self, ctx: RegionContext, index: Any, fn: dict[str, Any]) -> Any: ...
 
-    def restore(self, ctx: RestoreContext, record: dict[str, Any], data: Any) -> list[Change]: ...
+    def plan(self, ctx: RestoreContext, record: dict[str, Any], data: Any) -> list[Change]: ...

@@ -12,11 +12,13 @@ recorded as such and skipped on restore: CloudFront recreates them.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from ..aws import call, error_code
 from ..errors import AwsError
-from .base import Change, RegionContext, RestoreContext
+from .base import Change, RegionContext, RestoreContext, once
 from .common import maybe
 from .triggers import FunctionIndex, is_function_arn, lock
 
@@ -122,7 +124,7 @@ def _edge_function(ctx: RegionContext, arn: str) -> dict[str, Any]:
     return dict(memo[arn])
 
 
-def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> list[Change]:
+def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> list[Change]:
     if "replica_of" in data:
         return [
             Change(
@@ -134,14 +136,14 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -
         ]
     client = ctx.client("cloudfront", HOME)
     changes: list[Change] = []
-    names = _ensure_edge_functions(ctx, client, data.get("cloudfront_functions", {}), changes)
+    names = _plan_edge_functions(ctx, client, data.get("cloudfront_functions", {}), changes)
     by_dist: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
     for a in data["associations"]:
         by_dist[_target_distribution(ctx, a)].append(("lambda", a))
     for a in data.get("function_associations", []):
         by_dist[_target_distribution(ctx, a)].append(("function", a))
     for dist_id, wanted in sorted(by_dist.items()):
-        changes.extend(_restore_distribution(ctx, client, dist_id, wanted, names))
+        changes.extend(_plan_distribution(ctx, client, dist_id, wanted, names))
     return changes
 
 
@@ -150,52 +152,65 @@ def _target_distribution(ctx: RestoreContext, a: dict[str, Any]) -> str:
     return str(ctx.mapper.explicit.get(a["distribution_arn"], a["distribution_arn"]).rsplit("/", 1)[1])
 
 
-def _ensure_edge_functions(
+def _plan_edge_functions(
     ctx: RestoreContext, client: Any, functions: dict[str, Any], changes: list[Change]
 ) -> dict[str, str]:
-    """Create (and publish) the CloudFront Functions the target account lacks; old ARN -> target ARN."""
-    out = {}
+    """CloudFront Functions the target account lacks are created (and published); existing ones are
+    used as they are. Returns old ARN -> target ARN (filled in when a create applies)."""
+    out: dict[str, str] = ctx.shared(NAME).setdefault("functions", {})
     for old_arn, f in sorted(functions.items()):
+        if old_arn in out:
+            continue
         live = maybe(client, "describe_function", Name=f["name"])
-        target_arn = ctx.mapper.arn(old_arn)
         if live is not None:
             out[old_arn] = live["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
             continue
-        if not ctx.dry_run:
+        out[old_arn] = ctx.mapper.arn(old_arn)
+
+        def create(old_arn: str = old_arn, f: dict[str, Any] = f) -> None:
             created = call(
-                client,
-                "create_function",
-                Name=f["name"],
-                FunctionConfig=f["config"],
+                client, "create_function", Name=f["name"], FunctionConfig=f["config"],
                 FunctionCode=ctx.read_file(f["file"]),
             )
             call(client, "publish_function", Name=f["name"], IfMatch=created["ETag"])
-            target_arn = created["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
-        out[old_arn] = target_arn
-        changes.append(Change(NAME, f"CloudFront function {f['name']}", "create", "created and published"))
+            out[old_arn] = created["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
+
+        changes.append(Change(NAME, f"CloudFront function {f['name']}", "create", "created and published",
+                              apply=create))
     return out
 
 
-def _restore_distribution(
+def _plan_distribution(
     ctx: RestoreContext, client: Any, dist_id: str, wanted: list[tuple[str, dict[str, Any]]], names: dict[str, str]
 ) -> list[Change]:
+    got = maybe(client, "get_distribution_config", Id=dist_id)
+    if got is None:
+        return [Change(NAME, _label(dist_id, a), "failed", f"distribution {dist_id} does not exist") for _, a in wanted]
+    config = got["DistributionConfig"]
+    planned = [_apply(ctx, config, dist_id, what, a, names) for what, a in wanted]
+    # one ETag-checked update of the distribution for all of this function's associations
+    update = once(partial(_update, ctx, client, dist_id, wanted, names))
+    return [
+        replace(c, apply=update) if c.action in ("create", "update") else c for c in planned
+    ]
+
+
+def _update(
+    ctx: RestoreContext, client: Any, dist_id: str, wanted: list[tuple[str, dict[str, Any]]], names: dict[str, str]
+) -> None:
     for attempt in range(_UPDATE_ATTEMPTS):
-        got = maybe(client, "get_distribution_config", Id=dist_id)
-        if got is None:
-            return [
-                Change(NAME, _label(dist_id, a), "failed", f"distribution {dist_id} does not exist") for _, a in wanted
-            ]
+        got = call(client, "get_distribution_config", Id=dist_id)
         config = got["DistributionConfig"]
+        # decided again now: the republished version's number and a created function's ARN are known
         changes = [_apply(ctx, config, dist_id, what, a, names) for what, a in wanted]
-        if ctx.dry_run or all(c.action in ("unchanged", "failed") for c in changes):
-            return changes
+        if all(c.action in ("unchanged", "failed") for c in changes):
+            return
         try:
             call(client, "update_distribution", Id=dist_id, IfMatch=got["ETag"], DistributionConfig=config)
-            return changes
-        except AwsError as exc:
+            return
+        except AwsError as exc:  # someone else updated it between our read and write
             if error_code(exc) != "PreconditionFailed" or attempt == _UPDATE_ATTEMPTS - 1:
                 raise
-    raise AssertionError("unreachable")
 
 
 def _label(dist_id: str, a: dict[str, Any]) -> str:
@@ -216,13 +231,15 @@ def _apply(
         if arn.split(":")[3] != HOME:
             return Change(NAME, label, "failed", f"{arn}: Lambda@Edge functions must be in {HOME}")
         want = {key: arn, "EventType": a["event_type"], "IncludeBody": a["include_body"]}
+        pending = ctx.arn_unknown(a["version_arn"])
     else:
         field, key = "FunctionAssociations", "FunctionARN"
         arn = names.get(a["function_arn"], ctx.mapper.arn(a["function_arn"]))
         want = {key: arn, "EventType": a["event_type"]}
+        pending = False
     items = _items(behaviour, field)
     same_event = [i for i, x in enumerate(items) if x["EventType"] == a["event_type"]]
-    if same_event and {k: items[same_event[0]].get(k) for k in want} == want:
+    if same_event and not pending and {k: items[same_event[0]].get(k) for k in want} == want:
         return Change(NAME, label, "unchanged", arn)
     if same_event:
         items[same_event[0]] = want

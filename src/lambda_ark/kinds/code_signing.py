@@ -93,7 +93,7 @@ def desired(ctx: RestoreContext, data: dict[str, Any]) -> dict[str, Any]:
 
 def _configs(ctx: RestoreContext, client: Any, region: str) -> list[dict[str, Any]]:
     """The target region's configs, listed once per restore (and kept current by `_find_or_create`)."""
-    known: dict[str, list[dict[str, Any]]] = ctx.state.setdefault(NAME, {})
+    known: dict[str, list[dict[str, Any]]] = ctx.shared(NAME)
     with _lock:
         if region not in known:
             known[region] = list(pages(client, "list_code_signing_configs", "CodeSigningConfigs"))
@@ -113,7 +113,7 @@ def _find_or_create(ctx: RestoreContext, client: Any, region: str, want: dict[st
     if found is not None:
         return found
     with _lock:  # decided again under the lock: another function may have just created it
-        for conf in ctx.state[NAME][region]:
+        for conf in ctx.shared(NAME)[region]:
             if _live_identity(conf) == _identity(want["allowed_publishers"], want["policies"]):
                 return str(conf["CodeSigningConfigArn"])
         args: dict[str, Any] = {
@@ -124,7 +124,7 @@ def _find_or_create(ctx: RestoreContext, client: Any, region: str, want: dict[st
         if want["tags"]:
             args["Tags"] = want["tags"]
         created = call(client, "create_code_signing_config", **args)["CodeSigningConfig"]
-        ctx.state[NAME][region].append(created)
+        ctx.shared(NAME)[region].append(created)
         return str(created["CodeSigningConfigArn"])
 
 

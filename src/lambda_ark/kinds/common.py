@@ -107,6 +107,10 @@ NOT_FOUND: dict[str, tuple[str, ...]] = {
     "dynamodb": ("ResourceNotFoundException", "TableNotFoundException"),
     "kinesis": ("ResourceNotFoundException",),
     "sqs": ("QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "ResourceNotFoundException"),
+    "secretsmanager": ("ResourceNotFoundException",),
+    "ssm": ("ParameterNotFound",),
+    "kms": ("NotFoundException",),
+    "stepfunctions": ("StateMachineDoesNotExist",),
 }
 
 
@@ -212,6 +216,11 @@ def wait_updated(client: Any, name: str, qualifier: str | None = None) -> None:
         client.get_waiter("function_updated_v2").wait(**kwargs)
     except botocore.exceptions.WaiterError as exc:
         raise AwsError(f"function {name} in {client.meta.region_name} did not finish updating: {exc}") from exc
+
+
+def differing(want: dict[str, Any], have: dict[str, Any]) -> list[str]:
+    """Names of the fields that differ between two flat records (names only: values may be secrets)."""
+    return sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
 
 
 def stable_hash(obj: Any) -> str:

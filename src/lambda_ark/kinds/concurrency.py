@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from ..aws import call, error_code
@@ -58,39 +59,64 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any
     return {"reserved": reserved, "provisioned": provisioned}
 
 
-def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> list[Change]:
+def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> list[Change]:
     region, name = ctx.target_region(record), ctx.target_name(record)
     client = ctx.client("lambda", region)
     changes = []
     if data.get("reserved") is not None:
+        count = data["reserved"]
         live = (maybe(client, "get_function_concurrency", FunctionName=name) or {}).get("ReservedConcurrentExecutions")
         target = f"{name} reserved ({region})"
-        if live == data["reserved"]:
+        if live == count:
             changes.append(Change(NAME, target, "unchanged"))
         else:
-            if not ctx.dry_run:
-                call(
-                    client, "put_function_concurrency", FunctionName=name, ReservedConcurrentExecutions=data["reserved"]
+            changes.append(
+                Change(
+                    NAME,
+                    target,
+                    "create" if live is None else "update",
+                    str(count),
+                    fields=["ReservedConcurrentExecutions"],
+                    apply=partial(_put_reserved, client, name, count),
                 )
-            changes.append(Change(NAME, target, "create" if live is None else "update", str(data["reserved"])))
+            )
     for qualifier, count in data.get("provisioned", {}).items():
-        q = ctx.mapper.version(str(record["name"]), qualifier)
+        q = ctx.version(record, qualifier)
         target = f"{name}:{q} provisioned ({region})"
-        live = maybe(client, "get_provisioned_concurrency_config", FunctionName=name, Qualifier=q)
+        live = None
+        if not ctx.version_unknown(record, qualifier):
+            live = maybe(
+                client, "get_provisioned_concurrency_config", missing=_PC_MISSING, FunctionName=name, Qualifier=q
+            )
         have = live.get("RequestedProvisionedConcurrentExecutions") if live else None
         if have == count:
             changes.append(Change(NAME, target, "unchanged"))
             continue
-        try:
-            if not ctx.dry_run:
-                call(
-                    client,
-                    "put_provisioned_concurrency_config",
-                    FunctionName=name,
-                    Qualifier=q,
-                    ProvisionedConcurrentExecutions=count,
-                )
-            changes.append(Change(NAME, target, "create" if have is None else "update", str(count)))
-        except AwsError as exc:
-            changes.append(Change(NAME, target, "failed", str(exc)))
+        changes.append(
+            Change(
+                NAME,
+                target,
+                "create" if have is None else "update",
+                str(count),
+                fields=["ProvisionedConcurrentExecutions"],
+                apply=partial(_put_provisioned, ctx, client, name, record, qualifier, count),
+            )
+        )
     return changes
+
+
+# AWS answers a qualifier without provisioned concurrency with its own code, not ResourceNotFound.
+_PC_MISSING = ("ProvisionedConcurrencyConfigNotFoundException", "ResourceNotFoundException")
+
+
+def _put_reserved(client: Any, name: str, count: int) -> None:
+    call(client, "put_function_concurrency", FunctionName=name, ReservedConcurrentExecutions=count)
+
+
+def _put_provisioned(
+    ctx: RestoreContext, client: Any, name: str, record: dict[str, Any], qualifier: str, count: int
+) -> str:
+    q = ctx.version(record, qualifier)
+    call(client, "put_provisioned_concurrency_config", FunctionName=name, Qualifier=q,
+         ProvisionedConcurrentExecutions=count)
+    return f"{count} on {q}"

@@ -8,11 +8,12 @@ names across regions, so the policy kind's mapped statements already let the res
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from functools import partial
 from typing import Any
 
 from ..aws import call
-from .base import Action, Change, RegionContext, RestoreContext
+from ..errors import AwsError
+from .base import Action, Change, RegionContext, RestoreContext, once
 from .common import NOT_FOUND, maybe, pages, strip_none
 from .triggers import FunctionIndex, check_permission, is_function_arn, json_equal
 
@@ -82,7 +83,7 @@ def _rule_differs(live: dict[str, Any], want: dict[str, Any]) -> bool:
     return any(live.get(k) != want.get(k) for k in ("ScheduleExpression", "State", "Description", "RoleArn"))
 
 
-def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
     region = ctx.target_region(record)
     client = ctx.client("events", region)
     changes: list[Change] = []
@@ -94,15 +95,19 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
         ):
             changes.append(Change(NAME, label, "failed", f"event bus {entry['bus']} does not exist in {region}"))
             continue
-        changes.extend(_restore_rule(ctx, client, label, entry))
+        changes.extend(_plan_rule(ctx, client, label, entry))
     return changes
 
 
-def _restore_rule(ctx: RestoreContext, client: Any, label: str, entry: dict[str, Any]) -> list[Change]:
+def _want_rule(ctx: RestoreContext, entry: dict[str, Any]) -> dict[str, Any]:
+    want = dict(entry["rule"])
+    if "RoleArn" in want:
+        want["RoleArn"] = ctx.mapper.arn(want["RoleArn"])
+    return want
+
+
+def _plan_rule(ctx: RestoreContext, client: Any, label: str, entry: dict[str, Any]) -> list[Change]:
     bus = entry["bus"]
-    want_rule = dict(entry["rule"])
-    if "RoleArn" in want_rule:
-        want_rule["RoleArn"] = ctx.mapper.arn(want_rule["RoleArn"])
     live_rule = maybe(client, "describe_rule", missing=_MISSING, Name=entry["name"], EventBusName=bus)
     live_targets = (
         {}
@@ -113,28 +118,35 @@ def _restore_rule(ctx: RestoreContext, client: Any, label: str, entry: dict[str,
         }
     )
     rule_action: Action = (
-        "create" if live_rule is None else "update" if _rule_differs(live_rule, want_rule) else "unchanged"
+        "create"
+        if live_rule is None
+        else "update"
+        if _rule_differs(live_rule, _want_rule(ctx, entry))
+        else "unchanged"
     )
-    if rule_action != "unchanged" and not ctx.dry_run:
-        call(client, "put_rule", Name=entry["name"], EventBusName=bus, **want_rule)
-    by_action: dict[Action, list[dict[str, Any]]] = defaultdict(list)
+    # the rule and this function's targets in one write each, shared by the targets' changes
+    put = once(partial(_put, ctx, client, entry, rule_action != "unchanged"))
+    changes = []
     for target in entry["targets"]:
         want = _mapped_target(ctx, target)
         live = live_targets.get(want["Id"])
-        action: Action = "create" if live is None else "unchanged" if live == want else "update"
-        by_action[action].append(want)
-    todo = by_action["create"] + by_action["update"]
-    if todo and not ctx.dry_run:
-        got = call(client, "put_targets", Rule=entry["name"], EventBusName=bus, Targets=todo)
-        if got.get("FailedEntryCount"):
-            return [Change(NAME, label, "failed", f"put_targets: {got.get('FailedEntries')}")]
-    changes = []
-    for action, targets in by_action.items():
-        for t in targets:
-            # the rule's own change shows on its targets: a recreated rule is a created trigger
-            shown = action if rule_action == "unchanged" or action == "create" else rule_action
-            changes.append(Change(NAME, f"{label} target {t['Id']}", shown, t["Arn"]))
+        same = live == want and not ctx.arn_unknown(target["Arn"])
+        action: Action = "create" if live is None else "unchanged" if same else "update"
+        # the rule's own change shows on its targets: a recreated rule is a created trigger
+        shown = action if rule_action == "unchanged" or action == "create" else rule_action
+        apply = None if shown == "unchanged" else put
+        changes.append(Change(NAME, f"{label} target {want['Id']}", shown, want["Arn"], apply=apply))
     return changes
+
+
+def _put(ctx: RestoreContext, client: Any, entry: dict[str, Any], put_rule: bool) -> None:
+    bus = entry["bus"]
+    if put_rule:
+        call(client, "put_rule", Name=entry["name"], EventBusName=bus, **_want_rule(ctx, entry))
+    targets = [_mapped_target(ctx, t) for t in entry["targets"]]  # now: new version numbers known
+    got = call(client, "put_targets", Rule=entry["name"], EventBusName=bus, Targets=targets)
+    if got.get("FailedEntryCount"):
+        raise AwsError(f"put_targets on rule {entry['name']}: {got.get('FailedEntries')}")
 
 
 def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from ..aws import call, error_code
 from ..errors import AwsError
 from . import iac
 from .base import Change, RegionContext, RestoreContext
-from .common import fetch_verified, maybe, memo, wait_updated
+from .common import differing, fetch_verified, maybe, memo, wait_updated
 
 NAME = "function"
 SERVICE = "lambda"
@@ -107,11 +107,6 @@ def normalize_config(conf: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def update_args(config: dict[str, Any]) -> dict[str, Any]:
-    """A configuration as update_function_configuration takes it (no CREATE_ONLY members)."""
-    return {k: v for k, v in config.items() if k not in CREATE_ONLY}
-
-
 def store_code(ctx: RegionContext, sha: str, fetch: Callable[[], bytes]) -> str:
     """Store code once per CodeSha256 across the run and the previous snapshot; return its file key."""
     known: set[str] = ctx.cache.setdefault("known_files", set())
@@ -163,36 +158,85 @@ def code_source(ctx: RestoreContext, data: dict[str, Any]) -> dict[str, Any]:
     return {"ZipFile": ctx.read_file(data["file"])}
 
 
-def desired_config(ctx: RestoreContext, data: dict[str, Any]) -> dict[str, Any]:
-    """The configuration the target should have: every ARN (role, layers, DLQ, KMS, env) remapped."""
-    mapped: dict[str, Any] = ctx.mapper.map_obj(data["config"])
+def desired_config(ctx: RestoreContext, record: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """The configuration the target should have: every ARN (role, layers, DLQ, KMS) remapped;
+    environment values that name ARNs only where the target has the resource (`restore.environment`)."""
+    from ..restore.environment import environment
+
+    rest = {k: v for k, v in config.items() if k != "Environment"}
+    mapped: dict[str, Any] = ctx.mapper.map_obj(rest)
+    if "Environment" in config:
+        variables = environment(ctx, f"{ctx.target_name(record)} ({ctx.target_region(record)})",
+                                config["Environment"]["Variables"])
+        mapped["Environment"] = {"Variables": variables}
     return mapped
 
 
-def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> list[Change]:
+def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> list[Change]:
     region, name = ctx.target_region(record), ctx.target_name(record)
     client = ctx.client("lambda", region)
     target = f"{name} ({region})"
-    want = desired_config(ctx, data)
+    want = desired_config(ctx, record, data["config"])
     live = maybe(client, "get_function", FunctionName=name)
     if live is None:
-        if not ctx.dry_run:
-            code = code_source(ctx, data)
+
+        def create() -> None:
             _create_when_role_ready(
                 client,
                 FunctionName=name,
-                Code=code,
+                Code=code_source(ctx, data),
                 PackageType=data["package_type"],
                 Architectures=data["architectures"],
                 Tags=data["tags"],
                 Publish=False,
-                **want,
+                **desired_config(ctx, record, data["config"]),
             )
             client.get_waiter("function_active_v2").wait(
                 FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 300}
             )
-        return [Change(NAME, target, "create", "code and configuration")]
-    return _update(ctx, client, name, target, live, data, want)
+
+        return [Change(NAME, target, "create", "code and configuration", apply=create)]
+    conf = live["Configuration"]
+    fields = (["code"] if conf.get("CodeSha256") != data["code_sha256"] else []) + differing(
+        want, normalize_config(conf)
+    )
+    live_tags = live.get("Tags", {}) or {}
+    if live_tags != data["tags"]:
+        fields.append("tags")
+    if not fields:
+        return [Change(NAME, target, "unchanged")]
+
+    def update() -> None:
+        _update(ctx, client, name, record, data, live_tags, conf["FunctionArn"])
+
+    return [Change(NAME, target, "update", ", ".join(fields), fields=fields, apply=update)]
+
+
+def set_code(ctx: RestoreContext, client: Any, name: str, data: dict[str, Any], live: dict[str, Any]) -> None:
+    """$LATEST's code as `data` (a function's or a version's record) has it, unless it already is."""
+    if live.get("CodeSha256") != data["code_sha256"]:
+        call(client, "update_function_code", FunctionName=name, **code_source(ctx, data))
+        wait_updated(client, name)
+
+
+def update_args(config: dict[str, Any]) -> dict[str, Any]:
+    """A configuration as update_function_configuration takes it (no CREATE_ONLY members)."""
+    return {k: v for k, v in config.items() if k not in CREATE_ONLY}
+
+
+def set_config(client: Any, name: str, want: dict[str, Any], live: dict[str, Any]) -> None:
+    """$LATEST's configuration as `want`, unless it already is; a field `want` lacks is reset, not
+    left behind (publishing a version must not inherit a newer version's settings)."""
+    fields = differing(want, normalize_config(live))
+    if not fields:
+        return
+    update = dict(want)
+    for key in fields:
+        if key not in want:
+            update[key] = _EMPTY.get(key)
+    call(client, "update_function_configuration", FunctionName=name,
+         **{k: v for k, v in update_args(update).items() if v is not None})
+    wait_updated(client, name)
 
 
 # IAM is eventually consistent: a role created moments ago (by the role kind) can be refused.
@@ -214,49 +258,22 @@ def _update(
     ctx: RestoreContext,
     client: Any,
     name: str,
-    target: str,
-    live: dict[str, Any],
+    record: dict[str, Any],
     data: dict[str, Any],
-    want: dict[str, Any],
-) -> list[Change]:
-    changed: list[str] = []
-    conf = live["Configuration"]
-    if conf.get("CodeSha256") != data["code_sha256"]:
-        changed.append("code")
-        if not ctx.dry_run:
-            code = code_source(ctx, data)
-            call(client, "update_function_code", FunctionName=name, **code)
-            wait_updated(client, name)
-    have = normalize_config(conf)
-    # Only field names go into the detail: values may be secrets (environment variables).
-    fields = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
-    if fields:
-        changed.extend(fields)
-        if not ctx.dry_run:
-            update = dict(want)
-            for key in fields:  # a field the snapshot lacks is reset, not left behind
-                if key not in want:
-                    update[key] = _EMPTY.get(key)
-            call(
-                client,
-                "update_function_configuration",
-                FunctionName=name,
-                **{k: v for k, v in update_args(update).items() if v is not None},
-            )
-            wait_updated(client, name)
-    live_tags = live.get("Tags", {}) or {}
+    live_tags: dict[str, str],
+    arn: str,
+) -> None:
+    """Bring code, configuration and tags to the snapshot's (decided again now: layers published
+    by this restore have their ARNs only now)."""
+    conf = call(client, "get_function_configuration", FunctionName=name)
+    set_code(ctx, client, name, data, conf)
+    set_config(client, name, desired_config(ctx, record, data["config"]), conf)
     if live_tags != data["tags"]:
-        changed.append("tags")
-        if not ctx.dry_run:
-            arn = conf["FunctionArn"]
-            if data["tags"]:
-                call(client, "tag_resource", Resource=arn, Tags=data["tags"])
-            stale = sorted(set(live_tags) - set(data["tags"]))
-            if stale:
-                call(client, "untag_resource", Resource=arn, TagKeys=stale)
-    if not changed:
-        return [Change(NAME, target, "unchanged")]
-    return [Change(NAME, target, "update", ", ".join(changed))]
+        if data["tags"]:
+            call(client, "tag_resource", Resource=arn, Tags=data["tags"])
+        stale = sorted(set(live_tags) - set(data["tags"]))
+        if stale:
+            call(client, "untag_resource", Resource=arn, TagKeys=stale)
 
 
 # What "no value" looks like for each field in update_function_configuration.

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from ..aws import call
 from . import iac
 from .base import Change, RegionContext, RestoreContext
-from .common import maybe, pages
+from .common import differing, maybe, pages
 
 NAME = "invoke_config"
 SERVICE = "lambda"
@@ -53,23 +54,39 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, dic
     return out or None
 
 
-def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, dict[str, Any]]) -> list[Change]:
+def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, dict[str, Any]]) -> list[Change]:
     region, name = ctx.target_region(record), ctx.target_name(record)
     client = ctx.client("lambda", region)
     changes = []
     for qualifier, conf in data.items():
-        q = ctx.mapper.version(str(record["name"]), qualifier) if qualifier else ""
-        q_args: dict[str, Any] = {"Qualifier": q} if q else {}
-        want: dict[str, Any] = ctx.mapper.map_obj(conf)
+        q = ctx.version(record, qualifier)
         target = f"{name}{':' + q if q else ''} invoke config ({region})"
-        live = maybe(client, "get_function_event_invoke_config", FunctionName=name, **q_args)
+        live = None
+        if not ctx.version_unknown(record, qualifier):
+            q_args: dict[str, Any] = {"Qualifier": q} if q else {}
+            live = maybe(client, "get_function_event_invoke_config", FunctionName=name, **q_args)
+        want: dict[str, Any] = ctx.mapper.map_obj(conf)
         if live is not None and _fields(live) == want:
             changes.append(Change(NAME, target, "unchanged"))
             continue
-        if not ctx.dry_run:
-            call(client, "put_function_event_invoke_config", FunctionName=name, **q_args, **want)
-        changes.append(Change(NAME, target, "create" if live is None else "update"))
+        fields = [] if live is None else differing(want, _fields(live))
+        changes.append(
+            Change(
+                NAME,
+                target,
+                "create" if live is None else "update",
+                fields=fields,
+                apply=partial(_put, ctx, client, name, record, qualifier, conf),
+            )
+        )
     return changes
+
+
+def _put(ctx: RestoreContext, client: Any, name: str, record: dict[str, Any], qualifier: str,
+         conf: dict[str, Any]) -> None:
+    q = ctx.version(record, qualifier)
+    q_args: dict[str, Any] = {"Qualifier": q} if q else {}
+    call(client, "put_function_event_invoke_config", FunctionName=name, **q_args, **ctx.mapper.map_obj(conf))
 
 
 def to_iac(record: dict[str, Any], data: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -69,44 +69,50 @@ def _get_layer_version(client: Any, arn: str) -> Any:
     return call(client, "get_layer_version", LayerName=layer_arn, VersionNumber=int(number))
 
 
-def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
-    done: dict[str, Change] = ctx.state.setdefault(NAME, {})
+def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+    planned = ctx.shared(NAME)  # layer ARN -> the function whose plan republishes it
     changes = []
     for layer in data:
         if layer.get("external"):
             changes.append(Change(NAME, layer["arn"], "skipped", "owned by another account; referenced as is"))
-            continue
-        if layer["arn"] not in done:  # once per layer version per restore, however many functions use it
-            done[layer["arn"]] = _restore_one(ctx, layer)
-        changes.append(done[layer["arn"]])
+        elif layer["arn"] in planned:  # once per layer version per restore, however many functions use it
+            label = f"{layer['name']} ({ctx.mapper.region(layer['arn'].split(':')[3])})"
+            changes.append(Change(NAME, label, "unchanged", planned[layer["arn"]]))
+        else:
+            change = _plan_one(ctx, layer)
+            planned[layer["arn"]] = f"{change.action} with {record['name']}"
+            changes.append(change)
     return changes
 
 
-def _restore_one(ctx: RestoreContext, layer: dict[str, Any]) -> Change:
+def _plan_one(ctx: RestoreContext, layer: dict[str, Any]) -> Change:
     region = ctx.mapper.region(layer["arn"].split(":")[3])
     client = ctx.client("lambda", region)
     name = layer["name"]
+    label = f"{name} ({region})"
     for v in pages(client, "list_layer_versions", "LayerVersions", LayerName=name):
         got = _get_layer_version(client, v["LayerVersionArn"])
         if got["Content"]["CodeSha256"] == layer["code_sha256"] and got.get("Description", "") == layer["description"]:
             ctx.mapper.explicit[layer["arn"]] = v["LayerVersionArn"]
-            return Change(NAME, f"{name} ({region})", "unchanged", f"is {v['LayerVersionArn']}")
-    if ctx.dry_run:
-        return Change(NAME, f"{name} ({region})", "create", f"republish version {layer['version']}")
-    args: dict[str, Any] = {
-        "LayerName": name,
-        "Description": layer["description"],
-        "Content": {"ZipFile": ctx.read_file(layer["file"])},
-    }
-    if layer["compatible_runtimes"]:
-        args["CompatibleRuntimes"] = layer["compatible_runtimes"]
-    if layer["compatible_architectures"]:
-        args["CompatibleArchitectures"] = layer["compatible_architectures"]
-    if layer.get("license_info"):
-        args["LicenseInfo"] = layer["license_info"]
-    published = call(client, "publish_layer_version", **args)
-    ctx.mapper.explicit[layer["arn"]] = published["LayerVersionArn"]
-    return Change(NAME, f"{name} ({region})", "create", f"as {published['LayerVersionArn']}")
+            return Change(NAME, label, "unchanged", f"is {v['LayerVersionArn']}")
+
+    def publish() -> str:
+        args: dict[str, Any] = {
+            "LayerName": name,
+            "Description": layer["description"],
+            "Content": {"ZipFile": ctx.read_file(layer["file"])},
+        }
+        if layer["compatible_runtimes"]:
+            args["CompatibleRuntimes"] = layer["compatible_runtimes"]
+        if layer["compatible_architectures"]:
+            args["CompatibleArchitectures"] = layer["compatible_architectures"]
+        if layer.get("license_info"):
+            args["LicenseInfo"] = layer["license_info"]
+        published = call(client, "publish_layer_version", **args)
+        ctx.mapper.explicit[layer["arn"]] = published["LayerVersionArn"]
+        return f"as {published['LayerVersionArn']}"
+
+    return Change(NAME, label, "create", f"republish version {layer['version']}", apply=publish)
 
 
 def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:

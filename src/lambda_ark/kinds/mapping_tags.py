@@ -71,23 +71,29 @@ def _find(client: Any, fn_name: str, source: str, topics: list[str]) -> dict[str
     return None
 
 
+def _function(ctx: RestoreContext, record: dict[str, Any], name: str, qualifier: str) -> str:
+    q = ctx.version(record, qualifier)
+    return f"{name}:{q}" if q else name
+
+
 def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
     region, name = ctx.target_region(record), ctx.target_name(record)
     client = ctx.client("lambda", region)
     changes = []
     for entry in data:
-        q = ctx.mapper.version(str(record["name"]), entry["qualifier"]) if entry["qualifier"] else ""
-        fn_name = f"{name}:{q}" if q else name
         source, want = ctx.mapper.arn(entry["source"]), dict(entry["tags"])
+        # a version this restore republishes has no number in the target until versions apply
+        unknown = ctx.version_unknown(record, entry["qualifier"])
+        fn_name = _function(ctx, record, name, entry["qualifier"])
         target = f"{fn_name} <- {source or ','.join(entry['topics'])} tags ({region})"
-        found = _find(client, fn_name, source, entry["topics"])
+        found = None if unknown else _find(client, fn_name, source, entry["topics"])
         have = (call(client, "list_tags", Resource=found["EventSourceMappingArn"])["Tags"] or {}) if found else {}
         if found and have == want:
             changes.append(Change(NAME, target, "unchanged"))
             continue
 
-        def apply(fn_name: str = fn_name, source: str = source, entry: dict[str, Any] = entry,
-                  want: dict[str, str] = want) -> str | None:
+        def apply(source: str = source, entry: dict[str, Any] = entry, want: dict[str, str] = want) -> str | None:
+            fn_name = _function(ctx, record, name, entry["qualifier"])  # decided now: versions have applied
             mapping = _find(client, fn_name, source, entry["topics"])  # created by the mappings kind by now
             if mapping is None:
                 raise AwsError(f"no event source mapping of {fn_name} from {source} in {region} to tag")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 from typing import Any
 
 from ..aws import call, error_code
@@ -103,7 +104,7 @@ def capture(
     return out or None
 
 
-def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
     region, name = ctx.target_region(record), ctx.target_name(record)
     client = ctx.client("lambda", region)
     try:
@@ -111,30 +112,56 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
     except AwsError as exc:
         if error_code(exc) not in NOT_FOUND["lambda"]:  # only "no such function" means "no mappings yet"
             raise
-        live = []  # the function does not exist yet (dry run)
+        live = []  # the function does not exist yet
     changes = []
     for m in data:
-        args: dict[str, Any] = ctx.mapper.map_obj(m["args"])
-        if "EventSourceArn" in args:
-            args["EventSourceArn"] = _current_stream(ctx, region, args["EventSourceArn"])
-        q = ctx.mapper.version(str(record["name"]), m["qualifier"]) if m["qualifier"] else ""
-        fn_name = f"{name}:{q}" if q else name
-        target = (
-            f"{fn_name} <- {args['EventSourceArn']} ({region})" if "EventSourceArn" in args else f"{fn_name} ({region})"
-        )
-        found = next(
-            (
-                x
-                for x in live
-                if x.get("EventSourceArn") == args.get("EventSourceArn") and x["FunctionArn"].endswith(f":{fn_name}")
-            ),
-            None,
-        )
-        try:
-            changes.append(_apply_one(ctx, client, fn_name, target, args, m["enabled"], found))
-        except AwsError as exc:
-            changes.append(Change(NAME, target, "failed", str(exc)))
+        args: dict[str, Any] = _args(ctx, region, m)
+        fn_name = _function(ctx, record, name, m)
+        source = args.get("EventSourceArn")
+        target = f"{fn_name} <- {source} ({region})" if source else f"{fn_name} ({region})"
+        found = None
+        if not ctx.version_unknown(record, m["qualifier"]):
+            found = next(
+                (x for x in live if x.get("EventSourceArn") == source and x["FunctionArn"].endswith(f":{fn_name}")),
+                None,
+            )
+        if found is None:
+            changes.append(
+                Change(NAME, target, "create", apply=partial(_create, ctx, client, region, name, record, m))
+            )
+            continue
+        diff = sorted(k for k, v in args.items() if k not in _FIXED and found.get(k) != v)
+        if not diff:
+            changes.append(Change(NAME, target, "unchanged"))
+            continue
+        apply = partial(_update, ctx, client, region, name, record, m, found["UUID"])
+        changes.append(Change(NAME, target, "update", ", ".join(diff), fields=diff, apply=apply))
     return changes
+
+
+def _args(ctx: RestoreContext, region: str, m: dict[str, Any]) -> dict[str, Any]:
+    args: dict[str, Any] = ctx.mapper.map_obj(m["args"])
+    if "EventSourceArn" in args:
+        args["EventSourceArn"] = _current_stream(ctx, region, args["EventSourceArn"])
+    return args
+
+
+def _function(ctx: RestoreContext, record: dict[str, Any], name: str, m: dict[str, Any]) -> str:
+    q = ctx.version(record, m["qualifier"])
+    return f"{name}:{q}" if q else name
+
+
+def _create(ctx: RestoreContext, client: Any, region: str, name: str, record: dict[str, Any],
+            m: dict[str, Any]) -> None:
+    call(client, "create_event_source_mapping", FunctionName=_function(ctx, record, name, m), Enabled=m["enabled"],
+         **_args(ctx, region, m))
+
+
+def _update(ctx: RestoreContext, client: Any, region: str, name: str, record: dict[str, Any],
+            m: dict[str, Any], uuid: str) -> None:
+    update = {k: v for k, v in _args(ctx, region, m).items() if k not in _FIXED}
+    call(client, "update_event_source_mapping", UUID=uuid, FunctionName=_function(ctx, record, name, m),
+         Enabled=m["enabled"], **update)
 
 
 def _current_stream(ctx: RestoreContext, region: str, arn: str) -> str:
@@ -151,35 +178,6 @@ def _current_stream(ctx: RestoreContext, region: str, arn: str) -> str:
             raise
         return arn  # no such table: creating the mapping will fail and say so
     return str(latest or arn)
-
-
-def _apply_one(
-    ctx: RestoreContext,
-    client: Any,
-    fn_name: str,
-    target: str,
-    args: dict[str, Any],
-    enabled: bool,
-    found: dict[str, Any] | None,
-) -> Change:
-    if found is None:
-        if not ctx.dry_run:
-            call(client, "create_event_source_mapping", FunctionName=fn_name, Enabled=enabled, **args)
-        return Change(NAME, target, "create")
-    diff = sorted(k for k, v in args.items() if k not in _FIXED and found.get(k) != v)
-    if diff:
-        if not ctx.dry_run:
-            update = {k: v for k, v in args.items() if k not in _FIXED}
-            call(
-                client,
-                "update_event_source_mapping",
-                UUID=found["UUID"],
-                FunctionName=fn_name,
-                Enabled=enabled,
-                **update,
-            )
-        return Change(NAME, target, "update", ", ".join(diff))
-    return Change(NAME, target, "unchanged")
 
 
 def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -7,12 +7,14 @@ The policy's SourceArn conditions are also the index of push triggers (see the t
 from __future__ import annotations
 
 import json
+import re
+from functools import partial
 from typing import Any
 
 from ..aws import call
 from . import iac
-from .base import Action, Change, RegionContext, RestoreContext
-from .common import aliases_of, maybe
+from .base import Change, RegionContext, RestoreContext
+from .common import aliases_of, differing, maybe
 
 NAME = "policy"
 SERVICE = "lambda"
@@ -41,6 +43,9 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, lis
     return out or None
 
 
+_ACCOUNT_ROOT = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):root")
+
+
 def permission_args(statement: dict[str, Any]) -> dict[str, Any]:
     """An IAM statement as add_permission's arguments (the inverse of what Lambda writes).
 
@@ -51,8 +56,8 @@ def permission_args(statement: dict[str, Any]) -> dict[str, Any]:
     principal = statement.get("Principal", "*")
     if isinstance(principal, dict):
         principal = principal.get("Service") or principal.get("AWS") or "*"
-    if isinstance(principal, str) and principal.startswith("arn:aws:iam::") and principal.endswith(":root"):
-        principal = principal.split(":")[4]
+    if isinstance(principal, str) and (root := _ACCOUNT_ROOT.fullmatch(principal)):
+        principal = root.group(1)  # add_permission takes the account id Lambda wrote as its root ARN
     action = statement.get("Action", "lambda:InvokeFunction")
     args: dict[str, Any] = {
         "StatementId": statement["Sid"],
@@ -88,33 +93,56 @@ def _mapped(ctx: RestoreContext, args: dict[str, Any]) -> dict[str, Any]:
     return dict(out)
 
 
-def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, list[dict[str, Any]]]) -> list[Change]:
+def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, list[dict[str, Any]]]) -> list[Change]:
     region, name = ctx.target_region(record), ctx.target_name(record)
     client = ctx.client("lambda", region)
     changes = []
     recreated = _recreated_apis(ctx, record)
     for qualifier, statements in data.items():
-        target_q = ctx.mapper.version(str(record["name"]), qualifier) if qualifier else ""
-        q_args: dict[str, Any] = {"Qualifier": target_q} if target_q else {}
-        got = maybe(client, "get_policy", FunctionName=name, **q_args)
-        live = {s["Sid"]: permission_args(s) for s in (json.loads(got["Policy"])["Statement"] if got else [])}
+        label_q = ctx.version(record, qualifier)
+        live: dict[str, dict[str, Any]] = {}
+        if not ctx.version_unknown(record, qualifier):
+            q_args: dict[str, Any] = {"Qualifier": label_q} if label_q else {}
+            got = maybe(client, "get_policy", FunctionName=name, **q_args)
+            live = {s["Sid"]: permission_args(s) for s in (json.loads(got["Policy"])["Statement"] if got else [])}
         for statement in statements:
             want = _mapped(ctx, permission_args(statement))
             sid = want["StatementId"]
-            target = f"{name}{':' + target_q if target_q else ''} {sid} ({region})"
+            target = f"{name}{':' + label_q if label_q else ''} {sid} ({region})"
             if _api_id(statement) in recreated:
                 changes.append(Change(NAME, target, "skipped", "API recreated under a new id; its kind grants that"))
                 continue
             if live.get(sid) == want:
                 changes.append(Change(NAME, target, "unchanged"))
                 continue
-            action: Action = "update" if sid in live else "create"
-            if not ctx.dry_run:
-                if sid in live:
-                    call(client, "remove_permission", FunctionName=name, StatementId=sid, **q_args)
-                call(client, "add_permission", FunctionName=name, **q_args, **want)
-            changes.append(Change(NAME, target, action, f"{want['Principal']} {want.get('SourceArn', '')}".strip()))
+            changes.append(
+                Change(
+                    NAME,
+                    target,
+                    "update" if sid in live else "create",
+                    f"{want['Principal']} {want.get('SourceArn', '')}".strip(),
+                    fields=differing(want, live[sid]) if sid in live else [],
+                    apply=partial(_put, ctx, client, name, record, qualifier, statement, sid in live),
+                )
+            )
     return changes
+
+
+def _put(
+    ctx: RestoreContext,
+    client: Any,
+    name: str,
+    record: dict[str, Any],
+    qualifier: str,
+    statement: dict[str, Any],
+    replace: bool,
+) -> None:
+    q = ctx.version(record, qualifier)
+    q_args: dict[str, Any] = {"Qualifier": q} if q else {}
+    want = _mapped(ctx, permission_args(statement))
+    if replace:  # add_permission refuses an existing statement id
+        call(client, "remove_permission", FunctionName=name, StatementId=want["StatementId"], **q_args)
+    call(client, "add_permission", FunctionName=name, **q_args, **want)
 
 
 def _recreated_apis(ctx: RestoreContext, record: dict[str, Any]) -> set[str]:
@@ -129,10 +157,10 @@ def _recreated_apis(ctx: RestoreContext, record: dict[str, Any]) -> set[str]:
 
 def _api_id(statement: dict[str, Any]) -> str | None:
     """The API id in an execute-api SourceArn (arn:aws:execute-api:region:account:API_ID/stage/...)."""
-    source = permission_args(statement).get("SourceArn", "")
-    if not source.startswith("arn:aws:execute-api:"):
+    parts = permission_args(statement).get("SourceArn", "").split(":")
+    if len(parts) < 6 or parts[2] != "execute-api":
         return None
-    return str(source.split(":")[5].split("/")[0])
+    return str(parts[5].split("/")[0])
 
 
 def to_iac(record: dict[str, Any], data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ SCOPE = "function"
 ORDER_REASON = "a setting of the function alone: right after it, before anything that may invoke it"
 # One function's setting touches nothing another's does.
 PARALLEL = True
+DEFAULT = "Terminate"  # what a new function has
 
 
 def discover(ctx: RegionContext) -> None:
@@ -48,6 +49,8 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, str]) -> l
         return [Change(NAME, target, "skipped", f"not available in {region}: {exc}")]
     if live is not None and live.get("RecursiveLoop") == want:
         return [Change(NAME, target, "unchanged")]
+    if live is None and want == DEFAULT:  # the function is created with it: nothing to put
+        return [Change(NAME, target, "unchanged", "AWS's default")]
 
     def apply() -> str | None:
         call(client, "put_function_recursion_config", FunctionName=name, RecursiveLoop=want)

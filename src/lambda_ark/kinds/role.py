@@ -100,9 +100,9 @@ def _customer_policy(iam: Any, arn: str) -> dict[str, Any]:
     }
 
 
-def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> list[Change]:
+def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> list[Change]:
     target = ctx.mapper.arn(data["arn"])
-    seen = ctx.state.setdefault(NAME, {})  # roles shared by functions: report and create once
+    seen = ctx.shared(NAME)  # roles shared by functions: planned (and created) once
     if target in seen:
         return [Change(NAME, target, "unchanged", f"{seen[target]} for another function")]
     iam = ctx.client("iam", ctx.target_region(record))
@@ -110,13 +110,13 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -
     if maybe(iam, "get_role", missing=_MISSING, RoleName=name) is not None:
         seen[target] = "exists"
         return [Change(NAME, target, "unchanged", "exists (left as it is)")]
-    policies = [_ensure_policy(ctx, iam, arn, p) for arn, p in sorted(data.get("customer_managed", {}).items())]
-    changes = [c for c in policies if c is not None]
-    if not ctx.dry_run:
-        _create_role(ctx, iam, path, name, data)
-    seen[target] = "planned" if ctx.dry_run else "created"
+    changes = [
+        c for arn, p in sorted(data.get("customer_managed", {}).items()) if (c := _plan_policy(ctx, iam, arn, p))
+    ]
+    seen[target] = "created"
     detail = f"{len(data['inline'])} inline, {len(data['managed'])} attached policies"
-    return [*changes, Change(NAME, target, "create", detail)]
+    changes.append(Change(NAME, target, "create", detail, apply=lambda: _create_role(ctx, iam, path, name, data)))
+    return changes
 
 
 def _create_role(ctx: RestoreContext, iam: Any, path: str, name: str, data: dict[str, Any]) -> None:
@@ -145,19 +145,24 @@ def _create_role(ctx: RestoreContext, iam: Any, path: str, name: str, data: dict
         call(iam, "attach_role_policy", RoleName=name, PolicyArn=ctx.mapper.arn(arn))
 
 
-def _ensure_policy(ctx: RestoreContext, iam: Any, arn: str, policy: dict[str, Any]) -> Change | None:
+def _plan_policy(ctx: RestoreContext, iam: Any, arn: str, policy: dict[str, Any]) -> Change | None:
     """A customer managed policy the target account lacks is created from its recorded document."""
     target = ctx.mapper.arn(arn)
-    if maybe(iam, "get_policy", missing=_MISSING, PolicyArn=target) is not None:
+    seen = ctx.shared(NAME)
+    if f"policy {target}" in seen or maybe(iam, "get_policy", missing=_MISSING, PolicyArn=target) is not None:
         return None
-    if not ctx.dry_run:
+    seen[f"policy {target}"] = "created"
+
+    def create() -> None:
         args = {
             "PolicyName": policy["name"],
             "Path": policy["path"],
             "PolicyDocument": json.dumps(ctx.mapper.map_obj(policy["document"])),
         }
-        call(iam, "create_policy", **args, **({"Description": policy["description"]} if policy["description"] else {}))
-    return Change(NAME, target, "create", "customer managed policy")
+        extra = {"Description": policy["description"]} if policy["description"] else {}
+        call(iam, "create_policy", **args, **extra)
+
+    return Change(NAME, target, "create", "customer managed policy", apply=create)
 
 
 def to_iac(record: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:

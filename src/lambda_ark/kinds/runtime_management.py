@@ -25,6 +25,7 @@ SCOPE = "function"
 ORDER_REASON = "a setting of the function's $LATEST: right after it, before versions are published from it"
 # One function's setting touches nothing another's does.
 PARALLEL = True
+DEFAULT = {"UpdateRuntimeOn": "Auto"}  # what a new function has
 
 
 def _fields(got: dict[str, Any]) -> dict[str, str]:
@@ -60,6 +61,8 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, str]) -> l
         return [Change(NAME, target, "skipped", f"not available in {region}: {exc}")]
     if live is not None and _fields(live) == want:
         return [Change(NAME, target, "unchanged")]
+    if live is None and want == DEFAULT:  # the function is created with it: nothing to put
+        return [Change(NAME, target, "unchanged", "AWS's default")]
 
     def apply() -> str | None:
         call(client, "put_runtime_management_config", FunctionName=name, **want)

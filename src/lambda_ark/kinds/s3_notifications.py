@@ -8,10 +8,11 @@ because put_bucket_notification_configuration replaces the whole document.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 from typing import Any
 
 from ..aws import call
-from .base import Change, RegionContext, RestoreContext
+from .base import Change, RegionContext, RestoreContext, once
 from .common import NOT_FOUND, maybe, pages
 from .triggers import FunctionIndex, check_permission, is_function_arn
 
@@ -88,63 +89,72 @@ def target_bucket(ctx: RestoreContext, bucket: str) -> str:
     return mapped.split(":::", 1)[1] if mapped else bucket
 
 
-def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
     by_bucket: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entry in data:
-        want = {**entry, "function_arn": ctx.mapper.arn(entry["function_arn"])}
-        by_bucket[target_bucket(ctx, entry["bucket"])].append(want)
+        by_bucket[target_bucket(ctx, entry["bucket"])].append(entry)
     changes: list[Change] = []
-    for bucket, wants in sorted(by_bucket.items()):
-        changes.extend(_restore_bucket(ctx, ctx.target_region(record), bucket, wants))
+    for bucket, entries in sorted(by_bucket.items()):
+        changes.extend(_plan_bucket(ctx, ctx.target_region(record), bucket, entries))
     return changes
 
 
-def _restore_bucket(ctx: RestoreContext, region: str, bucket: str, wants: list[dict[str, Any]]) -> list[Change]:
+def _wanted(ctx: RestoreContext, entry: dict[str, Any]) -> dict[str, Any]:
+    return {**entry, "function_arn": ctx.mapper.arn(entry["function_arn"])}
+
+
+def _plan_bucket(ctx: RestoreContext, region: str, bucket: str, entries: list[dict[str, Any]]) -> list[Change]:
     # Any regional endpoint answers get_bucket_location; the bucket's own region then serves the rest.
     where = maybe(ctx.client("s3", region), "get_bucket_location", missing=_MISSING_BUCKET, Bucket=bucket)
+    labels = [f"s3://{bucket} {e['id'] or ','.join(e['events'])} -> {ctx.mapper.arn(e['function_arn'])}"
+              for e in entries]
     if where is None:
-        return [
-            Change(
-                NAME,
-                f"s3://{bucket} -> {w['function_arn']}",
-                "failed",
-                f"bucket {bucket} does not exist (bucket names are global; map it with an explicit ARN)",
-            )
-            for w in wants
-        ]
+        why = f"bucket {bucket} does not exist (bucket names are global; map it with an explicit ARN)"
+        return [Change(NAME, label, "failed", why) for label in labels]
     located = bucket_region(where)
     if located != region:  # S3 rejects it too; saying why is kinder
-        return [
-            Change(
-                NAME,
-                f"s3://{bucket} -> {w['function_arn']}",
-                "failed",
-                f"bucket {bucket} is in {located} but the function is restored to {region}: S3 notifies "
-                f"only functions in the bucket's region; map the bucket to one in {region} (explicit ARN map)",
-            )
-            for w in wants
-        ]
+        why = (
+            f"bucket {bucket} is in {located} but the function is restored to {region}: S3 notifies only "
+            f"functions in the bucket's region; map the bucket to one in {region} (explicit ARN map)"
+        )
+        return [Change(NAME, label, "failed", why) for label in labels]
     client = ctx.client("s3", located)
-    conf = call(client, "get_bucket_notification_configuration", Bucket=bucket)
-    conf.pop("ResponseMetadata", None)
-    entries: list[dict[str, Any]] = list(conf.get("LambdaFunctionConfigurations", []))
+    live = [_normal(e) for e in _conf(client, bucket).get("LambdaFunctionConfigurations", [])]
+    # One read-merge-write per bucket and function: put_bucket_notification_configuration replaces
+    # the whole document, so the write re-reads it and keeps everything else that is there then.
+    write = once(partial(_merge, ctx, client, bucket, entries))
     changes = []
-    for want in wants:
-        label = f"s3://{bucket} {want['id'] or ','.join(want['events'])} -> {want['function_arn']}"
-        live = [_normal(e) for e in entries]
-        if any(_same_trigger(want, e) for e in live):
+    for entry, label in zip(entries, labels, strict=True):
+        want = _wanted(ctx, entry)
+        if not ctx.arn_unknown(entry["function_arn"]) and any(_same_trigger(want, e) for e in live):
             changes.append(Change(NAME, label, "unchanged"))
+            continue
+        same_id = bool(want["id"]) and any(e["id"] == want["id"] for e in live)
+        changes.append(Change(NAME, label, "update" if same_id else "create", " ".join(want["events"]), apply=write))
+    return changes
+
+
+def _conf(client: Any, bucket: str) -> dict[str, Any]:
+    conf: dict[str, Any] = call(client, "get_bucket_notification_configuration", Bucket=bucket)
+    conf.pop("ResponseMetadata", None)
+    return conf
+
+
+def _merge(ctx: RestoreContext, client: Any, bucket: str, entries: list[dict[str, Any]]) -> None:
+    conf = _conf(client, bucket)
+    items: list[dict[str, Any]] = list(conf.get("LambdaFunctionConfigurations", []))
+    for entry in entries:
+        want = _wanted(ctx, entry)  # now: republished versions have their numbers
+        live = [_normal(e) for e in items]
+        if any(_same_trigger(want, e) for e in live):
             continue
         same_id = [i for i, e in enumerate(live) if want["id"] and e["id"] == want["id"]]
         if same_id:
-            entries[same_id[0]] = _entry(want)
+            items[same_id[0]] = _entry(want)
         else:
-            entries.append(_entry(want))
-        changes.append(Change(NAME, label, "update" if same_id else "create", " ".join(want["events"])))
-    if not ctx.dry_run and any(c.action != "unchanged" for c in changes):
-        conf["LambdaFunctionConfigurations"] = entries
-        call(client, "put_bucket_notification_configuration", Bucket=bucket, NotificationConfiguration=conf)
-    return changes
+            items.append(_entry(want))
+    conf["LambdaFunctionConfigurations"] = items
+    call(client, "put_bucket_notification_configuration", Bucket=bucket, NotificationConfiguration=conf)
 
 
 def _same_trigger(want: dict[str, Any], live: dict[str, Any]) -> bool:

@@ -10,11 +10,12 @@ matched.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from ..aws import call
 from .base import Change, RegionContext, RestoreContext
-from .common import NOT_FOUND, maybe, pages, strip_none
+from .common import NOT_FOUND, differing, maybe, pages, strip_none
 from .triggers import FunctionIndex, is_function_arn
 
 NAME = "scheduler"
@@ -90,33 +91,40 @@ def _as_args(schedule: dict[str, Any]) -> dict[str, Any]:
     return {k: datetime.fromisoformat(v) if k in _DATES else v for k, v in schedule.items()}
 
 
-def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
     region = ctx.target_region(record)
     client = ctx.client("scheduler", region)
+    groups = ctx.shared(NAME).setdefault("groups", set())  # reported once per restore
     changes = []
     for entry in data:
         group, name = entry["group"], entry["name"]
         label = f"schedule {group}/{name} ({region})"
-        want = _mapped(ctx, entry["schedule"])
-        seen_groups = ctx.state.setdefault(NAME, {}).setdefault("groups", set())
-        if group != "default" and (region, group) not in seen_groups:
-            seen_groups.add((region, group))  # reported once per restore, dry run included
+        if group != "default" and (region, group) not in groups:
+            groups.add((region, group))
             group_label = f"schedule group {group} ({region})"
             if maybe(client, "get_schedule_group", missing=_MISSING, Name=group) is None:
-                if not ctx.dry_run:
-                    call(client, "create_schedule_group", Name=group)
-                changes.append(Change(NAME, group_label, "create"))
+                create = partial(call, client, "create_schedule_group", Name=group)
+                changes.append(Change(NAME, group_label, "create", apply=create))
             else:
                 changes.append(Change(NAME, group_label, "unchanged"))
         live = maybe(client, "get_schedule", missing=_MISSING, Name=name, GroupName=group)
-        if live is not None and normal(live)["schedule"] == want:
+        want = _mapped(ctx, entry["schedule"])
+        pending = ctx.arn_unknown(entry["schedule"]["Target"]["Arn"])
+        if live is not None and normal(live)["schedule"] == want and not pending:
             changes.append(Change(NAME, label, "unchanged"))
             continue
-        if not ctx.dry_run:
-            operation = "create_schedule" if live is None else "update_schedule"
-            call(client, operation, Name=name, GroupName=group, **_as_args(want))
-        changes.append(Change(NAME, label, "create" if live is None else "update", want["Target"]["Arn"]))
+        fields = [] if live is None else differing(want, normal(live)["schedule"])
+        apply = partial(_put, ctx, client, entry, "create_schedule" if live is None else "update_schedule")
+        changes.append(
+            Change(NAME, label, "create" if live is None else "update", want["Target"]["Arn"], fields=fields,
+                   apply=apply)
+        )
     return changes
+
+
+def _put(ctx: RestoreContext, client: Any, entry: dict[str, Any], operation: str) -> None:
+    want = _mapped(ctx, entry["schedule"])  # now: new version numbers known
+    call(client, operation, Name=entry["name"], GroupName=entry["group"], **_as_args(want))
 
 
 def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ look-alike would hide the real gap. A missing topic is a failed change that name
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from ..aws import call
@@ -62,18 +63,34 @@ def _same(name: str, live: str | None, want: str) -> bool:
     return json_equal(live, want) if name in _JSON_ATTRIBUTES else live == want
 
 
-def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
-    return [_restore_one(ctx, sub) for sub in data]
+def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+    return [_plan_one(ctx, sub) for sub in data]
 
 
-def _restore_one(ctx: RestoreContext, sub: dict[str, Any]) -> Change:
+def _plan_one(ctx: RestoreContext, sub: dict[str, Any]) -> Change:
     topic, endpoint = ctx.mapper.arn(sub["topic_arn"]), ctx.mapper.arn(sub["endpoint"])
     client = ctx.client("sns", topic.split(":")[3])
     label = f"{topic} -> {endpoint}"
     if maybe(client, "get_topic_attributes", TopicArn=topic) is None:
         return Change(NAME, label, "failed", f"topic {topic} does not exist (lambda-ark does not recreate topics)")
-    want = {k: ctx.mapper.map_text(v) if k == "RedrivePolicy" else v for k, v in sub["attributes"].items()}
-    live = next(
+    want = _attributes(ctx, sub)
+    live = None if ctx.arn_unknown(sub["endpoint"]) else _subscription(client, topic, endpoint)
+    if live is None:
+        return Change(NAME, label, "create", ", ".join(sorted(want)), apply=partial(_subscribe, ctx, client, sub))
+    attrs = call(client, "get_subscription_attributes", SubscriptionArn=live["SubscriptionArn"])["Attributes"]
+    differ = sorted(k for k, v in want.items() if not _same(k, attrs.get(k), v))
+    if not differ:
+        return Change(NAME, label, "unchanged")
+    apply = partial(_set_attributes, ctx, client, sub, live["SubscriptionArn"], attrs)
+    return Change(NAME, label, "update", ", ".join(differ), fields=differ, apply=apply)
+
+
+def _attributes(ctx: RestoreContext, sub: dict[str, Any]) -> dict[str, str]:
+    return {k: ctx.mapper.map_text(v) if k == "RedrivePolicy" else v for k, v in sub["attributes"].items()}
+
+
+def _subscription(client: Any, topic: str, endpoint: str) -> dict[str, Any] | None:
+    return next(
         (
             s
             for s in pages(client, "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic)
@@ -81,31 +98,25 @@ def _restore_one(ctx: RestoreContext, sub: dict[str, Any]) -> Change:
         ),
         None,
     )
-    if live is None:
-        if not ctx.dry_run:
-            call(
-                client,
-                "subscribe",
-                TopicArn=topic,
-                Protocol="lambda",
-                Endpoint=endpoint,
-                Attributes=want,
-                ReturnSubscriptionArn=True,
-            )
-        return Change(NAME, label, "create", ", ".join(sorted(want)))
-    attrs = call(client, "get_subscription_attributes", SubscriptionArn=live["SubscriptionArn"])["Attributes"]
-    differ = {k: v for k, v in want.items() if not _same(k, attrs.get(k), v)}
-    if differ and not ctx.dry_run:
-        # the scope goes first: a policy is validated against the scope already set
-        for key in sorted(differ, key=lambda k: k != "FilterPolicyScope"):
-            call(
-                client,
-                "set_subscription_attributes",
-                SubscriptionArn=live["SubscriptionArn"],
-                AttributeName=key,
-                AttributeValue=differ[key],
-            )
-    return Change(NAME, label, "update" if differ else "unchanged", ", ".join(sorted(differ)))
+
+
+def _subscribe(ctx: RestoreContext, client: Any, sub: dict[str, Any]) -> None:
+    call(
+        client,
+        "subscribe",
+        TopicArn=ctx.mapper.arn(sub["topic_arn"]),
+        Protocol="lambda",
+        Endpoint=ctx.mapper.arn(sub["endpoint"]),  # now: a republished version has its number
+        Attributes=_attributes(ctx, sub),
+        ReturnSubscriptionArn=True,
+    )
+
+
+def _set_attributes(ctx: RestoreContext, client: Any, sub: dict[str, Any], arn: str, live: dict[str, str]) -> None:
+    differ = {k: v for k, v in _attributes(ctx, sub).items() if not _same(k, live.get(k), v)}
+    # the scope goes first: a policy is validated against the scope already set
+    for key in sorted(differ, key=lambda k: k != "FilterPolicyScope"):
+        call(client, "set_subscription_attributes", SubscriptionArn=arn, AttributeName=key, AttributeValue=differ[key])
 
 
 def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@
   aliases), built from one scan of a service per region and read once per function;
 - "would this trigger fire?": the target's resource policy, read at most once per (function,
   qualifier) per run and only for functions that have triggers;
-- granting invoke permission on restore where the source gets a new identity (a recreated API);
+- granting invoke permission on restore where asked to (`--fix-permissions`);
 - treating "the source is gone" as data (a failed Change), not an exception.
 """
 
@@ -55,7 +55,8 @@ class FunctionIndex:
         return sum(len(v) for v in self._by_fn.values())
 
 
-def _statements(ctx_client: Any, target_arn: str) -> list[dict[str, Any]]:
+def statements(ctx_client: Any, target_arn: str) -> list[dict[str, Any]]:
+    """The resource policy statements of a (qualified) function ARN; [] when it has none."""
     unqualified, qualifier = split_function_arn(target_arn)
     args: dict[str, Any] = {"FunctionName": unqualified}
     if qualifier:
@@ -63,11 +64,12 @@ def _statements(ctx_client: Any, target_arn: str) -> list[dict[str, Any]]:
     got = maybe(ctx_client, "get_policy", **args)
     if not got:
         return []
-    statements = json.loads(got["Policy"]).get("Statement", [])
-    return [statements] if isinstance(statements, dict) else list(statements)
+    found = json.loads(got["Policy"]).get("Statement", [])
+    return [found] if isinstance(found, dict) else list(found)
 
 
-def _grants(statement: dict[str, Any], principal: str, source_arn: str) -> bool:
+def grants(statement: dict[str, Any], principal: str, source_arn: str) -> bool:
+    """Whether one statement lets `principal` invoke the function from `source_arn`."""
     if statement.get("Effect", "Allow") != "Allow":
         return False
     actions = statement.get("Action", [])
@@ -94,10 +96,10 @@ def permitted(ctx: RegionContext, target_arn: str, principal: str, source_arn: s
     """Does the target's resource policy let `principal` invoke it from `source_arn`?"""
     memo = ctx.cache.setdefault("triggers.policies", {})
     if target_arn not in memo:
-        statements = _statements(ctx.client("lambda"), target_arn)
+        found = statements(ctx.client("lambda"), target_arn)
         with lock(ctx.cache):
-            memo[target_arn] = statements
-    return any(_grants(s, principal, source_arn) for s in memo[target_arn])
+            memo[target_arn] = found
+    return any(grants(s, principal, source_arn) for s in memo[target_arn])
 
 
 def check_permission(ctx: RegionContext, kind: str, target_arn: str, principal: str, source_arn: str) -> None:
@@ -109,33 +111,24 @@ def check_permission(ctx: RegionContext, kind: str, target_arn: str, principal: 
         )
 
 
-def ensure_permission(
-    ctx: RestoreContext, kind: str, target_arn: str, principal: str, source_arn: str, sid: str
-) -> Change:
-    """Grant `principal` invoke from `source_arn` on `target_arn` (qualified or not) unless granted.
-
-    Used where restore gives the source a new identity the snapshot's policy could not know (a
-    recreated API has a new id), so the policy kind's statements point at the old one.
-    """
-    region = target_arn.split(":")[3]
-    client = ctx.client("lambda", region)
-    label = f"{target_arn} {sid}"
-    statements = _statements(client, target_arn)
-    if any(s.get("Sid") == sid or _grants(s, principal, source_arn) for s in statements):
-        return Change(kind, label, "unchanged", f"{principal} may invoke from {source_arn}")
-    if not ctx.dry_run:
-        unqualified, qualifier = split_function_arn(target_arn)
-        call(
-            client,
-            "add_permission",
-            FunctionName=unqualified,
-            StatementId=sid,
-            Action="lambda:InvokeFunction",
-            Principal=principal,
-            SourceArn=source_arn,
-            **({"Qualifier": qualifier} if qualifier else {}),
-        )
-    return Change(kind, label, "create", f"let {principal} invoke from {source_arn}")
+def ensure_permission(ctx: RestoreContext, target_arn: str, principal: str, source_arn: str, sid: str) -> str:
+    """Grant `principal` invoke from `source_arn` on `target_arn` (qualified or not) unless granted;
+    runs at apply time (`--fix-permissions`). Returns what it did."""
+    client = ctx.client("lambda", target_arn.split(":")[3])
+    if any(s.get("Sid") == sid or grants(s, principal, source_arn) for s in statements(client, target_arn)):
+        return f"{principal} may already invoke from {source_arn}"
+    unqualified, qualifier = split_function_arn(target_arn)
+    call(
+        client,
+        "add_permission",
+        FunctionName=unqualified,
+        StatementId=sid,
+        Action="lambda:InvokeFunction",
+        Principal=principal,
+        SourceArn=source_arn,
+        **({"Qualifier": qualifier} if qualifier else {}),
+    )
+    return f"let {principal} invoke from {source_arn}"
 
 
 def failed(kind: str, target: str, detail: str) -> Change:

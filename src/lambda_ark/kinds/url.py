@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from ..aws import call
 from . import iac
 from .base import Change, RegionContext, RestoreContext
-from .common import maybe, pages
+from .common import differing, maybe, pages
 
 NAME = "url"
 SERVICE = "lambda"
@@ -42,24 +43,29 @@ def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, dic
     return out or None
 
 
-def restore(ctx: RestoreContext, record: dict[str, Any], data: dict[str, dict[str, Any]]) -> list[Change]:
+def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, dict[str, Any]]) -> list[Change]:
     region, name = ctx.target_region(record), ctx.target_name(record)
     client = ctx.client("lambda", region)
     changes = []
-    for qualifier, want in data.items():
+    for qualifier, want in data.items():  # "" or an alias name: aliases keep their names
         q_args: dict[str, Any] = {"Qualifier": qualifier} if qualifier else {}
         target = f"{name}{':' + qualifier if qualifier else ''} URL ({region})"
         live = maybe(client, "get_function_url_config", FunctionName=name, **q_args)
-        if live is None:
-            if not ctx.dry_run:
-                call(client, "create_function_url_config", FunctionName=name, **q_args, **want)
-            changes.append(Change(NAME, target, "create", want["AuthType"]))
-        elif _fields(live) != want:
-            if not ctx.dry_run:
-                call(client, "update_function_url_config", FunctionName=name, **q_args, **want)
-            changes.append(Change(NAME, target, "update", want["AuthType"]))
-        else:
+        if live is not None and _fields(live) == want:
             changes.append(Change(NAME, target, "unchanged"))
+            continue
+        operation = "create_function_url_config" if live is None else "update_function_url_config"
+        fields = [] if live is None else differing(want, _fields(live))
+        changes.append(
+            Change(
+                NAME,
+                target,
+                "create" if live is None else "update",
+                want["AuthType"],
+                fields=fields,
+                apply=partial(call, client, operation, FunctionName=name, **q_args, **want),
+            )
+        )
     return changes
 
 

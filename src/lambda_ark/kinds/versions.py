@@ -12,7 +12,7 @@ from typing import Any
 from ..aws import call
 from . import function, iac
 from .base import Change, RegionContext, RestoreContext
-from .common import fetch_verified, maybe, pages, versions_of, wait_updated
+from .common import fetch_verified, maybe, pages, versions_of
 
 NAME = "versions"
 SERVICE = "lambda"
@@ -63,7 +63,10 @@ def _matches(live: dict[str, Any], want: dict[str, Any], config: dict[str, Any])
     )
 
 
-def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+    """Versions already in the target (same code, description and configuration, in order) are
+    reused; the rest are republished in order. New numbers are known only once published: the plan
+    marks them pending (`ctx.version_unknown`) and later kinds read the mapper when they apply."""
     region, name = ctx.target_region(record), ctx.target_name(record)
     client = ctx.client("lambda", region)
     live = []
@@ -73,42 +76,51 @@ def restore(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, An
             for v in pages(client, "list_versions_by_function", "Versions", FunctionName=name)
             if v["Version"] != "$LATEST"
         ]
-    mapping: dict[str, str] = {}
+    source = ctx.source(record)
+    mapping = ctx.mapper.versions.setdefault(source, {})
     todo: list[dict[str, Any]] = []
     used: set[str] = set()
     for want in sorted(data, key=lambda v: int(v["version"])):
-        config = ctx.mapper.map_obj(want["config"])
+        config = function.desired_config(ctx, record, want["config"])
         match = next((v["Version"] for v in live if v["Version"] not in used and _matches(v, want, config)), None)
         if match is not None and not todo:
             mapping[want["version"]] = match
             used.add(match)
         else:
             todo.append(want)
+    ctx.mapper.pending[source] = {v["version"] for v in todo}
     changes = [
         Change(NAME, f"{name}:{old} ({region})", "unchanged", f"is version {new}") for old, new in mapping.items()
     ]
-    if todo and not ctx.dry_run:
-        for want in todo:
-            mapping[want["version"]] = _publish(ctx, client, name, want)
-        _reset_latest(ctx, client, name, record)
-    for want in todo:
-        new = mapping.get(want["version"], "?")
-        changes.append(Change(NAME, f"{name}:{want['version']} ({region})", "create", f"published as version {new}"))
-    ctx.mapper.versions[str(record["name"])] = mapping
+    for i, want in enumerate(todo):
+        last = i == len(todo) - 1
+        changes.append(
+            Change(
+                NAME,
+                f"{name}:{want['version']} ({region})",
+                "create",
+                "republish",
+                apply=partial(_publish, ctx, client, name, record, want, last),
+            )
+        )
     return changes
 
 
-def _publish(ctx: RestoreContext, client: Any, name: str, want: dict[str, Any]) -> str:
-    live = call(client, "get_function_configuration", FunctionName=name)
-    if live["CodeSha256"] != want["code_sha256"]:
-        call(client, "update_function_code", FunctionName=name, **function.code_source(ctx, want))
-        wait_updated(client, name)
-    config = ctx.mapper.map_obj(want["config"])
-    if function.normalize_config(live) != config:
-        call(client, "update_function_configuration", FunctionName=name, **function.update_args(config))
-        wait_updated(client, name)
-    published = call(client, "publish_version", FunctionName=name, Description=want["description"])
-    return str(published["Version"])
+def _publish(
+    ctx: RestoreContext, client: Any, name: str, record: dict[str, Any], want: dict[str, Any], last: bool
+) -> str:
+    try:
+        live = call(client, "get_function_configuration", FunctionName=name)
+        function.set_code(ctx, client, name, want, live)
+        function.set_config(client, name, function.desired_config(ctx, record, want["config"]), live)
+        published = call(client, "publish_version", FunctionName=name, Description=want["description"])
+    except Exception:
+        _reset_latest(ctx, client, name, record)  # the later versions will not be published now
+        raise
+    ctx.mapper.versions.setdefault(ctx.source(record), {})[want["version"]] = str(published["Version"])
+    if last:
+        _reset_latest(ctx, client, name, record)
+    return f"published as version {published['Version']}"
 
 
 def _reset_latest(ctx: RestoreContext, client: Any, name: str, record: dict[str, Any]) -> None:
@@ -117,13 +129,8 @@ def _reset_latest(ctx: RestoreContext, client: Any, name: str, record: dict[str,
     if fn_data is None:
         return
     live = call(client, "get_function_configuration", FunctionName=name)
-    if live["CodeSha256"] != fn_data["code_sha256"]:
-        call(client, "update_function_code", FunctionName=name, **function.code_source(ctx, fn_data))
-        wait_updated(client, name)
-    want = function.desired_config(ctx, fn_data)
-    if function.normalize_config(live) != want:
-        call(client, "update_function_configuration", FunctionName=name, **function.update_args(want))
-        wait_updated(client, name)
+    function.set_code(ctx, client, name, fn_data, live)
+    function.set_config(client, name, function.desired_config(ctx, record, fn_data["config"]), live)
 
 
 def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:

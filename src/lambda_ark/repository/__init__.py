@@ -4,6 +4,7 @@
     Repository.writer() -> Writer       put_file (zip-aware dedup), commit(Snapshot)
     Repository.snapshots / load_snapshot / read_file
     check, forget (apply_policy), prune, copy
+    repair_index, repair_snapshots, migrate (format 1 -> 2)
 
 The on-disk format is described in docs/repository-format.md.
 """
@@ -13,9 +14,12 @@ from __future__ import annotations
 from .check import CheckResult, check
 from .copy import CopyResult, copy
 from .forget import ForgetResult, forget
+from .migrate import MigrateResult, migrate
 from .models import FileRef, Snapshot, SnapshotInfo
 from .policy import Rules, apply_policy
 from .prune import PruneResult, prune
+from .repair_index import RepairIndexResult, repair_index
+from .repair_snapshots import RepairSnapshotsResult, repair_snapshots
 from .repo import Repository
 from .writer import Writer
 
@@ -24,7 +28,10 @@ __all__ = [
     "CopyResult",
     "FileRef",
     "ForgetResult",
+    "MigrateResult",
     "PruneResult",
+    "RepairIndexResult",
+    "RepairSnapshotsResult",
     "Repository",
     "Rules",
     "Snapshot",
@@ -34,5 +41,8 @@ __all__ = [
     "check",
     "copy",
     "forget",
+    "migrate",
     "prune",
+    "repair_index",
+    "repair_snapshots",
 ]

@@ -2,7 +2,8 @@
 and, with read_data, every pack re-hashed and every chunk decrypted and re-identified.
 
 Nothing is modified. Errors name the object (`data/ab/ab…`, `snapshots/…`, `index/…`); problems
-that are harmless by design (an unindexed pack left by a killed run) are warnings.
+that are harmless by design (an unindexed pack left by a killed run) are warnings. Every failure
+is one error and the walk goes on: a damaged repository gets the whole list in one run.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..errors import IntegrityError, UsageError
-from .index import Index, load_index, pack_id_of, pack_name
+from ..errors import IntegrityError, RepositoryError, UsageError
+from .index import Entry, Index, load_index, pack_id_of, pack_name
+from .packfile import header_of
 from .refs import RefWalker
 from .repo import Repository
 
@@ -34,6 +36,12 @@ class CheckResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def summary(self) -> str:
+        read = f", {self.packs_read} read" if self.packs_read else ""
+        found = f"{len(self.errors)} errors" if self.errors else "no errors"
+        warned = f", {len(self.warnings)} warnings" if self.warnings else ""
+        return f"{self.snapshots} snapshots, {self.packs} packs{read}: {found}{warned}"
 
 
 def parse_subset(subset: str, n_packs: int, ids: list[str]) -> list[str]:
@@ -63,13 +71,20 @@ def check(repo: Repository, read_data: bool = False, subset: str | None = None,
         if read_data or subset:
             ids = sorted(p for p in index.packs if p in stored)
             chosen = parse_subset(subset, len(ids), ids) if subset else ids
-            _read_data(repo, index, chosen, result, progress)
+            for n, pack in enumerate(chosen, 1):
+                try:
+                    _read_pack(repo, pack, index.packs[pack], result)
+                except RepositoryError as exc:  # gone since the listing, or the backend failed
+                    result.errors.append(f"{pack_name(pack)}: cannot be read ({exc})")
+                if progress:
+                    progress("read data", n, len(chosen))
     return result
 
 
 def _check_packs(index: Index, stored: dict[str, int], result: CheckResult) -> set[str]:
     bad: set[str] = set()
     result.packs = len(stored)
+    index_damaged = bool(result.errors)  # only index files have been read so far
     for pack, entries in index.packs.items():
         need = max((o + n for _, o, n in entries), default=0)
         if pack not in stored:
@@ -78,9 +93,10 @@ def _check_packs(index: Index, stored: dict[str, int], result: CheckResult) -> s
         elif stored[pack] < need:
             result.errors.append(f"{pack_name(pack)}: truncated ({stored[pack]} bytes, index needs {need})")
             bad.add(pack)
+    why = ("an index file is damaged; `lambda-ark repair index` rebuilds it" if index_damaged
+           else "left by an interrupted run; prune removes it")
     for pack in stored.keys() - index.packs.keys():
-        result.warnings.append(f"{pack_name(pack)}: not in the index (left by an interrupted run; "
-                               "prune removes it)")
+        result.warnings.append(f"{pack_name(pack)}: not in the index ({why})")
     return bad
 
 
@@ -89,10 +105,14 @@ def _check_snapshots(repo: Repository, index: Index, bad_packs: set[str], result
     ids = repo.snapshot_ids()
     result.snapshots = len(ids)
     for n, snap_id in enumerate(ids, 1):
-        walker = RefWalker(repo, on_error=result.errors.append)
+        reported: list[str] = []
+        walker = RefWalker(repo, on_error=reported.append)
         walker.add_snapshot(snap_id)
+        result.errors.extend(reported)
         problems = []
         for chunk in sorted(walker.chunks):
+            if any(chunk in msg for msg in reported):
+                continue  # already named by the walk (an unreadable tree or recipe)
             locs = index.lookup(chunk)
             if not locs:
                 problems.append(f"chunk {chunk} is not in the index")
@@ -106,23 +126,27 @@ def _check_snapshots(repo: Repository, index: Index, bad_packs: set[str], result
             progress("snapshots", n, len(ids))
 
 
-def _read_data(repo: Repository, index: Index, packs: list[str], result: CheckResult,
-               progress: Progress | None) -> None:
-    for n, pack in enumerate(packs, 1):
-        name = pack_name(pack)
-        data = memoryview(repo.backend.get(name))
-        if hashlib.sha256(data).hexdigest() != pack:
-            result.errors.append(f"{name}: content does not match its name (corrupted or truncated)")
-        for chunk, off, length in index.packs[pack]:
-            if off + length > len(data):
-                result.errors.append(f"{name} chunk {chunk}: beyond the end of the pack")
-                continue
-            try:
-                plain = repo.key.open(data[off : off + length], "chunk", f"{name} chunk {chunk}")
-                if repo.key.id(plain) != chunk:
-                    result.errors.append(f"{name} chunk {chunk}: content does not match its id")
-            except IntegrityError as exc:
-                result.errors.append(str(exc))
-        result.packs_read += 1
-        if progress:
-            progress("read data", n, len(packs))
+def _read_pack(repo: Repository, pack: str, entries: list[Entry], result: CheckResult) -> None:
+    name = pack_name(pack)
+    data = memoryview(repo.backend.get(name))
+    result.packs_read += 1
+    if hashlib.sha256(data).hexdigest() != pack:
+        result.errors.append(f"{name}: content does not match its name (corrupted or truncated)")
+    try:
+        header = set(header_of(repo.key, data, name))
+        if missing := [chunk for chunk, off, length in entries if (chunk, off, length) not in header]:
+            result.errors.append(f"{name}: pack header does not list {len(missing)} chunks the index gives it "
+                                 f"(e.g. {missing[0]})")
+    except IntegrityError as exc:
+        if repo.bound_names:  # format 2 writes a header on every pack; format 1 packs have none
+            result.errors.append(f"{exc}; `lambda-ark repair index` could not rebuild its entries")
+    for chunk, off, length in entries:
+        if off + length > len(data):
+            result.errors.append(f"{name} chunk {chunk}: beyond the end of the pack")
+            continue
+        try:
+            plain = repo.key.open(data[off : off + length], "chunk", f"{name} chunk {chunk}")
+            if repo.key.id(plain) != chunk:
+                result.errors.append(f"{name} chunk {chunk}: content does not match its id")
+        except IntegrityError as exc:
+            result.errors.append(str(exc))

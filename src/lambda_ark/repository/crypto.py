@@ -3,9 +3,10 @@
 Every stored object (except locks and key files) is `nonce(12) || AES-256-GCM(plain)` where
 `plain = flag(1) || payload` and the flag says whether the payload is zstd-compressed, so the
 choice is authenticated too. The associated data is the object kind ("chunk", "snapshot", ...),
-so an object cannot be passed off as another kind. Object ids are HMAC-SHA256 of the plaintext
-under the repository's id key: equal content gets the same id (dedup) without revealing hashes
-of known files to someone who reads the bucket.
+so an object cannot be passed off as another kind; for index files and the config (format 2) it
+is `kind:name`, so an object cannot be passed off as another object of its kind. Object ids are
+HMAC-SHA256 of the plaintext under the repository's id key: equal content gets the same id
+(dedup) without revealing hashes of known files to someone who reads the bucket.
 """
 
 from __future__ import annotations
@@ -72,6 +73,11 @@ class MasterKey:
             except zstandard.ZstdError as exc:
                 raise IntegrityError(f"{name}: cannot decompress ({exc})") from exc
         raise IntegrityError(f"{name}: unknown payload flag {flag}")
+
+
+def named(kind: str, name: str) -> str:
+    """Associated data binding an object to its name as well as its kind (format 2)."""
+    return f"{kind}:{name}"
 
 
 def encrypt(key: bytes, plain: bytes, aad: bytes) -> bytes:

@@ -5,6 +5,11 @@ bytes, so a pack can be verified without the key and two writers never collide o
 index file (`index/<id>`) is a sealed JSON list of packs and their chunks' (id, offset, length).
 Writers put one index file per pack right after the pack, so a killed run's packs are known to
 the next run; prune consolidates them.
+
+Format 2 binds an index file to its name: the name is in the AES-GCM associated data, and readers
+check that the name is the HMAC of the content, so a file copied over another's name fails. A bad
+index file never stops a reader: it is reported and skipped (its packs' chunks look unindexed, which
+`repair index` fixes from the pack headers). Only prune, which must see everything, refuses.
 """
 
 from __future__ import annotations
@@ -17,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import IntegrityError
+from ..errors import IntegrityError, RepositoryError
 from .backends import Backend
-from .crypto import MasterKey
+from .crypto import MasterKey, named
 
 Entry = tuple[str, int, int]  # chunk id, offset, length (sealed bytes)
 
@@ -58,6 +63,12 @@ class Index:
             if index_file is not None:
                 self.files.setdefault(index_file, []).append(pack_id)
 
+    def update(self, other: Index) -> None:
+        """Learn what `other` knows (packs written since this index was loaded)."""
+        for name, packs in other.files.items():
+            for pack in packs:
+                self.add_pack(pack, other.packs[pack], name)
+
     def __contains__(self, chunk: object) -> bool:
         return chunk in self.chunks
 
@@ -78,13 +89,47 @@ def decode_index(plain: bytes, name: str) -> dict[str, list[Entry]]:
         raise IntegrityError(f"{name}: not a valid index ({exc})") from exc
 
 
-def save_index(backend: Backend, key: MasterKey, packs: dict[str, list[Entry]]) -> tuple[str, int]:
-    """Seal and store one index file; returns its name and stored size."""
+# Entries per index file: one file stays a few MB however large the repository grows.
+MAX_ENTRIES = 50_000
+
+
+def save_index(backend: Backend, key: MasterKey, packs: dict[str, list[Entry]], bind: bool) -> tuple[str, int]:
+    """Seal and store one index file; returns its name and stored size.
+
+    `bind` (format 2) puts the name in the associated data; format-1 repositories keep kind-only
+    associated data so the lambda-ark versions that wrote them can still read them."""
     plain = encode_index(packs)
     name = f"index/{key.id(plain)}"
-    sealed = key.seal(plain, "index")
+    sealed = key.seal(plain, named("index", name) if bind else "index")
     backend.put(name, sealed)
     return name, len(sealed)
+
+
+def save_index_files(backend: Backend, key: MasterKey, packs: dict[str, list[Entry]], bind: bool) -> list[str]:
+    """Store `packs` as as few index files as MAX_ENTRIES allows; returns their names."""
+    names: list[str] = []
+    group: dict[str, list[Entry]] = {}
+    count = 0
+    for pack, entries in packs.items():
+        if group and count + len(entries) > MAX_ENTRIES:
+            names.append(save_index(backend, key, group, bind)[0])
+            group, count = {}, 0
+        group[pack] = entries
+        count += len(entries)
+    if group:
+        names.append(save_index(backend, key, group, bind)[0])
+    return names
+
+
+def open_index(key: MasterKey, sealed: bytes, name: str) -> dict[str, list[Entry]]:
+    """Decrypt, authenticate against `name` and parse one index file; IntegrityError if anything is off."""
+    try:
+        plain = key.open(sealed, named("index", name), name)
+    except IntegrityError:
+        plain = key.open(sealed, "index", name)  # format 1 (kind-only associated data)
+    if f"index/{key.id(plain)}" != name:
+        raise IntegrityError(f"{name}: content does not match its name (copied or renamed?)")
+    return decode_index(plain, name)
 
 
 def load_index(
@@ -96,8 +141,8 @@ def load_index(
 
     def read(name: str) -> tuple[str, dict[str, list[Entry]] | None]:
         try:
-            return name, decode_index(key.open(backend.get(name), "index", name), name)
-        except IntegrityError as exc:
+            return name, open_index(key, backend.get(name), name)
+        except RepositoryError as exc:  # IntegrityError, or gone since the listing (NotFound)
             if on_error is None:
                 raise
             on_error(str(exc))

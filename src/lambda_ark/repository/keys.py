@@ -4,6 +4,10 @@ A key file is plaintext JSON (it has to be readable before anything can be decry
 `data` is the 64-byte master key encrypted with AES-256-GCM under a key-encryption key that is
 either scrypt(passphrase, salt) or a KMS data key (GenerateDataKey; Decrypt to open). Any key
 file opens the whole repository; several may coexist (`key add`).
+
+Passwords are NFC-normalised before derivation, so a character typed precomposed on one keyboard
+and decomposed on another ("é" vs "e" + U+0301) is the same password. Keys written before that
+(no `"normalize"` in their kdf) are also tried with the password exactly as typed.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import hashlib
 import json
 import os
 import socket
+import unicodedata
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
@@ -26,8 +31,11 @@ from .crypto import MasterKey, decrypt, encrypt
 if TYPE_CHECKING:
     from ..aws import Aws
 
-# scrypt cost: 2^15 * 8 * 128 bytes = 32 MiB and ~0.1 s per try, the usual interactive setting.
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+# scrypt cost for new keys: 2^17 * 8 * 128 bytes = 128 MiB and ~0.3 s per try. A leaked key file
+# is attacked offline, so this is what guards the whole repository; each key records its own cost.
+DEFAULT_SCRYPT_N = 2**17
+SCRYPT_N, SCRYPT_R, SCRYPT_P = DEFAULT_SCRYPT_N, 8, 1
+_NFC: Final = "NFC"
 _AAD = b"key"
 
 
@@ -53,11 +61,16 @@ def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(password.encode())
 
 
+def _nfc(password: str) -> str:
+    return unicodedata.normalize(_NFC, password)
+
+
 def passphrase_key(master: MasterKey, password: str) -> bytes:
     salt = os.urandom(16)
-    kek = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    kek = _scrypt(_nfc(password), salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
     doc = _header("passphrase") | {
-        "kdf": {"name": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt)},
+        "kdf": {"name": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt),
+                "normalize": _NFC},
         "data": _b64(encrypt(kek, master.to_bytes(), _AAD)),
     }
     return json.dumps(doc, indent=1).encode()
@@ -95,11 +108,16 @@ def kind(raw: bytes) -> str:
 def open_passphrase(raw: bytes, password: str, name: str) -> MasterKey:
     doc = json.loads(raw)
     kdf = doc["kdf"]
-    kek = _scrypt(password, base64.b64decode(kdf["salt"]), int(kdf["n"]), int(kdf["r"]), int(kdf["p"]))
-    try:
-        return MasterKey.from_bytes(decrypt(kek, base64.b64decode(doc["data"]), _AAD, name))
-    except IntegrityError:
-        raise WrongKey("wrong password") from None
+    tries = [_nfc(password)]
+    if kdf.get("normalize") != _NFC and password != tries[0]:
+        tries.append(password)  # a key made before normalisation, from a decomposed password
+    for typed in tries:
+        kek = _scrypt(typed, base64.b64decode(kdf["salt"]), int(kdf["n"]), int(kdf["r"]), int(kdf["p"]))
+        try:
+            return MasterKey.from_bytes(decrypt(kek, base64.b64decode(doc["data"]), _AAD, name))
+        except IntegrityError:
+            continue
+    raise WrongKey("wrong password")
 
 
 def open_kms(raw: bytes, aws: Aws, name: str) -> MasterKey:

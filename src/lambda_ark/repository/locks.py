@@ -5,6 +5,11 @@ without the key). Taking a lock is "write mine, then look": if a conflicting liv
 delete ours and refuse, so two racing takers may both back off but never both proceed. A lock is
 stale when it was not refreshed for STALE_AFTER, or when its process on this host is gone; stale
 locks are ignored and `unlock` removes them.
+
+A holder must stop before it relies on a lock it may have lost (restic's rule): `Lock.check()`
+fails when the lock object is gone (someone ran `unlock --remove-all`) or when no refresh has
+succeeded for REFRESH_DEADLINE, after which others may already take it for stale. A writer checks
+before it commits, so a prune that started meanwhile never sees a snapshot appear under it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import os
 import secrets
 import socket
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +29,8 @@ from .backends import Backend, NotFound
 
 STALE_AFTER = timedelta(minutes=30)
 REFRESH_EVERY = timedelta(minutes=5)
+# Give up on a lock well before others may call it stale: clocks drift and a refresh takes time.
+REFRESH_DEADLINE = STALE_AFTER - REFRESH_EVERY * 3 / 2
 
 
 @dataclass(frozen=True)
@@ -77,14 +86,19 @@ def list_locks(backend: Backend) -> list[LockInfo]:
 class Lock:
     """A held lock; refreshed in the background until `release()`."""
 
-    def __init__(self, backend: Backend, exclusive: bool) -> None:
+    def __init__(self, backend: Backend, exclusive: bool, clock: Callable[[], float] = time.monotonic) -> None:
         self.backend, self.exclusive = backend, exclusive
         self.name = f"locks/{secrets.token_hex(16)}"
+        self.clock = clock  # monotonic seconds; tests move it instead of waiting
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._last_ok = clock()
+        self._lost: str | None = None
+        self._refreshing = threading.Lock()
 
     def acquire(self) -> Lock:
         self.backend.put(self.name, _doc(self.exclusive, datetime.now(UTC)))
+        self._last_ok = self.clock()
         others = [x for x in list_locks(self.backend) if x.name != self.name and not x.is_stale()]
         blocking = others if self.exclusive else [x for x in others if x.exclusive]
         if blocking:
@@ -92,16 +106,50 @@ class Lock:
             more = f" (and {len(blocking) - 1} more)" if len(blocking) > 1 else ""
             raise LockError(f"repository is locked: {blocking[0].describe()}{more}; "
                             "wait, or run `lambda-ark unlock` if that process is gone")
-        self._thread = threading.Thread(target=self._refresh, name="lambda-ark-lock", daemon=True)
+        self._thread = threading.Thread(target=self._refresh_loop, name="lambda-ark-lock", daemon=True)
         self._thread.start()
         return self
 
-    def _refresh(self) -> None:
+    def _refresh_loop(self) -> None:
         while not self._stop.wait(REFRESH_EVERY.total_seconds()):
+            if not self.refresh() and self._lost:
+                return
+
+    def refresh(self) -> bool:
+        """Rewrite the lock with the current time; False if that failed (or the lock is lost).
+
+        A lock that has disappeared is not written again: whoever removed it may already be
+        working under an exclusive lock of their own, so recreating ours would hide the conflict.
+        """
+        with self._refreshing:
+            if self._lost:
+                return False
             try:
+                if not self.backend.exists(self.name):
+                    self._lost = f"{self.name} was removed (by `lambda-ark unlock --remove-all`?)"
+                    return False
                 self.backend.put(self.name, _doc(self.exclusive, datetime.now(UTC)))
-            except Exception:  # a missed refresh only brings staleness closer; the next may succeed
-                continue
+            except Exception:  # a missed refresh only brings the deadline closer; the next may succeed
+                return False
+            self._last_ok = self.clock()
+            return True
+
+    def check(self) -> None:
+        """Raise LockError unless the lock is still ours: present, and refreshed recently enough."""
+        if self._lost is None:
+            age = self.clock() - self._last_ok
+            if age > REFRESH_DEADLINE.total_seconds():
+                self._lost = (f"{self.name} was not refreshed for {age / 60:.0f} minutes "
+                              f"(others may take it for stale after {STALE_AFTER.total_seconds() / 60:.0f})")
+            else:
+                try:
+                    present = self.backend.exists(self.name)
+                except Exception as exc:
+                    raise LockError(f"cannot tell whether {self.name} is still held: {exc}") from exc
+                if not present:
+                    self._lost = f"{self.name} was removed (by `lambda-ark unlock --remove-all`?)"
+        if self._lost:
+            raise LockError(f"repository lock lost: {self._lost}")
 
     def release(self) -> None:
         self._stop.set()
@@ -110,7 +158,8 @@ class Lock:
         self.backend.delete(self.name)
 
     def __enter__(self) -> Lock:
-        return self.acquire()
+        # `with repo.lock():` enters a lock that is already held: take it only once
+        return self if self._thread is not None else self.acquire()
 
     def __exit__(self, *exc: object) -> None:
         self.release()

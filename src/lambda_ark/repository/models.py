@@ -7,13 +7,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-FORMAT_VERSION = 1
+# 2: packs end with a header listing their chunks; index files and the config are bound to their
+# names. Format-1 repositories stay readable (and writable) until `lambda-ark migrate`.
+FORMAT_VERSION = 2
 
 # Tags backup sets on a snapshot to say how the run went. They describe one run, not a series, so
 # retention never groups by them (a partial snapshot belongs to the same history as the others).
 PARTIAL_TAG = "partial"  # some function or kind could not be read; its previous capture was kept
 ANOMALY_TAG = "anomaly"  # the scope lost more functions than --max-deleted allows since last time
-STATUS_TAGS = frozenset({PARTIAL_TAG, ANOMALY_TAG})
+REPAIRED_TAG = "repaired"  # `repair snapshots` rewrote it without data the repository had lost
+STATUS_TAGS = frozenset({PARTIAL_TAG, ANOMALY_TAG, REPAIRED_TAG})
 
 
 class FileRef(BaseModel):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..errors import IntegrityError
+from ..errors import IntegrityError, RepositoryError
 from .index import Entry, Index, load_index, pack_id_of, pack_name, save_index
 from .refs import RefWalker
 from .repo import Repository
@@ -42,7 +42,10 @@ def prune(repo: Repository, *, dry_run: bool = False, progress: Progress | None 
     result = PruneResult(dry_run=dry_run)
     with repo.lock(exclusive=True):
         walker = RefWalker(repo)  # any unreadable snapshot raises: never prune what we cannot see
-        repo._index = index = load_index(repo.backend, repo.key)
+        try:  # an unreadable index file would make its packs look unreferenced: refuse, never guess
+            repo._index = index = load_index(repo.backend, repo.key)
+        except RepositoryError as exc:
+            raise IntegrityError(f"{exc}; prune refused: run `lambda-ark repair index` first") from exc
         ids = repo.snapshot_ids()
         for n, snap_id in enumerate(ids, 1):
             walker.add_snapshot(snap_id)
@@ -105,7 +108,7 @@ def _finish(repo: Repository, index: Index, keep: list[str], new_index: Index, d
     backend = repo.backend
     written = set(new_index.files)
     if keep:
-        name, _ = save_index(backend, repo.key, {p: index.packs[p] for p in keep})
+        name, _ = save_index(backend, repo.key, {p: index.packs[p] for p in keep}, repo.bound_names)
         written.add(name)
     protected: set[str] = set()
     for name, packs in index.files.items():

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..errors import IntegrityError
+from ..errors import IntegrityError, RepositoryError
 from .models import FileRef, SnapshotHeader
 from .repo import Repository
 
@@ -43,9 +43,10 @@ class RefWalker:
             for key, raw in tree["files"].items():
                 try:
                     self.chunks.update(self.file_chunks(FileRef.model_validate(raw)))
-                except IntegrityError as exc:
+                except (RepositoryError, ValueError, KeyError, TypeError) as exc:
                     self._fail(f"snapshots/{snap_id} file {key}: {exc}")
             return head
-        except (IntegrityError, ValueError, KeyError) as exc:
-            self._fail(f"snapshots/{snap_id}: {exc}")
+        except (RepositoryError, ValueError, KeyError, TypeError) as exc:  # NotFound: a pack is gone
+            name = f"snapshots/{snap_id}"
+            self._fail(str(exc) if str(exc).startswith(name) else f"{name}: {exc}")
             return None

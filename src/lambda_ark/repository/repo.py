@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import IntegrityError, RepositoryExists, RepositoryNotFound, SnapshotNotFound, UsageError, WrongKey
 from . import keys
 from .backends import Backend, NotFound, open_backend
+from .config import open_config, seal_config
 from .crypto import MasterKey
 from .index import Index, load_index, pack_id_of, pack_name
 from .locks import Lock
@@ -51,6 +53,9 @@ class Repository:
         self.url = backend.url
         self.chunker = Chunker(config.chunker.avg, config.chunker.min, config.chunker.max)
         self._index: Index | None = None
+        # What a reader should know but can work around (a bad index file): commands print these.
+        self.warnings: list[str] = []
+        self._warn_lock = threading.Lock()
         if hasattr(backend, "retention_days"):  # backends with write-once retention (S3 Object Lock)
             setattr(backend, "retention_days", config.retention_days)  # noqa: B010
             setattr(backend, "retain_except", UNRETAINED)  # noqa: B010
@@ -80,7 +85,7 @@ class Repository:
         if password:
             repo.key_name = repo._put_key(keys.passphrase_key(key, password))
         # config last: its presence is what makes this a repository
-        backend.put("config", key.seal(config.model_dump_json().encode(), "config"))
+        backend.put("config", seal_config(key, config))
         return repo
 
     @classmethod
@@ -107,7 +112,7 @@ class Repository:
             if password is None and ask_password is not None:
                 password = ask_password()
             if password is None:
-                problems.append("no password given (set LAMBDA_ARK_PASSWORD or LAMBDA_ARK_PASSWORD_FILE)")
+                problems.append("no password given (--password-file, --password-command or LAMBDA_ARK_PASSWORD)")
             else:
                 for name, raw in pass_files.items():
                     with contextlib.suppress(WrongKey):
@@ -117,12 +122,17 @@ class Repository:
 
     @classmethod
     def _finish(cls, backend: Backend, key: MasterKey, key_name: str, aws: Aws | None) -> Repository:
-        plain = key.open(backend.get("config"), "config", "config")
-        try:
-            config = RepoConfig.model_validate_json(plain)
-        except ValueError as exc:
-            raise IntegrityError(f"config: not a valid repository config ({exc})") from exc
-        return cls(backend, key, config, key_name, aws)
+        return cls(backend, key, open_config(key, backend.get("config")), key_name, aws)
+
+    @property
+    def bound_names(self) -> bool:
+        """Format 2: index files and config carry their names in their associated data."""
+        return self.config.version >= 2
+
+    def warn(self, message: str) -> None:
+        with self._warn_lock:
+            if message not in self.warnings:  # the index is reloaded often; say each thing once
+                self.warnings.append(message)
 
     # -- keys ----------------------------------------------------------------------------------
     def _put_key(self, raw: bytes) -> str:
@@ -171,7 +181,7 @@ class Repository:
         lock = self.lock()
         try:
             self._index = None  # other writers may have added packs since we last looked
-            w = Writer(self)
+            w = Writer(self, lock)
             try:
                 yield w
             except BaseException:
@@ -183,8 +193,18 @@ class Repository:
             lock.release()
 
     def index(self, refresh: bool = False) -> Index:
+        """The index; `refresh` learns packs added since, in place, so a writer's packer (which
+        holds this object) and readers keep seeing the same one. Whoever deletes packs (prune,
+        repair, migrate) drops it instead."""
         if self._index is None or refresh:
-            self._index = load_index(self.backend, self.key)
+            # A bad index file is skipped, never fatal: its packs' chunks just look unindexed
+            # (written again by the next backup, found again by `repair index`).
+            fresh = load_index(self.backend, self.key,
+                               on_error=lambda msg: self.warn(f"{msg}; skipped (run `lambda-ark repair index`)"))
+            if self._index is None:
+                self._index = fresh
+            else:
+                self._index.update(fresh)
         return self._index
 
     # -- snapshots -----------------------------------------------------------------------------
@@ -205,9 +225,21 @@ class Repository:
         return [o.name.split("/", 1)[1] for o in self.backend.list("snapshots/")]
 
     def snapshots(self) -> list[SnapshotInfo]:
+        """Every snapshot whose header reads, oldest first; an unreadable one is a warning, not a stop
+        (listing, forget and backup carry on; check names it, prune refuses)."""
+
+        def head(snap_id: str) -> tuple[str, SnapshotHeader | None]:
+            try:
+                return snap_id, self._header(snap_id)
+            except IntegrityError as exc:
+                self.warn(f"{exc}; skipped (see `lambda-ark check`)")
+            except SnapshotNotFound:
+                pass  # forgotten while we listed
+            return snap_id, None
+
         with ThreadPoolExecutor(max_workers=8) as pool:
-            heads = list(pool.map(lambda i: (i, self._header(i)), self.snapshot_ids()))
-        infos = [SnapshotInfo(id=i, **h.model_dump(exclude={"version", "tree"})) for i, h in heads]
+            heads = list(pool.map(head, self.snapshot_ids()))
+        infos = [SnapshotInfo(id=i, **h.model_dump(exclude={"version", "tree"})) for i, h in heads if h]
         return sorted(infos, key=lambda s: (s.time, s.id))
 
     def resolve(self, ref: str) -> str:

@@ -1,5 +1,8 @@
 """The write path: chunk files, seal chunks, fill packs, upload packs then their index, commit.
 
+A pack ends with a sealed header listing its chunks (packfile.py), so `repair index` can rebuild
+the index from the packs alone.
+
 Thread-safe: `put_file` may be called from many threads. Chunking, hashing, compression and
 encryption run in the caller's thread (zstd, AES and HMAC release the GIL); only the pack buffer is
 guarded by a lock, and a full pack is uploaded by the thread that filled it, outside the lock.
@@ -17,17 +20,21 @@ from typing import TYPE_CHECKING
 from ..errors import RepositoryError
 from .index import Entry, Index, pack_name, save_index, sha256_hex
 from .models import FileRef, Snapshot, SnapshotHeader
+from .packfile import seal_header
 from .zipchunks import WHOLE_MEMBER_MAX, plan_zip
 
 if TYPE_CHECKING:
+    from .locks import Lock
     from .repo import Repository
 
 
 class Packer:
     """Collects sealed chunks into packs; a pack and its index file are uploaded when full."""
 
-    def __init__(self, repo: Repository, index: Index | None = None) -> None:
+    def __init__(self, repo: Repository, index: Index | None = None, bind: bool | None = None) -> None:
         self.repo = repo
+        # index files bound to their names (format 2); migrate writes them before the config says 2
+        self.bind = repo.bound_names if bind is None else bind
         # prune passes an empty index so chunks it repacks are stored again, not skipped as known
         self.index = repo.index(refresh=True) if index is None else index
         self._lock = threading.Lock()
@@ -68,14 +75,14 @@ class Packer:
         for chunk, sealed in blobs:
             entries.append((chunk, pos, len(sealed)))
             pos += len(sealed)
-        data = b"".join(sealed for _, sealed in blobs)
+        data = b"".join([*(sealed for _, sealed in blobs), seal_header(self.repo.key, entries)])
         pack_id = sha256_hex(data)
         backend = self.repo.backend
         try:
             backend.put(pack_name(pack_id), data)
             # The index entry goes up right after its pack: a run killed later still leaves this pack
             # usable by the next run; a run killed in between leaves an unindexed pack prune removes.
-            index_file, index_size = save_index(backend, self.repo.key, {pack_id: entries})
+            index_file, index_size = save_index(backend, self.repo.key, {pack_id: entries}, self.bind)
         except Exception as exc:
             # Other threads may already hold FileRefs naming these chunks: no snapshot may be
             # committed by this writer any more.
@@ -88,8 +95,9 @@ class Packer:
 
 
 class Writer:
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: Repository, lock: Lock | None = None) -> None:
         self.repo = repo
+        self.lock = lock  # the lock this writer runs under: commit refuses once it is lost
         self.packer = Packer(repo)
         self._files: dict[str, FileRef] = {}  # sha256 -> ref, for files put twice in one run
         self._files_lock = threading.Lock()
@@ -168,6 +176,8 @@ class Writer:
         self.flush()
         if self.packer.failed:
             raise RepositoryError(f"no snapshot written: {self.packer.failed}")
+        if self.lock is not None:
+            self.lock.check()  # a prune may have started since the lock was lost: never commit then
         head = SnapshotHeader(time=snapshot.time, host=snapshot.host, tags=snapshot.tags,
                               parent=snapshot.parent, summary=snapshot.summary,
                               original=snapshot.original, tree=tree_ref)

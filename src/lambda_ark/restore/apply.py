@@ -1,43 +1,38 @@
-"""Restore a snapshot into the same or another region/account, in dependency order.
+"""Applying a restore plan: exactly the planned changes, in dependency order.
 
-Planning and applying are one walk: every kind compares the snapshot with the live target and
-either reports the change (plan, dry run) or makes it (apply). Kinds run kind-major (all layers,
-then all functions, then all versions, ...) so a trigger that names another restored function finds
-it already there. A second apply of the same snapshot reports only "unchanged": that is also how a
-restore is verified.
+Kinds run kind-major (all layers, then all functions, then all versions, ...) so a trigger that names
+another restored function finds it already there. Within a kind, functions are independent where the
+kind says so (PARALLEL) and run at once: restore time is the slowest function's, not the sum. A change
+that fails is reported as failed and the rest go on; after a failure in a kind the function cannot do
+without (BLOCKING), that function's later changes are skipped. Re-planning after an apply reports only
+"unchanged": that is how a restore is verified.
 """
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from types import ModuleType
+from itertools import groupby
 from typing import Any
 
 from ..aws import Aws
-from ..errors import UsageError, describe
-from ..kinds import KINDS
-from ..kinds.base import Change, RestoreContext
-from ..model import BackupBody, FunctionRecord
+from ..errors import describe
+from ..kinds.base import Change
 from ..repository import Repository, Snapshot
-from ..selection import name_matches
-from .arns import ArnMapper
+from .plan import BLOCKING, ChangeCallback, Plan, RestoreOptions, Step, build_mapper, plan_restore, validate_options
 
-
-@dataclass
-class RestoreOptions:
-    functions: list[str] = field(default_factory=list)  # name globs; empty: all
-    regions: list[str] = field(default_factory=list)  # source regions to restore; empty: all
-    region_map: dict[str, str] = field(default_factory=dict)
-    to_region: str | None = None  # every source region -> this one
-    to_account: str | None = None
-    name_prefix: str = ""
-    name_suffix: str = ""
-    arn_map: dict[str, str] = field(default_factory=dict)  # explicit whole-ARN overrides
+__all__ = [
+    "RestoreOptions",
+    "RestoreResult",
+    "apply_plan",
+    "build_mapper",
+    "plan_restore",
+    "run_restore",
+    "validate_options",
+]
 
 
 @dataclass
@@ -45,6 +40,7 @@ class RestoreResult:
     snapshot_id: str
     dry_run: bool
     changes: list[Change] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     duration: float = 0.0
 
     @property
@@ -67,45 +63,63 @@ class RestoreResult:
             "dry_run": self.dry_run,
             "counts": self.counts(),
             "duration_seconds": round(self.duration, 3),
+            "warnings": self.warnings,
             "changes": [c.as_dict() for c in self.changes],
         }
 
 
-def select_records(body: BackupBody, options: RestoreOptions) -> list[FunctionRecord]:
-    return [
-        r
-        for r in body.functions
-        if name_matches(r.name, options.functions) and (not options.regions or r.region in options.regions)
-    ]
+def plan_result(plan: Plan) -> RestoreResult:
+    """A plan shown as a result (a dry run)."""
+    return RestoreResult(plan.snapshot_id, True, plan.changes, plan.warnings, plan.duration)
 
 
-def validate_options(aws: Aws, options: RestoreOptions) -> None:
-    """Reject bad targets before anything is read or written."""
-    known = aws.known_regions()
-    for region in [*options.region_map.values(), *([options.to_region] if options.to_region else [])]:
-        if region not in known:
-            raise UsageError(f"unknown target region {region!r}")
-    if options.to_account and not (options.to_account.isdigit() and len(options.to_account) == 12):
-        raise UsageError(f"malformed account id {options.to_account!r}: expected 12 digits")
+def apply_plan(plan: Plan, *, on_change: ChangeCallback | None = None) -> RestoreResult:
+    """Execute the plan's changes; returns what was done (failed changes say why)."""
+    started = time.monotonic()
+    broken: set[str] = set()
+    lock = threading.Lock()
+    done: dict[int, list[Change]] = {}
+
+    def one(index: int, step: Step) -> None:
+        blocking = step.kind.NAME in BLOCKING
+        out: list[Change] = []
+        for planned in step.changes:
+            # after a failure in a kind the function needs (a version not republished), the step's
+            # later changes would build on what is not there (later version numbers would shift)
+            stop = step.record.key in broken or (blocking and any(c.action == "failed" for c in out))
+            out.append(_apply_change(planned, stop))
+        with lock:
+            if blocking and any(c.action == "failed" for c in out):
+                broken.add(step.record.key)
+            done[index] = out
+            if on_change:
+                for c in out:
+                    on_change(c)
+
+    indexed = list(enumerate(plan.steps))
+    with ThreadPoolExecutor(max_workers=max(1, plan.ctx.aws.max_workers)) as pool:
+        for _, group in groupby(indexed, key=lambda pair: pair[1].kind.NAME):
+            steps = list(group)
+            if getattr(steps[0][1].kind, "PARALLEL", False):
+                list(pool.map(lambda pair: one(*pair), steps))
+            else:
+                for pair in steps:
+                    one(*pair)
+    changes = [c for i in range(len(plan.steps)) for c in done[i]]
+    return RestoreResult(plan.snapshot_id, False, changes, plan.warnings, time.monotonic() - started)
 
 
-def build_mapper(aws: Aws, records: list[FunctionRecord], options: RestoreOptions) -> ArnMapper:
-    validate_options(aws, options)
-    region_map = dict(options.region_map)
-    if options.to_region:
-        region_map = {r.region: options.to_region for r in records} | region_map
-    account_map = {r.account: options.to_account for r in records} if options.to_account else {}
-    return ArnMapper(
-        region_map=region_map,
-        account_map=account_map,
-        name_prefix=options.name_prefix,
-        name_suffix=options.name_suffix,
-        renamed_functions={r.name for r in records},
-        explicit=dict(options.arn_map),
-    )
-
-
-ChangeCallback = Callable[[Change], None]
+def _apply_change(planned: Change, skip: bool) -> Change:
+    change = dataclasses.replace(planned)
+    if change.apply is None or change.action not in ("create", "update"):
+        return change
+    if skip:
+        return dataclasses.replace(change, action="skipped", detail="an earlier step of this function failed")
+    try:
+        detail = change.apply()
+    except Exception as exc:  # noqa: BLE001 - one change's failure is data; the rest are applied
+        return dataclasses.replace(change, action="failed", detail=describe(exc))
+    return dataclasses.replace(change, detail=detail) if detail else change
 
 
 def run_restore(
@@ -117,72 +131,11 @@ def run_restore(
     dry_run: bool,
     on_change: ChangeCallback | None = None,
 ) -> RestoreResult:
-    started = time.monotonic()
-    body = BackupBody.model_validate(snapshot.body)
-    records = select_records(body, options)
-    mapper = build_mapper(aws, records, options)
-
-    # A function's package is read for create, for each version published from it and to reset
-    # $LATEST afterwards: keep the last few rebuilt (a package is at most 50 MB zipped).
-    @functools.lru_cache(maxsize=4)
-    def read_file(key: str) -> bytes:
-        return repo.read_file(snapshot.files[key])
-
-    ctx = RestoreContext(aws=aws, mapper=mapper, read_file=read_file, dry_run=dry_run)
-    result = RestoreResult(snapshot_id=snapshot.id, dry_run=dry_run)
-    broken: set[str] = set()  # functions whose earlier kind failed: later kinds would only fail again
-    lock = threading.Lock()
-
-    def one(kind: ModuleType, rec: FunctionRecord) -> list[Change]:
-        target = f"{mapper.function_name(rec.name)} ({mapper.region(rec.region)})"
-        if rec.key in broken:
-            return [Change(kind.NAME, target, "skipped", "an earlier step of this function failed")]
-        try:
-            changes: list[Change] = _plan_or_restore(kind, ctx, rec.model_dump(mode="json"), rec.items[kind.NAME])
-        except Exception as exc:  # noqa: BLE001 - one item's failure is reported, the rest restored
-            changes = [Change(kind.NAME, target, "failed", describe(exc))]
-        if any(c.action == "failed" for c in changes) and kind.NAME in _BLOCKING:
-            with lock:
-                broken.add(rec.key)
-        if on_change:
-            with lock:
-                for c in changes:
-                    on_change(c)
-        return changes
-
-    with ThreadPoolExecutor(max_workers=max(1, aws.max_workers)) as pool:
-        for kind in KINDS:
-            todo = [rec for rec in records if rec.items.get(kind.NAME) is not None]
-            if getattr(kind, "PARALLEL", False):
-                # functions are independent at this step: restore time is the slowest function's,
-                # not the sum (the recovery time objective is what a restore is judged by)
-                outcomes = list(pool.map(lambda rec, k=kind: one(k, rec), todo))
-            else:  # kinds that share state across functions (a layer, an API) go one by one
-                outcomes = [one(kind, rec) for rec in todo]
-            for changes in outcomes:
-                result.changes.extend(changes)
-    result.duration = time.monotonic() - started
+    """Plan, then (unless `dry_run`) apply that plan."""
+    plan = plan_restore(aws, repo, snapshot, options, on_change=None if not dry_run else on_change)
+    if dry_run:
+        return plan_result(plan)
+    result = apply_plan(plan, on_change=on_change)
+    result.duration += plan.duration
     return result
 
-
-def _plan_or_restore(kind: ModuleType, ctx: RestoreContext, record: dict[str, Any], data: Any) -> list[Change]:
-    """Kinds written as plan-then-apply (`plan`) and kinds still written as one walk (`restore`)."""
-    if not hasattr(kind, "plan"):
-        return kind.restore(ctx, record, data)  # type: ignore[no-any-return]
-    changes: list[Change] = kind.plan(ctx, record, data)
-    if ctx.dry_run:
-        return changes
-    for c in changes:
-        if c.apply is not None:
-            try:
-                detail = c.apply()
-            except Exception as exc:  # noqa: BLE001 - this change failed; the rest are still tried
-                c.action, c.detail = "failed", describe(exc)
-                continue
-            if detail:
-                c.detail = detail
-    return changes
-
-
-# Kinds without which the rest of a function's restore cannot work.
-_BLOCKING = {"role", "layers", "function", "versions"}

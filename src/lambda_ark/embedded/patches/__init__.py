@@ -10,6 +10,7 @@ import threading
 from types import ModuleType
 
 from . import (
+    apigateway_stages,
     cloudfront_associations,
     code_signing,
     code_urls,
@@ -44,6 +45,7 @@ PATCHES: tuple[ModuleType, ...] = (
     layers,
     function_urls,
     cloudfront_associations,
+    apigateway_stages,
     code_signing,
     recursion,
     runtime_management,

@@ -1,0 +1,202 @@
+"""Planning a restore: which functions, where they go, and what would change (reads only).
+
+`plan_restore` reads the snapshot and the live target and returns a `Plan`: every kind's typed
+changes in restore order, each create/update carrying the callable that makes it. Nothing is
+written; `restore.apply.apply_plan` executes exactly those changes. `--dry-run` is "plan and print".
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from types import ModuleType
+
+from ..aws import Aws
+from ..errors import LambdaArkError, UsageError, describe
+from ..kinds import KINDS
+from ..kinds.base import Change, RestoreContext
+from ..model import BackupBody, FunctionRecord
+from ..repository import Repository, Snapshot
+from ..selection import name_matches
+from .arns import ArnMapper, FunctionId, render_name
+
+ChangeCallback = Callable[[Change], None]
+
+# Kinds without which the rest of a function's restore cannot work: after one fails (at plan or
+# apply), that function's later kinds are skipped rather than failing again for the same reason.
+BLOCKING = frozenset({"role", "layers", "function", "versions"})
+
+
+@dataclass
+class RestoreOptions:
+    functions: list[str] = field(default_factory=list)  # name globs; empty: all
+    regions: list[str] = field(default_factory=list)  # source regions to restore; empty: all
+    region_map: dict[str, str] = field(default_factory=dict)
+    to_region: str | None = None  # every source region -> this one
+    to_account: str | None = None
+    name_prefix: str = ""
+    name_suffix: str = ""
+    name_template: str | None = None  # e.g. "{name}-{region}"; overrides prefix/suffix
+    arn_map: dict[str, str] = field(default_factory=dict)  # explicit whole-ARN overrides
+    fix_permissions: bool = False  # grant invoke permissions the source lacked (default: exact)
+
+
+@dataclass
+class Step:
+    """One kind's changes for one function."""
+
+    kind: ModuleType
+    record: FunctionRecord
+    changes: list[Change]
+
+
+@dataclass
+class Plan:
+    snapshot_id: str
+    ctx: RestoreContext
+    steps: list[Step] = field(default_factory=list)  # kind-major, in restore order
+    duration: float = 0.0
+
+    @property
+    def changes(self) -> list[Change]:
+        return [c for step in self.steps for c in step.changes]
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.ctx.warnings)
+
+
+def select_records(body: BackupBody, options: RestoreOptions) -> list[FunctionRecord]:
+    return [
+        r
+        for r in body.functions
+        if name_matches(r.name, options.functions) and (not options.regions or r.region in options.regions)
+    ]
+
+
+def validate_options(aws: Aws, options: RestoreOptions) -> None:
+    """Reject bad targets before anything is read or written."""
+    known = aws.known_regions()
+    for what, regions in (
+        ("source", [*options.regions, *options.region_map]),
+        ("target", [*options.region_map.values(), *([options.to_region] if options.to_region else [])]),
+    ):
+        for region in regions:
+            if region not in known:
+                raise UsageError(f"unknown {what} region {region!r} (known: e.g. us-east-1, eu-west-1)")
+    if options.to_account and not (options.to_account.isdigit() and len(options.to_account) == 12):
+        raise UsageError(f"malformed account id {options.to_account!r}: expected 12 digits")
+    if options.name_template is not None and (options.name_prefix or options.name_suffix):
+        raise UsageError("use either --name-template or --name-prefix/--name-suffix, not both")
+
+
+def name_template(options: RestoreOptions) -> str:
+    if options.name_template is not None:
+        return options.name_template
+    return f"{options.name_prefix}{{name}}{options.name_suffix}"
+
+
+def build_mapper(aws: Aws, records: list[FunctionRecord], options: RestoreOptions) -> ArnMapper:
+    validate_options(aws, options)
+    region_map = {r.region: options.to_region for r in records} if options.to_region else {}
+    region_map |= options.region_map
+    account_map = {r.account: options.to_account for r in records} if options.to_account else {}
+    mapper = ArnMapper(
+        region_map=region_map,
+        account_map=account_map,
+        name_template=name_template(options),
+        sources={FunctionId.of(r) for r in records},
+        explicit=dict(options.arn_map),
+    )
+    refuse_collisions(mapper, records)
+    return mapper
+
+
+def refuse_collisions(mapper: ArnMapper, records: list[FunctionRecord]) -> None:
+    """Two source functions must never land on one target: that would merge them (UsageError)."""
+    landing: dict[FunctionId, list[FunctionId]] = defaultdict(list)
+    for r in records:
+        source = FunctionId.of(r)
+        render_name(mapper.name_template, source)  # a bad template fails here, naming a function
+        landing[mapper.target(source)].append(source)
+    clashes = {t: s for t, s in landing.items() if len(s) > 1}
+    if not clashes:
+        return
+    shown = "; ".join(
+        f"{t.name} in {t.region} ({t.account}) <- " + ", ".join(f"{s.region}/{s.name}" for s in sources)
+        for t, sources in sorted(clashes.items())[:5]
+    )
+    more = f" and {len(clashes) - 5} more" if len(clashes) > 5 else ""
+    raise UsageError(
+        f"{len(clashes)} restored functions would land on the same target: {shown}{more}; "
+        "make names unique, e.g. --name-template '{name}-{region}'"
+    )
+
+
+def plan_restore(
+    aws: Aws,
+    repo: Repository,
+    snapshot: Snapshot,
+    options: RestoreOptions,
+    *,
+    on_change: ChangeCallback | None = None,
+) -> Plan:
+    started = time.monotonic()
+    body = BackupBody.model_validate(snapshot.body)
+    records = select_records(body, options)
+    if not records:
+        raise LambdaArkError(f"snapshot {snapshot.id[:8]} has no function matching {_selection(options)}")
+    mapper = build_mapper(aws, records, options)
+
+    # A function's package is read for create, for each version published from it and to reset
+    # $LATEST afterwards: keep the last few rebuilt (a package is at most 50 MB zipped).
+    @functools.lru_cache(maxsize=4)
+    def read_file(key: str) -> bytes:
+        return repo.read_file(snapshot.files[key])
+
+    ctx = RestoreContext(aws=aws, mapper=mapper, read_file=read_file, fix_permissions=options.fix_permissions)
+    plan = Plan(snapshot_id=snapshot.id, ctx=ctx)
+    broken: set[str] = set()
+    lock = threading.Lock()
+
+    def one(kind: ModuleType, rec: FunctionRecord) -> Step:
+        target = f"{mapper.function_name(FunctionId.of(rec))} ({mapper.region(rec.region)})"
+        if rec.key in broken:
+            changes = [Change(kind.NAME, target, "skipped", "an earlier step of this function failed")]
+        else:
+            try:
+                changes = kind.plan(ctx, rec.model_dump(mode="json"), rec.items[kind.NAME])
+            except Exception as exc:  # noqa: BLE001 - one item's failure is reported, the rest planned
+                changes = [Change(kind.NAME, target, "failed", describe(exc))]
+        with lock:
+            if kind.NAME in BLOCKING and any(c.action == "failed" for c in changes):
+                broken.add(rec.key)
+            if on_change:
+                for c in changes:
+                    on_change(c)
+        return Step(kind, rec, changes)
+
+    with ThreadPoolExecutor(max_workers=max(1, aws.max_workers)) as pool:
+        for kind in KINDS:
+            todo = [rec for rec in records if rec.items.get(kind.NAME) is not None]
+            if getattr(kind, "PARALLEL", False):
+                plan.steps.extend(pool.map(functools.partial(one, kind), todo))
+            else:  # kinds that share state across functions (a layer, an API) go one by one
+                plan.steps.extend(one(kind, rec) for rec in todo)
+    plan.duration = time.monotonic() - started
+    return plan
+
+
+def _selection(options: RestoreOptions) -> str:
+    parts = []
+    if options.functions:
+        parts.append("--function " + " ".join(repr(g) for g in options.functions))
+    if options.regions:
+        parts.append("--region " + " ".join(options.regions))
+    return " and ".join(parts) or "(the snapshot holds no functions)"
+

@@ -117,6 +117,7 @@ def restore(
     with change_progress("planning", show == "table") as on_change:
         plan = plan_restore(aws, repository, snap, options, on_change=on_change)
     planned = plan_result(plan)
+    planned.warnings += repository.warnings  # a damaged index file worked around, say
     if dry_run or not yes:
         _render(planned, show)
         if dry_run or not _confirmed(show):
@@ -127,6 +128,7 @@ def restore(
         raise typer.Exit(3 if planned.partial else 0)
     with change_progress("restoring", show == "table") as on_change:
         result = apply_plan(plan, on_change=on_change)
+    result.warnings += [w for w in repository.warnings if w not in result.warnings]
     _render(result, show)
     if result.partial:
         raise typer.Exit(3)

@@ -193,9 +193,9 @@ class Repository:
             lock.release()
 
     def index(self, refresh: bool = False) -> Index:
-        """The index; `refresh` learns packs added since, in place, so a writer's packer (which
-        holds this object) and readers keep seeing the same one. Whoever deletes packs (prune,
-        repair, migrate) drops it instead."""
+        """The index; `refresh` reloads it in place (packs added since learnt, index files gone
+        since forgotten), so a writer's packer, which holds this object, and readers keep seeing
+        the same one. Whoever deletes packs (prune, repair, migrate) drops it instead."""
         if self._index is None or refresh:
             # A bad index file is skipped, never fatal: its packs' chunks just look unindexed
             # (written again by the next backup, found again by `repair index`).

@@ -20,10 +20,9 @@ from lambda_ark.demo import estate
 from .conftest import run_cli
 
 
-@pytest.fixture
-def slow_endpoint() -> Iterator[str]:
+def _endpoint(latency_ms: int) -> Iterator[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lambda_ark", "endpoint", "--port", "0", "--latency-ms", "100"],
+        [sys.executable, "-m", "lambda_ark", "endpoint", "--port", "0", "--latency-ms", str(latency_ms)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -31,6 +30,16 @@ def slow_endpoint() -> Iterator[str]:
     yield proc.stdout.readline().strip()
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@pytest.fixture
+def slow_endpoint() -> Iterator[str]:
+    yield from _endpoint(100)
+
+
+@pytest.fixture
+def slower_endpoint() -> Iterator[str]:
+    yield from _endpoint(500)  # restore runs functions 8 at a time: each call must cost more to be caught
 
 
 def _estate(endpoint: str, n: int = 24) -> None:
@@ -127,3 +136,35 @@ def test_ctrl_c_stops_at_once_and_leaves_no_lock(slow_endpoint: str, tmp_path: P
     assert err.splitlines() == ["lambda-ark: interrupted"] and out == ""
     assert list((repo / "locks").glob("*")) == []
     assert list((repo / "snapshots").glob("*")) == []
+
+
+def test_ctrl_c_mid_restore_stops_at_once_and_leaves_no_lock(slower_endpoint: str, tmp_path: Path) -> None:
+    slow_endpoint = slower_endpoint
+    _estate(slow_endpoint, n=12)
+    repo = tmp_path / "repo"
+    assert run_cli("init", "--repo", str(repo), endpoint=slow_endpoint).returncode == 0
+    assert run_cli("backup", "--repo", str(repo), "--regions", "us-east-1", endpoint=slow_endpoint).returncode == 0
+    restore = subprocess.Popen(
+        [sys.executable, "-c", _AS_FROM_A_TERMINAL, "restore", "latest", "--repo", str(repo), "--to-region",
+         "us-west-2", "--yes", "--quiet"],
+        env=_env(slow_endpoint),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for _ in range(600):  # the restore holds a shared lock while it reads the repository
+        if list((repo / "locks").glob("*")) or restore.poll() is not None:
+            break
+        time.sleep(0.1)
+    time.sleep(1.5)  # planning and applying 12 functions at 500 ms a call take far longer
+    assert restore.poll() is None, restore.communicate()
+    restore.send_signal(signal.SIGINT)
+    try:
+        out, err = restore.communicate(timeout=10)
+    finally:
+        if restore.poll() is None:
+            restore.kill()
+            restore.communicate()
+    assert restore.returncode == 130, err
+    assert err.splitlines() == ["lambda-ark: interrupted"] and out == ""
+    assert list((repo / "locks").glob("*")) == []

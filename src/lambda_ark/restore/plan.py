@@ -133,7 +133,7 @@ def refuse_collisions(mapper: ArnMapper, records: list[FunctionRecord]) -> None:
     )
     more = f" and {len(clashes) - 5} more" if len(clashes) > 5 else ""
     raise UsageError(
-        f"{len(clashes)} restored functions would land on the same target: {shown}{more}; "
+        f"functions would land on the same target: {shown}{more}; "
         "make names unique, e.g. --name-template '{name}-{region}'"
     )
 

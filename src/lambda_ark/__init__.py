@@ -3,7 +3,7 @@
 The public Python API; everything else is internal.
 
     import lambda_ark as ark
-    aws = ark.connect()                                   # standard chain, or the embedded endpoint
+    aws = ark.connect()                                   # standard chain (endpoint_url="embedded": our own)
     repo = ark.Repository.open("s3://backups/ark", password="...", aws=aws)
     result = ark.run_backup(aws, repo, ark.BackupOptions(regions=["all"]))
     snap = repo.load_snapshot("latest")

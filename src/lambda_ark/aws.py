@@ -29,7 +29,7 @@ class Aws:
     session: boto3.Session
     endpoint_url: str | None = None
     max_workers: int = 8
-    embedded: bool = False  # started our own in-memory endpoint because no credentials were found
+    embedded: bool = False  # talks to the embedded endpoint started in this process (--endpoint-url embedded)
     # AWS calls made through this Aws, by "service.Operation" (for --json results and benchmarks)
     calls: Counter[str] = field(default_factory=Counter)
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
@@ -75,9 +75,15 @@ class Aws:
         )
 
     def resolve_regions(self, requested: Iterable[str] | None) -> list[str]:
-        """`None` or ["all"] means every enabled region; otherwise validate each name."""
-        wanted = [r.strip() for r in (requested or []) if r.strip()]
-        if not wanted or wanted == ["all"]:
+        """`None` or ["all"] means every enabled region; otherwise validate each name.
+
+        An explicit list with no names in it is a mistake, not "all regions"."""
+        if requested is None:
+            return self.enabled_regions()
+        wanted = [r.strip() for r in requested if r.strip()]
+        if not wanted:
+            raise UsageError("no region given: name regions, or 'all'")
+        if wanted == ["all"]:
             return self.enabled_regions()
         known = self.known_regions()
         for region in wanted:
@@ -131,27 +137,39 @@ def has_credentials(session: boto3.Session) -> bool:
         return False
 
 
+EMBEDDED = "embedded"  # --endpoint-url / AWS_ENDPOINT_URL value that starts the embedded endpoint
+
+NO_CREDENTIALS = (
+    "no AWS credentials found (looked in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and the "
+    "shared config and credentials files with their profiles and SSO, container and instance metadata); "
+    "configure credentials, or use the embedded AWS endpoint explicitly: --endpoint-url embedded "
+    "or AWS_ENDPOINT_URL=embedded"
+)
+
+
 def connect(endpoint_url: str | None = None, region: str | None = None, max_workers: int = 8) -> Aws:
-    """Open an `Aws` for the standard credential chain, or the embedded endpoint when there is none.
+    """Open an `Aws` for the standard credential chain, or for one endpoint.
 
     `endpoint_url` (or `AWS_ENDPOINT_URL`) points every client at one endpoint, e.g. LocalStack or a
-    running `lambda-ark endpoint`. With neither and no credentials, lambda-ark starts its own.
+    running `lambda-ark endpoint`; the value `embedded` starts lambda-ark's own endpoint in this
+    process. With neither and no credentials this is an error, never a silent switch to an empty
+    in-memory estate: a backup of that would "succeed" over nothing.
     """
     endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
-    session = boto3.Session(
-        region_name=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-    )
-    embedded = False
-    if endpoint_url is None and not has_credentials(session):
+    region_name = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    try:
+        session = boto3.Session(region_name=region_name)
+    except botocore.exceptions.BotoCoreError as exc:  # e.g. AWS_PROFILE names no profile
+        raise AwsError(f"AWS configuration: {one_line(str(exc))}") from exc
+    embedded = endpoint_url is not None and endpoint_url.strip().lower() == EMBEDDED
+    if embedded:
         from .embedded import shared_endpoint
 
         endpoint_url = shared_endpoint().url
-        embedded = True
-    if endpoint_url is not None and not has_credentials(session):
-        # Local endpoints accept any key; AWS would reject these, which is the point.
-        session = boto3.Session(
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            region_name=session.region_name,
-        )
+    elif endpoint_url is None and not has_credentials(session):
+        raise AwsError(NO_CREDENTIALS)
+    if embedded or (endpoint_url is not None and not has_credentials(session)):
+        # Local endpoints accept any key; AWS would reject these, which is the point. The embedded
+        # endpoint never sees real credentials, even when some are configured.
+        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region_name)
     return Aws(session=session, endpoint_url=endpoint_url, max_workers=max_workers, embedded=embedded)

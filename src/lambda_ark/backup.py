@@ -1,37 +1,63 @@
-"""Backup: discover -> fingerprint -> capture what changed -> store -> manifest.
+"""Backup: select -> lock -> previous snapshot -> capture what changed -> check -> manifest.
 
 Cost follows change, not estate size: a function whose fingerprint (from list_functions) equals the
 previous snapshot's is carried forward without get_function or download; region-wide listings
-(event source mappings, triggers) are read once per region and matched in memory.
+(event source mappings, triggers) are read once per region and matched in memory
+(`backup_capture`).
+
+Never success over nothing (`backup_guard`): a run with nothing to record writes nothing; a scope
+that lost too many functions is recorded but flagged; the previous snapshot is read under the
+writer lock and trusted only for data the repository still has, and the new snapshot names no file
+that is neither written by this run nor present.
 """
 
 from __future__ import annotations
 
-import hashlib
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .aws import Aws, error_code
-from .errors import AwsError, LambdaArkError, SnapshotNotFound, describe
-from .kinds import KINDS
+from .aws import Aws
+from .backup_capture import (
+    Previous,
+    Progress,
+    RegionOutcome,
+    backup_region,
+    file_keys,
+    fingerprint,
+    recapture_due,
+    select_functions,
+)
+from .backup_guard import DEFAULT_MAX_DELETED, covered, mass_deletion, nothing_captured, refusal
+from .errors import AwsError, IntegrityError, LambdaArkError, SnapshotNotFound, describe
 from .kinds.base import RegionContext
-from .kinds.common import code_sha256, pages, stable_hash
+from .kinds.common import code_sha256, stable_hash
 from .model import BackupBody, FunctionRecord
+from .parallel import parallel_map
 from .repository import FileRef, Repository, Snapshot
-from .selection import in_shard, name_matches
+from .repository.models import ANOMALY_TAG, PARTIAL_TAG
 
-Progress = Callable[[str, str, int], None]  # (event "total"|"advance", region, n)
+__all__ = [
+    "BackupOptions",
+    "BackupResult",
+    "Progress",
+    "file_keys",
+    "fingerprint",
+    "previous_snapshot",
+    "recapture_due",
+    "run_backup",
+    "scope_key",
+]
 
 
 @dataclass
 class BackupOptions:
-    regions: list[str] | None = None  # None or ["all"]: every enabled region
+    regions: list[str] | None = None  # None or ["all"]: every enabled region; [] is an error
     functions: list[str] = field(default_factory=list)  # name globs; empty: all
     tags: dict[str, str] = field(default_factory=dict)  # functions must carry all of these
     full: bool = False  # ignore fingerprints, capture everything
@@ -42,6 +68,8 @@ class BackupOptions:
     shard: tuple[int, int] | None = None
     workers: int = 8  # concurrent functions per region
     snapshot_tags: list[str] = field(default_factory=list)
+    allow_empty: bool = False  # write a snapshot even when the selection matches no function
+    max_deleted: float = DEFAULT_MAX_DELETED  # percent of the scope's functions that may vanish quietly
 
 
 @dataclass
@@ -49,47 +77,38 @@ class BackupResult:
     snapshot_id: str = ""
     regions: list[str] = field(default_factory=list)
     functions: int = 0
-    changed: int = 0
-    carried_forward: int = 0
-    bytes_added: int = 0
+    captured: int = 0  # read from AWS in this run
+    unchanged: int = 0  # carried forward from the previous snapshot
+    bytes_added: int = 0  # what this run stored, as the snapshot's summary records it
     duration: float = 0.0
+    tags: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    anomaly: str = ""  # why the snapshot is tagged ANOMALY_TAG (a mass deletion), "" if it is not
 
     @property
     def partial(self) -> bool:
         return bool(self.errors)
+
+    @property
+    def ok(self) -> bool:
+        """Everything asked for is safely done and nothing looks wrong (the CLI exits 0)."""
+        return not self.errors and not self.anomaly
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "snapshot": self.snapshot_id,
             "regions": self.regions,
             "functions": self.functions,
-            "changed": self.changed,
-            "carried_forward": self.carried_forward,
+            "captured": self.captured,
+            "unchanged": self.unchanged,
             "bytes_added": self.bytes_added,
             "duration_seconds": round(self.duration, 3),
+            "tags": self.tags,
             "warnings": self.warnings,
             "errors": self.errors,
+            "anomaly": self.anomaly,
         }
-
-
-def fingerprint(listed: dict[str, Any]) -> str:
-    """What list_functions says about a function; equal fingerprints mean nothing to capture again."""
-    return stable_hash({"code": listed.get("CodeSha256"), "revision": listed.get("RevisionId"), "listed": listed})
-
-
-def file_keys(obj: Any) -> Iterator[str]:
-    """Every stored-file key a captured record names (kinds store them under "file")."""
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if k == "file" and isinstance(v, str):
-                yield v
-            else:
-                yield from file_keys(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from file_keys(v)
 
 
 def scope_key(account: str, regions: list[str], options: BackupOptions) -> str:
@@ -122,214 +141,187 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
     started = time.monotonic()
     result = BackupResult()
     account = aws.account_id()
-    regions = aws.resolve_regions(options.regions)
-    result.regions = regions
+    result.regions = regions = aws.resolve_regions(options.regions)
+    listed, failed = _list_regions(aws, regions, options)
+    # Decided before the lock is taken: a run with nothing to record leaves the repository untouched.
+    if reason := refusal(regions, failed, sum(len(f) for f in listed.values()), options.allow_empty):
+        raise (AwsError if failed else LambdaArkError)(reason)
+    if progress:
+        for region, fns in listed.items():
+            progress("total", region, len(fns))
+    result.errors.extend(f"region {region}: {error}" for region, error in sorted(failed.items()))
     scope = scope_key(account, regions, options)
-    prev = previous_snapshot(repo, scope)
-    prev_body = BackupBody.model_validate(prev.body) if prev else BackupBody()
-    prev_records = {r.key: r for r in prev_body.functions}
-    prev_files: dict[str, FileRef] = prev.files if prev else {}
-    cache: dict[str, Any] = {"known_files": set(prev_files), "include_roles": options.include_roles}
-    new_files: dict[str, FileRef] = {}
-    lock = threading.Lock()
-    records: list[FunctionRecord] = []
 
-    with repo.writer() as writer:
+    # The previous snapshot is read, and its data checked, under a lock held until the commit: a prune
+    # that finished before cannot leave us referencing data it deleted, and none can start meanwhile.
+    # (A lock of our own rather than the writer's: checking the data reloads the repository's index,
+    # which must happen before the writer loads the index it goes on adding to.)
+    with _shared_lock(repo):
+        try:
+            prev_snap = previous_snapshot(repo, scope)
+        except IntegrityError as exc:  # trust nothing of it: read everything from AWS again
+            prev_snap = None
+            result.warnings.append(f"previous snapshot unreadable, every function captured again: {exc}")
+        prev = _previous(repo, prev_snap)
+        with repo.writer() as writer:
+            new_files: dict[str, FileRef] = {}
+            lock = threading.Lock()
 
-        def put_file(data: bytes) -> str:
-            ref = writer.put_file(data)
-            key = code_sha256(data)
-            with lock:
-                new_files[key] = ref
-            return key
-
-        def one_region(region: str) -> None:
-            try:
-                outcome = _backup_region(aws, account, region, options, prev_records, put_file, cache, progress)
-            except Exception as exc:  # noqa: BLE001 - one region's failure must not lose the others
-                stale = [r for r in prev_records.values() if r.account == account and r.region == region]
+            def put_file(data: bytes) -> str:
+                ref = writer.put_file(data)
+                key = code_sha256(data)
                 with lock:
-                    result.errors.append(f"region {region}: {describe(exc)}")
-                    records.extend(stale)  # a failed read must not drop functions from the latest snapshot
-                    result.carried_forward += len(stale)
-                return
-            with lock:
-                records.extend(outcome.records)
-                result.changed += outcome.changed
-                result.carried_forward += outcome.carried
-                result.warnings.extend(outcome.warnings)
-                result.errors.extend(outcome.errors)
+                    new_files[key] = ref
+                return key
 
-        with ThreadPoolExecutor(max_workers=max(1, min(4, len(regions)))) as pool:
-            list(pool.map(one_region, regions))
-
-        records.sort(key=lambda r: (r.account, r.region, r.name))
-        files: dict[str, FileRef] = {}
-        for rec in records:
-            for key in file_keys(rec.items):
-                ref = new_files.get(key) or prev_files.get(key)
-                if ref is None:  # cannot happen unless a kind names a file it never stored
-                    raise LambdaArkError(f"function {rec.key} names file {key} that was not stored")
-                files[key] = ref
-        body = BackupBody(regions={account: regions}, functions=records, notes=sorted(set(result.warnings)))
-        result.functions = len(records)
-        writer.flush()  # so the summary can say what this run added
-        summary = {
-            "scope": scope,
-            "bytes_added": writer.bytes_added,
-            "functions": result.functions,
-            "changed": result.changed,
-            "carried_forward": result.carried_forward,
-            "regions": len(regions),
-            "errors": len(result.errors),
-        }
-        snapshot = Snapshot(
-            time=datetime.now(UTC),
-            host=socket.gethostname(),
-            tags=[
-                *options.snapshot_tags,
-                # shards are separate series: retention (forget groups by tags) keeps each one's history
-                *([f"shard-{options.shard[0]}-of-{options.shard[1]}"] if options.shard else []),
-                *(["partial"] if result.errors else []),
-            ],
-            parent=prev.id if prev else None,
-            summary=summary,
-            body=body.model_dump(mode="json"),
-            files=files,
-        )
-        result.snapshot_id = writer.commit(snapshot)
-        result.bytes_added = writer.bytes_added
+            # Files the kinds may name without storing them again: those the repository still has.
+            available = {k: v for k, v in (prev_snap.files if prev_snap else {}).items() if k not in prev.missing}
+            cache: dict[str, Any] = {"known_files": set(available), "include_roles": options.include_roles}
+            contexts = {r: RegionContext(aws=aws, account=account, region=r, put_file=put_file, cache=cache)
+                        for r in listed}
+            records = _capture(account, contexts, listed, failed, prev, options, progress, result)
+            if not records and not options.allow_empty:
+                raise LambdaArkError(nothing_captured(result.errors))
+            files = _files_of(records, new_files, available)
+            if prev_snap is not None:
+                had = covered(prev.records.values(), account, regions, options.functions, options.shard, options.tags)
+                if deletion := mass_deletion(had, {r.key for r in records}, options.max_deleted):
+                    result.anomaly = deletion.message()
+            result.functions = len(records)
+            result.tags = _tags(options, result)
+            writer.flush()  # so the summary can say what this run added
+            result.bytes_added = writer.bytes_added  # the summary's figure: `snapshots` shows the same
+            snapshot = Snapshot(
+                time=datetime.now(UTC),
+                host=socket.gethostname(),
+                tags=result.tags,
+                parent=prev_snap.id if prev_snap else None,
+                summary={
+                    "scope": scope,
+                    "bytes_added": result.bytes_added,
+                    "functions": result.functions,
+                    "captured": result.captured,
+                    "unchanged": result.unchanged,
+                    "regions": len(regions),
+                    "errors": len(result.errors),
+                },
+                body=BackupBody(
+                    regions={account: regions}, functions=records, notes=sorted(set(result.warnings))
+                ).model_dump(mode="json"),
+                files=files,
+            )
+            result.snapshot_id = writer.commit(snapshot)
     result.duration = time.monotonic() - started
     return result
 
 
-@dataclass
-class _RegionOutcome:
-    records: list[FunctionRecord] = field(default_factory=list)
-    changed: int = 0
-    carried: int = 0
-    warnings: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-def _selected_functions(aws: Aws, region: str, options: BackupOptions) -> list[dict[str, Any]]:
-    client = aws.client("lambda", region)
-    fns = [
-        f
-        for f in pages(client, "list_functions", "Functions")
-        if name_matches(f["FunctionName"], options.functions) and in_shard(f["FunctionArn"], options.shard)
-    ]
-    if options.tags:
-        tagged = _tagged_function_arns(aws, region, options.tags)
-        fns = [f for f in fns if f["FunctionArn"] in tagged]
-    return fns
-
-
-def _tagged_function_arns(aws: Aws, region: str, tags: dict[str, str]) -> set[str]:
-    """Functions carrying all `tags`, from one paged Resource Groups Tagging API listing per region
-    (not one ListTags call per function)."""
-    filters = [{"Key": k, "Values": [v]} for k, v in tags.items()]
-    client = aws.client("resourcegroupstaggingapi", region)
-    listed = pages(
-        client, "get_resources", "ResourceTagMappingList", ResourceTypeFilters=["lambda:function"], TagFilters=filters
-    )
-    return {m["ResourceARN"] for m in listed}
-
-
-def _backup_region(
-    aws: Aws,
+def _capture(
     account: str,
-    region: str,
+    contexts: dict[str, RegionContext],
+    listed: dict[str, list[dict[str, Any]]],
+    failed: dict[str, str],
+    prev: Previous,
     options: BackupOptions,
-    prev: dict[str, FunctionRecord],
-    put_file: Callable[[bytes], str],
-    cache: dict[str, Any],
     progress: Progress | None,
-) -> _RegionOutcome:
-    out = _RegionOutcome()
-    fns = _selected_functions(aws, region, options)
-    if progress:
-        progress("total", region, len(fns))
-    if not fns:
-        return out
-    ctx = RegionContext(aws=aws, account=account, region=region, put_file=put_file, cache=cache)
-    # One listing per region for region-scoped kinds, however many functions there are.
-    indexes = {k.NAME: k.discover(ctx) for k in KINDS if k.SCOPE == "region"}
-    lock = threading.Lock()
+    result: BackupResult,
+) -> list[FunctionRecord]:
+    """Every region's records (sorted): captured or carried forward; counts and problems go to `result`."""
 
-    def one(fn: dict[str, Any]) -> None:
+    def one_region(region: str) -> RegionOutcome:
         try:
-            record, changed = _capture_function(ctx, fn, indexes, prev, options, account, region)
-        except Exception as exc:  # noqa: BLE001 - one function's failure is data, not the end of the run
-            with lock:
-                if isinstance(exc, AwsError) and error_code(exc) == "ResourceNotFoundException":
-                    out.warnings.append(f"function {fn['FunctionName']} in {region} was deleted during backup ({exc})")
-                else:
-                    out.errors.append(f"function {fn['FunctionName']} in {region}: {describe(exc)}")
-                    stale = prev.get(f"{account}/{region}/{fn['FunctionName']}")
-                    if stale is not None:  # keep the last good capture rather than lose the function
-                        out.records.append(stale)
-                        out.carried += 1
-                        out.warnings.append(f"function {fn['FunctionName']} in {region}: previous capture kept")
-        else:
-            with lock:
-                out.records.append(record)
-                out.changed += changed
-                out.carried += not changed
-        if progress:
-            progress("advance", region, 1)
+            return backup_region(contexts[region], listed[region], prev, options, progress)
+        except Exception as exc:  # noqa: BLE001 - one region's failure must not lose the others
+            return _carried(prev, account, region, f"region {region}: {describe(exc)}")
 
-    with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
-        list(pool.map(one, fns))
-    out.warnings.extend(ctx.warnings)
+    outcomes = parallel_map(one_region, sorted(listed), max(1, min(4, len(listed))))
+    outcomes += [_carried(prev, account, region, "") for region in sorted(failed)]  # their error is known
+    records: list[FunctionRecord] = []
+    for outcome in outcomes:
+        records.extend(outcome.records)
+        result.captured += outcome.captured
+        result.unchanged += outcome.unchanged
+        result.warnings.extend(outcome.warnings)
+        result.errors.extend(outcome.errors)
+    return sorted(records, key=lambda r: (r.account, r.region, r.name))
+
+
+def _carried(prev: Previous, account: str, region: str, error: str) -> RegionOutcome:
+    """A region that could not be read keeps its functions' last good capture, where the data is there."""
+    out = RegionOutcome(errors=[error] if error else [])
+    for r in prev.records.values():
+        if r.region != region or r.account != account:
+            continue
+        if prev.usable(r):
+            out.records.append(r)
+            out.unchanged += 1
+        else:
+            out.errors.append(f"function {r.name} in {region}: not read, and its previous capture names data "
+                              "missing from the repository: left out of this snapshot")
     return out
 
 
-def recapture_due(old: FunctionRecord, now: datetime, after: timedelta | None) -> bool:
-    """Whether an unchanged function's capture is old enough to read again.
-
-    Each function comes due somewhere in [after/2, after] (fixed by its ARN), so an estate first
-    captured in one run is re-read over several runs rather than all at once.
-    """
-    if after is None:
-        return False
-    if old.captured_at is None:
-        return True
-    share = 0.5 + (int.from_bytes(hashlib.sha256(old.arn.encode()).digest()[:2], "big") % 501) / 1000
-    return now - old.captured_at >= after * share
+def _tags(options: BackupOptions, result: BackupResult) -> list[str]:
+    return [
+        *options.snapshot_tags,
+        # shards are separate series: retention (forget groups by tags) keeps each one's history
+        *([f"shard-{options.shard[0]}-of-{options.shard[1]}"] if options.shard else []),
+        *([PARTIAL_TAG] if result.errors else []),
+        *([ANOMALY_TAG] if result.anomaly else []),
+    ]
 
 
-def _capture_function(
-    ctx: RegionContext,
-    fn: dict[str, Any],
-    indexes: dict[str, Any],
-    prev: dict[str, FunctionRecord],
-    options: BackupOptions,
-    account: str,
-    region: str,
-) -> tuple[FunctionRecord, bool]:
-    fp = fingerprint(fn)
-    key = f"{account}/{region}/{fn['FunctionName']}"
-    old = prev.get(key)
-    now = datetime.now(UTC)
-    changed = options.full or old is None or old.fingerprint != fp or recapture_due(old, now, options.recapture_after)
-    items: dict[str, Any] = {}
-    for kind in KINDS:
-        if kind.SCOPE == "region":
-            data = kind.capture(ctx, indexes[kind.NAME], fn)
-        elif changed:
-            data = kind.capture(ctx, None, fn)
+@contextmanager
+def _shared_lock(repo: Repository) -> Iterator[None]:
+    lock = repo.lock()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _list_regions(
+    aws: Aws, regions: list[str], options: BackupOptions
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
+    """Each region's selected functions, and the error of each region that could not be listed."""
+
+    def one(region: str) -> tuple[list[dict[str, Any]] | None, str]:
+        try:
+            return select_functions(aws, region, options), ""
+        except Exception as exc:  # noqa: BLE001 - one region's failure must not lose the others
+            return None, describe(exc)
+
+    listed: dict[str, list[dict[str, Any]]] = {}
+    failed: dict[str, str] = {}
+    for region, (fns, error) in zip(regions, parallel_map(one, regions, max(1, min(4, len(regions)))), strict=True):
+        if fns is None:
+            failed[region] = error
         else:
-            data = old.items.get(kind.NAME) if old else None
-        if data is not None:
-            items[kind.NAME] = data
-    record = FunctionRecord(
-        account=account,
-        region=region,
-        name=fn["FunctionName"],
-        arn=fn["FunctionArn"],
-        fingerprint=fp,
-        captured_at=now if changed or old is None else old.captured_at,
-        items=items,
-    )
-    return record, changed
+            listed[region] = fns
+    return listed, failed
+
+
+def _previous(repo: Repository, snap: Snapshot | None) -> Previous:
+    """The previous snapshot's records, and which of its files the repository no longer has all data
+    of (a lost pack, a damaged index): functions naming those are captured again, never carried."""
+    if snap is None:
+        return Previous()
+    records = {r.key: r for r in BackupBody.model_validate(snap.body).functions}
+    return Previous(records=records, missing=repo.missing_files(snap.files) if snap.files else set())
+
+
+def _files_of(
+    records: list[FunctionRecord], new_files: dict[str, FileRef], available: dict[str, FileRef]
+) -> dict[str, FileRef]:
+    """The snapshot's file table. Every key a record names was stored by this run or is still in the
+    repository; anything else would be a snapshot that cannot be restored, so none is written."""
+    files: dict[str, FileRef] = {}
+    for rec in records:
+        for key in file_keys(rec.items):
+            ref = new_files.get(key) or available.get(key)
+            if ref is None:
+                raise LambdaArkError(
+                    f"no snapshot written: function {rec.key} names file {key}, which this run did not store "
+                    "and the repository does not have"
+                )
+            files[key] = ref
+    return files

@@ -33,6 +33,17 @@ def parse_tags(pairs: Iterable[str]) -> dict[str, str]:
     return tags
 
 
+def parse_regions(text: str) -> list[str] | None:
+    """`--regions`: "all" -> None (every enabled region), else the listed names.
+
+    An empty list is a mistake (an unset variable in a script), never "all regions".
+    """
+    names = [r.strip() for r in text.split(",") if r.strip()]
+    if not names:
+        raise UsageError(f"--regions {text!r} names no region: give region names, or 'all'")
+    return None if names == ["all"] else names
+
+
 def parse_shard(text: str | None) -> tuple[int, int] | None:
     if not text:
         return None

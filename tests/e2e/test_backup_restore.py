@@ -103,11 +103,11 @@ def test_second_backup_captures_only_what_changed(aws: Aws, repo: Repository) ->
     region = "me-south-1"
     built = estate.build(aws, [region], per_region=6)
     first = run_backup(aws, repo, BackupOptions(regions=[region]))
-    assert first.changed == 6
+    assert first.captured == 6
 
     before = aws.calls["lambda.GetFunction"]
     second = run_backup(aws, repo, BackupOptions(regions=[region]))
-    assert (second.changed, second.carried_forward) == (0, 6)
+    assert (second.captured, second.unchanged) == (0, 6)
     assert aws.calls["lambda.GetFunction"] == before  # nothing changed: no GetFunction at all
     assert second.bytes_added < first.bytes_added / 5
 
@@ -115,12 +115,12 @@ def test_second_backup_captures_only_what_changed(aws: Aws, repo: Repository) ->
     aws.client("lambda", region).update_function_configuration(FunctionName=name, Timeout=99)
     aws.client("lambda", region).get_waiter("function_updated_v2").wait(FunctionName=name)
     third = run_backup(aws, repo, BackupOptions(regions=[region]))
-    assert (third.changed, third.carried_forward) == (1, 5)
+    assert (third.captured, third.unchanged) == (1, 5)
     rec = next(r for r in repo.load_snapshot("latest").body["functions"] if r["name"] == name)
     assert rec["items"]["function"]["config"]["Timeout"] == 99
 
     full = run_backup(aws, repo, BackupOptions(regions=[region], full=True))
-    assert full.changed == 6
+    assert full.captured == 6
 
 
 def test_backup_selects_by_glob_and_tag(aws: Aws, repo: Repository) -> None:
@@ -202,11 +202,11 @@ def test_unchanged_functions_are_read_again_once_their_capture_is_old(aws: Aws, 
     estate.build(aws, [region], per_region=3)
     run_backup(aws, repo, BackupOptions(regions=[region]))
     kept = run_backup(aws, repo, BackupOptions(regions=[region], recapture_after=None))
-    assert (kept.changed, kept.carried_forward) == (0, 3)
+    assert (kept.captured, kept.unchanged) == (0, 3)
     carried = {r["name"]: r["captured_at"] for r in repo.load_snapshot("latest").body["functions"]}
     before = aws.calls["lambda.GetFunction"]
     due = run_backup(aws, repo, BackupOptions(regions=[region], recapture_after=timedelta(0)))
-    assert (due.changed, aws.calls["lambda.GetFunction"] - before) == (3, 3)
+    assert (due.captured, aws.calls["lambda.GetFunction"] - before) == (3, 3)
     fresh = {r["name"]: r["captured_at"] for r in repo.load_snapshot("latest").body["functions"]}
     assert all(datetime.fromisoformat(fresh[n]) > datetime.fromisoformat(carried[n]) for n in carried)
 
@@ -281,5 +281,5 @@ def test_shards_backed_up_in_turn_stay_incremental(aws: Aws, repo: Repository) -
     first = [run_backup(aws, repo, opts) for opts in shards]
     assert sum(r.functions for r in first) == 12 and all(r.functions for r in first)  # a partition of the estate
     again = [run_backup(aws, repo, opts) for opts in shards]
-    assert [r.changed for r in again] == [0, 0]  # each compared with its own shard's last snapshot
+    assert [r.captured for r in again] == [0, 0]  # each compared with its own shard's last snapshot
     assert {tuple(s.tags) for s in repo.snapshots()} == {("shard-0-of-2",), ("shard-1-of-2",)}

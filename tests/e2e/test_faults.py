@@ -7,6 +7,7 @@ retry logic and lambda-ark's downloader meet them over real HTTP.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from tests.faulty_proxy import FaultyProxy, Rule
@@ -15,9 +16,11 @@ from lambda_ark import embedded
 from lambda_ark.aws import Aws, connect
 from lambda_ark.backup import BackupOptions, run_backup
 from lambda_ark.demo import estate
+from lambda_ark.errors import AwsError, LambdaArkError
 from lambda_ark.repository import Repository
 
 from .conftest import PASSWORD
+from .isolated import Account, make_functions, own_account
 
 LIST = r"^/2015-03-31/functions/?(\?|$)"
 
@@ -99,9 +102,11 @@ def test_expired_code_url_is_a_clear_error(aws: Aws, via_proxy: Aws, proxy: Faul
     _estate(aws, "eu-west-2", n=2)
     proxy.rules.append(Rule("GET", r"^/_ark/", times=-1, status=403, body=b"<Error><Code>AccessDenied</Code></Error>"))
     repo = Repository.init(str(tmp_path / "r"), password=PASSWORD, aws=aws)
-    result = run_backup(via_proxy, repo, BackupOptions(regions=["eu-west-2"]))
-    assert result.partial and len(result.errors) == 2
-    assert all("HTTP 403" in e for e in result.errors)
+    # every function failed: nothing to record, so no snapshot (of nothing) is written
+    refused = r"^no snapshot written: .*\(2 errors: function .*HTTP 403.*; and 1 more\)"
+    with pytest.raises(LambdaArkError, match=refused):
+        run_backup(via_proxy, repo, BackupOptions(regions=["eu-west-2"]))
+    assert repo.snapshots() == []
 
 
 def test_function_deleted_between_list_and_get_is_a_warning(
@@ -164,7 +169,8 @@ def test_a_bug_in_one_kind_costs_one_item_not_the_run(
     monkeypatch.setattr(url, "capture", capture)
     repo = Repository.init(str(tmp_path / "r"), password=PASSWORD, aws=aws)
     result = run_backup(aws, repo, BackupOptions(regions=["me-central-1"]))
-    assert result.errors == [f"function {names[0]} in me-central-1: unexpected KeyError: 'AuthType'"]
+    # the message names the kind; the function keeps no half capture (it had no previous one)
+    assert result.errors == [f"function {names[0]} in me-central-1: url: unexpected KeyError: 'AuthType'"]
     assert result.functions == 2  # the other two are in the snapshot
 
     def plan(ctx, record, data):  # type: ignore[no-untyped-def]
@@ -179,3 +185,85 @@ def test_a_bug_in_one_kind_costs_one_item_not_the_run(
     assert len(failed) == 2 and all(c.detail == "unexpected ValueError: bad shape" for c in failed)
     assert {c.kind for c in applied.failed} == {"policy"}  # everything else was restored
     assert len(aws.client("lambda", "ap-northeast-3").list_functions()["Functions"]) == 2
+
+
+def _through(proxy: FaultyProxy, acct: Account) -> Aws:
+    """The same account, reached through the proxy."""
+    return Aws(session=acct.aws.session, endpoint_url=f"http://127.0.0.1:{proxy._server.server_address[1]}")
+
+
+def test_one_failing_service_costs_that_service_not_the_region(  # type: ignore[no-untyped-def]
+    aws: Aws, proxy: FaultyProxy, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
+    acct = own_account(aws)
+    region = "eu-west-1"
+    make_functions(acct.aws, region, ["svc-a", "svc-b"])
+    lam = acct.aws.client("lambda", region)
+    fn_arn = lam.get_function(FunctionName="svc-a")["Configuration"]["FunctionArn"]
+    v2 = acct.aws.client("apigatewayv2", region)
+    api = v2.create_api(Name="svc-http", ProtocolType="HTTP")["ApiId"]
+    integration = v2.create_integration(ApiId=api, IntegrationType="AWS_PROXY", IntegrationUri=fn_arn,
+                                        PayloadFormatVersion="2.0")["IntegrationId"]
+    v2.create_route(ApiId=api, RouteKey="GET /orders", Target=f"integrations/{integration}")
+    repo = Repository.init(str(tmp_path / "r"), password=PASSWORD, aws=aws)
+    first = run_backup(acct.aws, repo, BackupOptions(regions=[region]))
+    assert first.ok, first.errors
+    kept = {r["name"]: r["items"].get("apigatewayv2") for r in repo.load_snapshot("latest").body["functions"]}
+    assert kept["svc-a"]
+
+    lam.update_function_configuration(FunctionName="svc-b", Timeout=77)  # so it is captured again
+    lam.get_waiter("function_updated_v2").wait(FunctionName="svc-b")
+    body = b'{"__type": "NotImplemented", "message": "GetApis is not available here"}'
+    proxy.rules.append(Rule("GET", r"^/v2/apis", times=-1, status=501, body=body))
+    result = run_backup(_through(proxy, acct), repo, BackupOptions(regions=[region]))
+    assert proxy.rules[0].hits >= 1
+    assert result.functions == 2 and (result.captured, result.unchanged) == (1, 1)  # not "0 functions"
+    (error,) = result.errors
+    assert error.startswith(f"apigatewayv2 in {region}: ") and "NotImplemented" in error and "GetApis" in error
+    latest = repo.load_snapshot("latest")
+    assert "partial" in latest.tags and not result.ok  # a kind that could not be read: exit 3
+    records = {r["name"]: r for r in latest.body["functions"]}
+    assert {n: r["items"].get("apigatewayv2") for n, r in records.items()} == kept  # previous capture kept
+    assert records["svc-b"]["items"]["function"]["config"]["Timeout"] == 77  # everything else was captured
+
+
+def test_every_region_failing_writes_nothing(  # type: ignore[no-untyped-def]
+    aws: Aws, proxy: FaultyProxy, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
+    acct = own_account(aws)
+    make_functions(acct.aws, "eu-west-1", ["denied-a"])
+    repo_path = tmp_path / "r"
+    repo = Repository.init(str(repo_path), password=PASSWORD, aws=aws)
+    assert run_backup(acct.aws, repo, BackupOptions(regions=["eu-west-1", "eu-west-2"])).ok
+    before = sorted(p for p in repo_path.rglob("*") if p.is_file())
+    denied = b'{"__type": "AccessDeniedException", "message": "not authorized to perform lambda:ListFunctions"}'
+    proxy.rules.append(Rule("GET", LIST, times=-1, status=403, body=denied))
+    with pytest.raises(AwsError, match=r"^no snapshot written: every region failed \(eu-west-1: .*AccessDenied"):
+        run_backup(_through(proxy, acct), repo, BackupOptions(regions=["eu-west-1", "eu-west-2"]))
+    assert sorted(p for p in repo_path.rglob("*") if p.is_file()) == before
+    assert len(repo.snapshots()) == 1
+
+
+def test_a_region_that_cannot_be_listed_keeps_its_functions(  # type: ignore[no-untyped-def]
+    aws: Aws, proxy: FaultyProxy, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
+    acct = own_account(aws)
+    make_functions(acct.aws, "eu-west-1", ["listed-a"])
+    make_functions(acct.aws, "eu-west-2", ["unlisted-a", "unlisted-b"])
+    repo = Repository.init(str(tmp_path / "r"), password=PASSWORD, aws=aws)
+    assert run_backup(acct.aws, repo, BackupOptions(regions=["eu-west-1", "eu-west-2"])).ok
+    denied = b'{"__type": "AccessDeniedException", "message": "not authorized"}'
+    proxy.rules.append(Rule("GET", LIST, times=-1, status=403, body=denied))
+    via = _through(proxy, acct)
+
+    class OneRegionThroughTheProxy(Aws):  # only eu-west-2's calls meet the fault
+        def client(self, service: str, region: str | None = None) -> Any:
+            return via.client(service, region) if region == "eu-west-2" else super().client(service, region)
+
+    routed = OneRegionThroughTheProxy(session=acct.aws.session, endpoint_url=acct.aws.endpoint_url)
+    result = run_backup(routed, repo, BackupOptions(regions=["eu-west-1", "eu-west-2"]))
+    assert result.functions == 3 and result.anomaly == ""  # carried forward, not lost
+    assert [e.split(":")[0] for e in result.errors] == ["region eu-west-2"]

@@ -20,10 +20,9 @@ from lambda_ark.demo import estate
 from .conftest import run_cli
 
 
-@pytest.fixture
-def slow_endpoint() -> Iterator[str]:
+def _endpoint(latency_ms: int) -> Iterator[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lambda_ark", "endpoint", "--port", "0", "--latency-ms", "100"],
+        [sys.executable, "-m", "lambda_ark", "endpoint", "--port", "0", "--latency-ms", str(latency_ms)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -33,8 +32,18 @@ def slow_endpoint() -> Iterator[str]:
     proc.wait(timeout=30)
 
 
-def test_sigkill_mid_backup_leaves_no_snapshot(slow_endpoint: str, tmp_path: Path) -> None:
-    aws: Aws = connect(endpoint_url=slow_endpoint)
+@pytest.fixture
+def slow_endpoint() -> Iterator[str]:
+    yield from _endpoint(100)
+
+
+@pytest.fixture
+def slower_endpoint() -> Iterator[str]:
+    yield from _endpoint(500)  # restore runs functions 8 at a time: each call must cost more to be caught
+
+
+def _estate(endpoint: str, n: int = 24) -> None:
+    aws: Aws = connect(endpoint_url=endpoint)
     role = estate.role_arn(aws)
 
     def create(i: int) -> None:
@@ -47,19 +56,28 @@ def test_sigkill_mid_backup_leaves_no_snapshot(slow_endpoint: str, tmp_path: Pat
         )
 
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(create, range(24)))
-    repo = str(tmp_path / "repo")
-    assert run_cli("init", "--repo", repo, endpoint=slow_endpoint).returncode == 0
+        list(pool.map(create, range(n)))
 
+
+def _env(endpoint: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LAMBDA_ARK_"))}
     env.update(
         {
-            "AWS_ENDPOINT_URL": slow_endpoint,
+            "AWS_ENDPOINT_URL": endpoint,
             "AWS_ACCESS_KEY_ID": "t",
             "AWS_SECRET_ACCESS_KEY": "t",
             "LAMBDA_ARK_PASSWORD": "correct horse battery staple",
         }
     )
+    return env
+
+
+def test_sigkill_mid_backup_leaves_no_snapshot(slow_endpoint: str, tmp_path: Path) -> None:
+    _estate(slow_endpoint)
+    repo = str(tmp_path / "repo")
+    assert run_cli("init", "--repo", repo, endpoint=slow_endpoint).returncode == 0
+
+    env = _env(slow_endpoint)
     backup = subprocess.Popen(
         [sys.executable, "-m", "lambda_ark", "backup", "--repo", repo, "--regions", "us-east-1", "--workers", "1"],
         env=env,
@@ -77,3 +95,76 @@ def test_sigkill_mid_backup_leaves_no_snapshot(slow_endpoint: str, tmp_path: Pat
     done = run_cli("backup", "--repo", repo, "--regions", "us-east-1", "--json", endpoint=slow_endpoint)
     assert done.returncode == 0, done.stderr
     assert '"functions": 24' in done.stdout
+
+
+# `lambda-ark` as a terminal starts it: Ctrl-C raises KeyboardInterrupt (a test runner in the
+# background may have left SIGINT ignored, which children would inherit).
+_AS_FROM_A_TERMINAL = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'lambda-ark'; runpy.run_module('lambda_ark', run_name='__main__')"
+)
+
+
+def test_ctrl_c_stops_at_once_and_leaves_no_lock(slow_endpoint: str, tmp_path: Path) -> None:
+    _estate(slow_endpoint)
+    repo = tmp_path / "repo"
+    assert run_cli("init", "--repo", str(repo), endpoint=slow_endpoint).returncode == 0
+    backup = subprocess.Popen(
+        [sys.executable, "-c", _AS_FROM_A_TERMINAL, "backup", "--repo", str(repo), "--regions", "us-east-1",
+         "--workers", "1"],
+        env=_env(slow_endpoint),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # Interrupt mid-capture: the run holds its lock, with most of 24 functions (about a dozen calls
+    # each, 100 ms per call, one at a time: half a minute) still to go.
+    for _ in range(600):
+        if list((repo / "locks").glob("*")) or backup.poll() is not None:
+            break
+        time.sleep(0.1)
+    time.sleep(1)
+    assert backup.poll() is None, backup.communicate()
+    backup.send_signal(signal.SIGINT)
+    try:
+        out, err = backup.communicate(timeout=10)  # far less than the run had left
+    finally:
+        if backup.poll() is None:
+            backup.kill()
+            backup.communicate()
+    assert backup.returncode == 130, err
+    assert err.splitlines() == ["lambda-ark: interrupted"] and out == ""
+    assert list((repo / "locks").glob("*")) == []
+    assert list((repo / "snapshots").glob("*")) == []
+
+
+def test_ctrl_c_mid_restore_stops_at_once_and_leaves_no_lock(slower_endpoint: str, tmp_path: Path) -> None:
+    slow_endpoint = slower_endpoint
+    _estate(slow_endpoint, n=12)
+    repo = tmp_path / "repo"
+    assert run_cli("init", "--repo", str(repo), endpoint=slow_endpoint).returncode == 0
+    assert run_cli("backup", "--repo", str(repo), "--regions", "us-east-1", endpoint=slow_endpoint).returncode == 0
+    restore = subprocess.Popen(
+        [sys.executable, "-c", _AS_FROM_A_TERMINAL, "restore", "latest", "--repo", str(repo), "--to-region",
+         "us-west-2", "--yes", "--quiet"],
+        env=_env(slow_endpoint),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for _ in range(600):  # the restore holds a shared lock while it reads the repository
+        if list((repo / "locks").glob("*")) or restore.poll() is not None:
+            break
+        time.sleep(0.1)
+    time.sleep(1.5)  # planning and applying 12 functions at 500 ms a call take far longer
+    assert restore.poll() is None, restore.communicate()
+    restore.send_signal(signal.SIGINT)
+    try:
+        out, err = restore.communicate(timeout=10)
+    finally:
+        if restore.poll() is None:
+            restore.kill()
+            restore.communicate()
+    assert restore.returncode == 130, err
+    assert err.splitlines() == ["lambda-ark: interrupted"] and out == ""
+    assert list((repo / "locks").glob("*")) == []

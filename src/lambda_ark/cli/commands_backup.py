@@ -8,11 +8,22 @@ from typing import Annotated
 import typer
 
 from ..aws import connect
-from ..backup import BackupOptions, run_backup
+from ..backup import BackupOptions, BackupResult, run_backup
+from ..backup_guard import parse_max_deleted
 from ..repository import Repository
-from ..selection import parse_shard, parse_tags, validate_globs
+from ..selection import parse_regions, parse_shard, parse_tags, validate_globs
 from . import app
-from .common import EndpointOpt, JsonOpt, QuietOpt, RepoOpt, note_embedded, print_json, read_password
+from .common import (
+    EndpointOpt,
+    JsonOpt,
+    PasswordCommandOpt,
+    PasswordFileOpt,
+    QuietOpt,
+    RepoOpt,
+    note_embedded,
+    print_json,
+    read_password,
+)
 from .progress import region_progress
 
 
@@ -25,9 +36,11 @@ def backup(
     function: Annotated[
         list[str] | None, typer.Option("--function", "-f", help="Function name glob (repeatable).")
     ] = None,
-    tag: Annotated[
-        list[str] | None, typer.Option("--tag", help="Only functions with tag KEY=VALUE (repeatable).")
+    select_tag: Annotated[
+        list[str] | None, typer.Option("--select-tag", help="Only functions with tag KEY=VALUE (repeatable).")
     ] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Label the snapshot (repeatable).")] = None,
+    snapshot_tag: Annotated[list[str] | None, typer.Option("--snapshot-tag", hidden=True)] = None,  # old --tag
     full: Annotated[bool, typer.Option("--full", help="Capture everything, ignoring unchanged fingerprints.")] = False,
     recapture_days: Annotated[
         int,
@@ -36,46 +49,70 @@ def backup(
     include_roles: Annotated[bool, typer.Option("--include-roles", help="Also capture execution roles.")] = False,
     shard: Annotated[str | None, typer.Option("--shard", help="Back up shard i of n (i/n) of the estate.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Concurrent functions per region.")] = 8,
-    snapshot_tag: Annotated[list[str] | None, typer.Option("--snapshot-tag", help="Label the snapshot.")] = None,
+    allow_empty: Annotated[
+        bool, typer.Option("--allow-empty", help="Write a snapshot even when the selection matches no function.")
+    ] = False,
+    max_deleted: Annotated[
+        str,
+        typer.Option(
+            "--max-deleted",
+            help="Flag the snapshot (tag 'anomaly', exit 3) when more than this share of the scope's functions "
+            "vanished since the previous snapshot: 20 or 20%.",
+        ),
+    ] = "20%",
     endpoint_url: EndpointOpt = None,
+    password_file: PasswordFileOpt = None,
+    password_command: PasswordCommandOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Back up every Lambda function (code, configuration, versions, aliases, triggers) into the repository.
 
-    Example: lambda-ark backup --repo /backups/ark --regions us-east-1,eu-west-1 --function 'orders-*'
+    Exit codes: 0 all done; 1 nothing written (no credentials, empty selection, every region failed);
+    3 snapshot written but partial (something could not be read; previous captures kept) or flagged
+    as a mass deletion.
+
+    Example: lambda-ark backup --repo /backups/ark --regions us-east-1,eu-west-1 --function 'orders-*' --tag nightly
     """
     options = BackupOptions(
-        regions=[r for r in regions.split(",") if r.strip()],
+        regions=parse_regions(regions),
         functions=validate_globs(function or []),
-        tags=parse_tags(tag or []),
+        tags=parse_tags(select_tag or []),
         full=full,
         recapture_after=timedelta(days=recapture_days) if recapture_days else None,
         include_roles=include_roles,
         shard=parse_shard(shard),
         workers=workers,
-        snapshot_tags=snapshot_tag or [],
+        snapshot_tags=[*(tag or []), *(snapshot_tag or [])],
+        allow_empty=allow_empty,
+        max_deleted=parse_max_deleted(max_deleted),
     )
     aws = connect(endpoint_url=endpoint_url, max_workers=workers)
     note_embedded(aws, json_out or quiet)
     repository = Repository.open(repo, password=read_password(), aws=aws)
     with region_progress(not (json_out or quiet)) as progress:
         result = run_backup(aws, repository, options, progress=progress)
+    _report(result, json_out, quiet, dict(aws.calls))
+    if not result.ok:
+        raise typer.Exit(3)
+
+
+def _report(result: BackupResult, json_out: bool, quiet: bool, calls: dict[str, int]) -> None:
     if json_out:
-        print_json(result.as_dict() | {"aws_calls": dict(aws.calls)})
+        print_json(result.as_dict() | {"aws_calls": calls})
     elif not quiet:
         typer.echo(
             f"snapshot {result.snapshot_id[:8]}: {_n(result.functions, 'function')} "
             f"in {_n(len(result.regions), 'region')}, "
-            f"{result.changed} captured, {result.carried_forward} unchanged, {result.bytes_added:,} bytes added, "
+            f"{result.captured} captured, {result.unchanged} unchanged, {result.bytes_added:,} bytes added, "
             f"{result.duration:.1f}s"
         )
         for w in result.warnings:
             typer.echo(f"warning: {w}", err=True)
     for e in result.errors:
         typer.echo(f"error: {e}", err=True)
-    if result.partial:
-        raise typer.Exit(3)
+    if result.anomaly:  # always said, even with --json or --quiet: someone must look
+        typer.echo(f"warning: {result.anomaly}", err=True)
 
 
 def _n(count: int, noun: str) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..aws import connect
+from ..aws import Aws, connect
 from ..kinds.base import Change
 from ..repository import Repository
 from ..restore.apply import RestoreResult, apply_plan, plan_result
@@ -112,11 +112,20 @@ def restore(
     note_embedded(aws, json_out or quiet)
     validate_options(aws, options)
     repository = Repository.open(repo, password=read_password(), aws=aws)
-    snap = repository.load_snapshot(snapshot)
+    # A shared lock, as backup takes: prune must not delete data this restore is about to read.
     show = "json" if json_out else "quiet" if quiet else "table"
+    with repository.lock():
+        _restore(aws, repository, snapshot, options, dry_run, yes, show)
+
+
+def _restore(
+    aws: Aws, repository: Repository, snapshot: str, options: RestoreOptions, dry_run: bool, yes: bool, show: str
+) -> None:
+    snap = repository.load_snapshot(snapshot)
     with change_progress("planning", show == "table") as on_change:
         plan = plan_restore(aws, repository, snap, options, on_change=on_change)
     planned = plan_result(plan)
+    planned.warnings += repository.warnings  # a damaged index file worked around, say
     if dry_run or not yes:
         _render(planned, show)
         if dry_run or not _confirmed(show):
@@ -127,6 +136,7 @@ def restore(
         raise typer.Exit(3 if planned.partial else 0)
     with change_progress("restoring", show == "table") as on_change:
         result = apply_plan(plan, on_change=on_change)
+    result.warnings += [w for w in repository.warnings if w not in result.warnings]
     _render(result, show)
     if result.partial:
         raise typer.Exit(3)

@@ -32,7 +32,8 @@ EndpointOpt = Annotated[
     typer.Option(
         "--endpoint-url",
         envvar="AWS_ENDPOINT_URL",
-        help="Send every AWS call to this endpoint (LocalStack, `lambda-ark endpoint`).",
+        help="Send every AWS call to this endpoint (LocalStack, `lambda-ark endpoint`); 'embedded' starts one "
+        "in this process.",
     ),
 ]
 
@@ -130,10 +131,10 @@ def interactive() -> bool:
 
 
 def note_embedded(aws: Aws, quiet: bool) -> None:
-    """Say so when no credentials were found: an in-memory estate is empty unless populated."""
+    """Say so when the embedded endpoint was chosen: its in-memory estate is empty unless populated."""
     if aws.embedded and not quiet:
         typer.echo(
-            f"lambda-ark: no AWS credentials found; using the embedded AWS endpoint at {aws.endpoint_url} "
-            "(in memory, for trying lambda-ark; configure credentials or --endpoint-url for a real estate)",
+            f"lambda-ark: using the embedded AWS endpoint at {aws.endpoint_url} (--endpoint-url embedded: "
+            "in memory, empty until populated, gone when this process ends)",
             err=True,
         )

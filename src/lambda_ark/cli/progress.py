@@ -7,11 +7,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.status import Status
 
 from ..kinds.base import Change
+from .common import console
 
 
 @contextmanager
@@ -26,7 +26,7 @@ def region_progress(enabled: bool) -> Iterator[Callable[[str, str, int], None] |
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         transient=True,
-        console=Console(stderr=True),
+        console=console(stderr=True),
     )
     tasks: dict[str, TaskID] = {}
     lock = threading.Lock()
@@ -49,7 +49,7 @@ def change_progress(verb: str, enabled: bool) -> Iterator[Callable[[Change], Non
         yield None
         return
     counts: dict[str, int] = {}
-    with Status(f"{verb}...", console=Console(stderr=True)) as status:
+    with Status(f"{verb}...", console=console(stderr=True)) as status:
 
         def callback(change: Change) -> None:
             counts[change.action] = counts.get(change.action, 0) + 1

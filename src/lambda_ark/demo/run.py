@@ -170,7 +170,7 @@ def _backup(aws: Aws, repo: Repository, say: Say, label: str) -> BackupResult:
     gets = aws.calls.get("lambda.GetFunction", 0) - before
     say(
         f"{label}: snapshot {result.snapshot_id[:8]}, {result.functions} functions in {len(result.regions)} regions, "
-        f"{result.changed} captured ({gets} GetFunction calls), {result.carried_forward} carried forward, "
+        f"{result.captured} captured ({gets} GetFunction calls), {result.unchanged} unchanged, "
         f"{result.bytes_added:,} bytes added, {result.duration:.1f}s"
     )
     return result

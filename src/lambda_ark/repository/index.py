@@ -64,10 +64,10 @@ class Index:
                 self.files.setdefault(index_file, []).append(pack_id)
 
     def update(self, other: Index) -> None:
-        """Learn what `other` knows (packs written since this index was loaded)."""
-        for name, packs in other.files.items():
-            for pack in packs:
-                self.add_pack(pack, other.packs[pack], name)
+        """Become `other` (a fresh load), keeping this object: packs written since are learnt, and
+        what the repository no longer lists (index files deleted or damaged since) is forgotten."""
+        with self._lock:
+            self.chunks, self.packs, self.files = other.chunks, other.packs, other.files
 
     def __contains__(self, chunk: object) -> bool:
         return chunk in self.chunks

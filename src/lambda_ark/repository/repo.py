@@ -193,9 +193,9 @@ class Repository:
             lock.release()
 
     def index(self, refresh: bool = False) -> Index:
-        """The index; `refresh` learns packs added since, in place, so a writer's packer (which
-        holds this object) and readers keep seeing the same one. Whoever deletes packs (prune,
-        repair, migrate) drops it instead."""
+        """The index; `refresh` reloads it in place (packs added since learnt, index files gone
+        since forgotten), so a writer's packer, which holds this object, and readers keep seeing
+        the same one. Whoever deletes packs (prune, repair, migrate) drops it instead."""
         if self._index is None or refresh:
             # A bad index file is skipped, never fatal: its packs' chunks just look unindexed
             # (written again by the next backup, found again by `repair index`).
@@ -292,9 +292,25 @@ class Repository:
                 out[cid] = plain
             return out
 
+        def fetch_any(item: tuple[str, list[tuple[str, int, int]]]) -> dict[str, bytes]:
+            # A chunk stored again after its first pack was lost (backup re-captures such data) has
+            # two locations: read it from whichever pack is still there.
+            try:
+                return fetch(item)
+            except NotFound as lost:
+                out: dict[str, bytes] = {}
+                for cid, _, _ in item[1]:
+                    for loc in index.lookup(cid)[1:]:
+                        with contextlib.suppress(NotFound):
+                            out.update(fetch((loc.pack, [(cid, loc.offset, loc.length)])))
+                            break
+                    else:
+                        raise lost
+                return out
+
         result: dict[str, bytes] = {}
         with ThreadPoolExecutor(max_workers=min(8, max(1, len(by_pack)))) as pool:
-            for part in pool.map(fetch, by_pack.items()):
+            for part in pool.map(fetch_any, by_pack.items()):
                 result.update(part)
         return result
 

@@ -18,7 +18,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING
 
 from ..errors import RepositoryError
-from .index import Entry, Index, pack_name, save_index, sha256_hex
+from .index import Entry, Index, pack_id_of, pack_name, save_index, sha256_hex
 from .models import FileRef, Snapshot, SnapshotHeader
 from .packfile import seal_header
 from .zipchunks import WHOLE_MEMBER_MAX, plan_zip
@@ -37,6 +37,9 @@ class Packer:
         self.bind = repo.bound_names if bind is None else bind
         # prune passes an empty index so chunks it repacks are stored again, not skipped as known
         self.index = repo.index(refresh=True) if index is None else index
+        # A chunk is known only while a pack holding it is stored: after a pack was lost, a backup
+        # capturing its functions again must store their chunks again, not reference the lost ones.
+        self._stored = {pack_id_of(o.name) for o in repo.backend.list("data/")} if index is None else None
         self._lock = threading.Lock()
         self._blobs: list[tuple[str, bytes]] = []
         self._size = 0
@@ -44,13 +47,17 @@ class Packer:
         self.bytes_added = 0
         self.failed: str | None = None
 
+    def _known(self, chunk: str) -> bool:
+        stored = self._stored
+        return chunk in self._pending or any(stored is None or loc.pack in stored for loc in self.index.lookup(chunk))
+
     def has(self, chunk: str) -> bool:
         with self._lock:
-            return chunk in self._pending or chunk in self.index
+            return self._known(chunk)
 
     def add(self, chunk: str, sealed: bytes) -> None:
         with self._lock:
-            if chunk in self._pending or chunk in self.index:
+            if self._known(chunk):
                 return  # another thread stored it meanwhile
             self._blobs.append((chunk, sealed))
             self._pending.add(chunk)
@@ -80,6 +87,8 @@ class Packer:
         backend = self.repo.backend
         try:
             backend.put(pack_name(pack_id), data)
+            if self._stored is not None:
+                self._stored.add(pack_id)
             # The index entry goes up right after its pack: a run killed later still leaves this pack
             # usable by the next run; a run killed in between leaves an unindexed pack prune removes.
             index_file, index_size = save_index(backend, self.repo.key, {pack_id: entries}, self.bind)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from ..aws import Aws
 from ..errors import describe
 from ..kinds.base import Change
+from ..parallel import parallel_map
 from ..repository import Repository, Snapshot
 from .plan import BLOCKING, ChangeCallback, Plan, RestoreOptions, Step, build_mapper, plan_restore, validate_options
 
@@ -97,14 +97,13 @@ def apply_plan(plan: Plan, *, on_change: ChangeCallback | None = None) -> Restor
                     on_change(c)
 
     indexed = list(enumerate(plan.steps))
-    with ThreadPoolExecutor(max_workers=max(1, plan.ctx.aws.max_workers)) as pool:
-        for _, group in groupby(indexed, key=lambda pair: pair[1].kind.NAME):
-            steps = list(group)
-            if getattr(steps[0][1].kind, "PARALLEL", False):
-                list(pool.map(lambda pair: one(*pair), steps))
-            else:
-                for pair in steps:
-                    one(*pair)
+    for _, group in groupby(indexed, key=lambda pair: pair[1].kind.NAME):
+        steps = list(group)
+        if getattr(steps[0][1].kind, "PARALLEL", False):
+            parallel_map(lambda pair: one(*pair), steps, plan.ctx.aws.max_workers)
+        else:
+            for pair in steps:
+                one(*pair)
     changes = [c for i in range(len(plan.steps)) for c in done[i]]
     return RestoreResult(plan.snapshot_id, False, changes, plan.warnings, time.monotonic() - started)
 

@@ -12,7 +12,6 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -21,6 +20,7 @@ from ..errors import LambdaArkError, UsageError, describe
 from ..kinds import KINDS
 from ..kinds.base import Change, RestoreContext
 from ..model import BackupBody, FunctionRecord
+from ..parallel import parallel_map
 from ..repository import Repository, Snapshot
 from ..selection import name_matches
 from .arns import ArnMapper, FunctionId, render_name
@@ -133,7 +133,7 @@ def refuse_collisions(mapper: ArnMapper, records: list[FunctionRecord]) -> None:
     )
     more = f" and {len(clashes) - 5} more" if len(clashes) > 5 else ""
     raise UsageError(
-        f"{len(clashes)} restored functions would land on the same target: {shown}{more}; "
+        f"functions would land on the same target: {shown}{more}; "
         "make names unique, e.g. --name-template '{name}-{region}'"
     )
 
@@ -181,13 +181,12 @@ def plan_restore(
                     on_change(c)
         return Step(kind, rec, changes)
 
-    with ThreadPoolExecutor(max_workers=max(1, aws.max_workers)) as pool:
-        for kind in KINDS:
-            todo = [rec for rec in records if rec.items.get(kind.NAME) is not None]
-            if getattr(kind, "PARALLEL", False):
-                plan.steps.extend(pool.map(functools.partial(one, kind), todo))
-            else:  # kinds that share state across functions (a layer, an API) go one by one
-                plan.steps.extend(one(kind, rec) for rec in todo)
+    for kind in KINDS:
+        todo = [rec for rec in records if rec.items.get(kind.NAME) is not None]
+        if getattr(kind, "PARALLEL", False):
+            plan.steps.extend(parallel_map(functools.partial(one, kind), todo, aws.max_workers))
+        else:  # kinds that share state across functions (a layer, an API) go one by one
+            plan.steps.extend(one(kind, rec) for rec in todo)
     plan.duration = time.monotonic() - started
     return plan
 

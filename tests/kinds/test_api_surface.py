@@ -175,6 +175,6 @@ def test_mapping_tags_and_logging_config_are_recorded_and_restored(aws: Aws, tmp
     # tags are read again only for functions captured afresh: an unchanged function costs no ListTags
     before = own.calls["lambda.ListTags"]
     again = run_backup(own, repo, BackupOptions(regions=[src]))
-    assert (again.changed, own.calls["lambda.ListTags"]) == (0, before)
+    assert (again.captured, own.calls["lambda.ListTags"]) == (0, before)
     (record,) = repo.load_snapshot("latest").body["functions"]
     assert record["items"]["mapping_tags"][0]["tags"] == {"team": "a"}  # carried forward

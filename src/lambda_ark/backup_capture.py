@@ -114,6 +114,16 @@ class RegionOutcome:
     errors: list[str] = field(default_factory=list)
 
 
+# Kinds without which nothing else of the function makes sense: their failure falls the whole
+# function back to its previous capture. Any other kind failing keeps only its own previous capture.
+_WHOLE_FUNCTION = frozenset({"function", "versions"})
+
+
+def _gone(exc: Exception) -> bool:
+    """The function was deleted while being captured (handled as a warning for the whole function)."""
+    return isinstance(exc, AwsError) and error_code(exc) == "ResourceNotFoundException"
+
+
 class _KindFailed(Exception):
     """One kind's capture of one function failed; says which kind, keeps AWS's error as the cause."""
 
@@ -146,11 +156,17 @@ def backup_region(
             failed_kinds.add(kind.NAME)
             out.errors.append(f"{kind.NAME} in {region}: {describe(exc)} (its previous capture was kept)")
     lock = threading.Lock()
+    kind_failures: list[tuple[str, str, Exception]] = []
 
     def one(fn: dict[str, Any]) -> None:
         name = fn["FunctionName"]
+
+        def kind_failed(kind: str, exc: Exception) -> None:
+            with lock:
+                kind_failures.append((kind, name, exc))
+
         try:
-            record, captured = _capture_function(ctx, fn, indexes, failed_kinds, prev, options)
+            record, captured = _capture_function(ctx, fn, indexes, failed_kinds, prev, options, kind_failed)
         except Exception as exc:  # noqa: BLE001 - one function's failure is data, not the end of the run
             with lock:
                 _function_failed(out, prev, ctx, name, exc)
@@ -164,6 +180,21 @@ def backup_region(
 
     parallel_map(one, fns, options.workers)
     out.warnings.extend(ctx.warnings)
+    out.errors.extend(_grouped(kind_failures, region))
+    return out
+
+
+def _grouped(failures: list[tuple[str, str, Exception]], region: str) -> list[str]:
+    """One line per kind and AWS error code: a permission missing for one call fails it for every
+    function, and a thousand lines would hide the one thing to fix."""
+    groups: dict[tuple[str, str], list[tuple[str, Exception]]] = {}
+    for kind, name, exc in failures:
+        groups.setdefault((kind, error_code(exc)), []).append((name, exc))
+    out = []
+    for (kind, _), items in groups.items():
+        names = sorted(n for n, _ in items)
+        who = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more functions"
+        out.append(f"{kind} of {who} in {region}: {describe(items[0][1])} (previous capture of {kind} kept)")
     return out
 
 
@@ -193,6 +224,7 @@ def _capture_function(
     failed_kinds: set[str],
     prev: Previous,
     options: BackupOptions,
+    kind_failed: Callable[[str, Exception], None],
 ) -> tuple[FunctionRecord, bool]:
     fp = fingerprint(fn)
     key = f"{ctx.account}/{ctx.region}/{fn['FunctionName']}"
@@ -213,7 +245,11 @@ def _capture_function(
             try:
                 data = kind.capture(ctx, indexes.get(kind.NAME), fn)
             except Exception as exc:  # noqa: BLE001 - named by kind, handled per function by the caller
-                raise _KindFailed(kind.NAME, exc) from exc
+                if kind.NAME in _WHOLE_FUNCTION or _gone(exc):
+                    raise _KindFailed(kind.NAME, exc) from exc
+                # one service (one permission) failing costs that kind, not the function's capture
+                kind_failed(kind.NAME, exc)
+                data = prev.item(key, kind.NAME)
         if data is not None:
             items[kind.NAME] = data
     record = FunctionRecord(

@@ -103,7 +103,7 @@ def test_expired_code_url_is_a_clear_error(aws: Aws, via_proxy: Aws, proxy: Faul
     proxy.rules.append(Rule("GET", r"^/_ark/", times=-1, status=403, body=b"<Error><Code>AccessDenied</Code></Error>"))
     repo = Repository.init(str(tmp_path / "r"), password=PASSWORD, aws=aws)
     # every function failed: nothing to record, so no snapshot (of nothing) is written
-    refused = r"^no snapshot written: .*\(2 errors: function .*HTTP 403.*; and 1 more\)"
+    refused = r"^no snapshot written: .*\(3 errors: function .*HTTP 403.*; and 2 more\)"  # 2 functions, 1 layer
     with pytest.raises(LambdaArkError, match=refused):
         run_backup(via_proxy, repo, BackupOptions(regions=["eu-west-2"]))
     assert repo.snapshots() == []
@@ -170,8 +170,10 @@ def test_a_bug_in_one_kind_costs_one_item_not_the_run(
     repo = Repository.init(str(tmp_path / "r"), password=PASSWORD, aws=aws)
     result = run_backup(aws, repo, BackupOptions(regions=["me-central-1"]))
     # the message names the kind; the function keeps no half capture (it had no previous one)
-    assert result.errors == [f"function {names[0]} in me-central-1: url: unexpected KeyError: 'AuthType'"]
-    assert result.functions == 2  # the other two are in the snapshot
+    # one kind failing for one function costs that kind only: the function and the rest are captured
+    assert result.errors == [f"url of {names[0]} in me-central-1: unexpected KeyError: 'AuthType' "
+                             "(previous capture of url kept)"]
+    assert result.functions == 3 and result.partial
 
     def plan(ctx, record, data):  # type: ignore[no-untyped-def]
         raise ValueError("bad shape")
@@ -182,9 +184,9 @@ def test_a_bug_in_one_kind_costs_one_item_not_the_run(
         aws, repo, repo.load_snapshot("latest"), RestoreOptions(to_region="ap-northeast-3"), dry_run=False
     )
     failed = [c for c in applied.failed if c.kind == "policy"]
-    assert len(failed) == 2 and all(c.detail == "unexpected ValueError: bad shape" for c in failed)
+    assert len(failed) == 3 and all(c.detail == "unexpected ValueError: bad shape" for c in failed)
     assert {c.kind for c in applied.failed} == {"policy"}  # everything else was restored
-    assert len(aws.client("lambda", "ap-northeast-3").list_functions()["Functions"]) == 2
+    assert len(aws.client("lambda", "ap-northeast-3").list_functions()["Functions"]) == 3
 
 
 def _through(proxy: FaultyProxy, acct: Account) -> Aws:

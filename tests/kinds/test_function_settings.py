@@ -135,8 +135,8 @@ def test_an_unavailable_api_is_a_warning_not_a_failure(aws: Aws, tmp_path: Path,
     own = own_account(aws)
     for name in ("old-1", "old-2"):
         create_function(own, SRC, name)
-    denied = b'{"__type": "AccessDeniedException", "message": "not authorized to perform GetFunctionRecursionConfig"}'
-    proxy.rules.append(Rule("GET", r"/recursion-config", times=-1, status=403, body=denied))
+    missing = b'{"__type": "NotImplemented", "message": "not implemented here"}'
+    proxy.rules.append(Rule("GET", r"/recursion-config", times=-1, status=501, body=missing))
     proxy.rules.append(Rule("GET", r"/runtime-management-config", times=-1, status=404, body=b"<html>404</html>"))
     url = f"http://127.0.0.1:{proxy._server.server_address[1]}"
     via = Aws(session=own.session, endpoint_url=url)
@@ -148,3 +148,21 @@ def test_an_unavailable_api_is_a_warning_not_a_failure(aws: Aws, tmp_path: Path,
     items = [r["items"] for r in repo.load_snapshot("latest").body["functions"]]
     assert all("recursion" not in i and "runtime_management" not in i for i in items)
     assert sum("/recursion-config" in seen for seen in proxy.seen) == 1  # asked once per region, not per function
+
+
+def test_a_permission_missing_for_one_kind_fails_that_kind_once_not_the_functions(
+    aws: Aws, tmp_path: Path, proxy: FaultyProxy
+) -> None:
+    own = own_account(aws)
+    for name in ("den-1", "den-2"):
+        create_function(own, SRC, name)
+    denied = b'{"__type": "AccessDeniedException", "message": "not authorized to perform GetFunctionRecursionConfig"}'
+    proxy.rules.append(Rule("GET", r"/recursion-config", times=-1, status=403, body=denied))
+    via = Aws(session=own.session, endpoint_url=f"http://127.0.0.1:{proxy._server.server_address[1]}")
+    repo = Repository.init(str(tmp_path / "repo"), password="pw", aws=via)
+    result = run_backup(via, repo, BackupOptions(regions=[SRC], functions=["den-*"]))
+    # the user's role lacks a permission: an error to fix (exit 3), named once, not per function
+    assert result.partial and len(result.errors) == 1
+    assert result.errors[0].startswith("recursion of den-1 and 1 more functions in ")
+    assert "AccessDeniedException" in result.errors[0]
+    assert result.functions == 2 and result.captured == 2  # everything else was read

@@ -137,7 +137,9 @@ def maybe(client: Any, operation: str, *, missing: tuple[str, ...] | None = None
 
 # Answers meaning "this endpoint or this caller cannot use that API", not "that call failed": an API
 # newer than the endpoint (emulators answer 404 or NotImplemented), or one the role may not call.
-UNAVAILABLE = ("UnknownOperationException", "NotImplemented", "404", "AccessDeniedException", "AccessDenied")
+# The endpoint does not offer the API at all (an emulator, a partition without it). Not AccessDenied:
+# a role missing a permission is the user's to fix, so it fails the kind (and the run is partial).
+UNAVAILABLE = ("UnknownOperationException", "NotImplemented", "404")
 
 
 def unavailable(exc: BaseException) -> bool:

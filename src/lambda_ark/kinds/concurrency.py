@@ -85,9 +85,8 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> l
         target = f"{name}:{q} provisioned ({region})"
         live = None
         if not ctx.version_unknown(record, qualifier):
-            live = maybe(
-                client, "get_provisioned_concurrency_config", missing=_PC_MISSING, FunctionName=name, Qualifier=q
-            )
+            # AWS answers a qualifier without any with ProvisionedConcurrencyConfigNotFoundException
+            live = maybe(client, "get_provisioned_concurrency_config", FunctionName=name, Qualifier=q)
         have = live.get("RequestedProvisionedConcurrentExecutions") if live else None
         if have == count:
             changes.append(Change(NAME, target, "unchanged"))
@@ -103,10 +102,6 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> l
             )
         )
     return changes
-
-
-# AWS answers a qualifier without provisioned concurrency with its own code, not ResourceNotFound.
-_PC_MISSING = ("ProvisionedConcurrencyConfigNotFoundException", "ResourceNotFoundException")
 
 
 def _put_reserved(client: Any, name: str, count: int) -> None:

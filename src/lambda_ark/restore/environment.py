@@ -72,26 +72,23 @@ def _after(parts: list[str], prefix: str) -> str:
 
 _PROBES: dict[str, Probe] = {
     "lambda": lambda c, arn, p: maybe(c, "get_function", FunctionName=arn) is not None,
-    "sqs": lambda c, arn, p: maybe(
-        c, "get_queue_url", missing=("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"),
-        QueueName=p[5], QueueOwnerAWSAccountId=p[4],
-    ) is not None,
-    "sns": lambda c, arn, p: maybe(c, "get_topic_attributes", missing=("NotFound",), TopicArn=arn) is not None,
+    "sqs": lambda c, arn, p: maybe(c, "get_queue_url", QueueName=p[5], QueueOwnerAWSAccountId=p[4]) is not None,
+    "sns": lambda c, arn, p: maybe(c, "get_topic_attributes", TopicArn=arn) is not None,
     "dynamodb": lambda c, arn, p: maybe(
         c, "describe_table", TableName=_after(p, "table/").split("/")[0]
     ) is not None,
     "kinesis": lambda c, arn, p: maybe(c, "describe_stream_summary", StreamARN=arn) is not None,
     "secretsmanager": lambda c, arn, p: maybe(c, "describe_secret", SecretId=arn) is not None,
-    "ssm": lambda c, arn, p: maybe(c, "get_parameter", missing=("ParameterNotFound",), Name=arn) is not None,
+    "ssm": lambda c, arn, p: maybe(c, "get_parameter", Name=arn) is not None,
     "kms": lambda c, arn, p: maybe(c, "describe_key", KeyId=arn) is not None,
     "events": lambda c, arn, p: maybe(c, "describe_event_bus", Name=arn) is not None,
     "states": lambda c, arn, p: maybe(
-        c, "describe_state_machine", missing=("StateMachineDoesNotExist",), stateMachineArn=arn
+        c, "describe_state_machine", stateMachineArn=arn
     ) is not None,
     "iam": lambda c, arn, p: (
-        maybe(c, "get_role", missing=("NoSuchEntity",), RoleName=_resource(p).rsplit("/", 1)[-1]) is not None
+        maybe(c, "get_role", RoleName=_resource(p).rsplit("/", 1)[-1]) is not None
         if _resource(p).startswith("role/")
-        else maybe(c, "get_policy", missing=("NoSuchEntity",), PolicyArn=arn) is not None
+        else maybe(c, "get_policy", PolicyArn=arn) is not None
     ),
 }
 _CLIENTS = {"states": "stepfunctions"}

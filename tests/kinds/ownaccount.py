@@ -8,37 +8,23 @@ The endpoint gives each assumed role's credentials the role's account, as moto d
 from __future__ import annotations
 
 import io
-import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
 
-import boto3
+from tests import accounts
 
 from lambda_ark.aws import Aws
 from lambda_ark.backup import BackupOptions, BackupResult, run_backup
 from lambda_ark.repository import Repository
 from lambda_ark.restore.apply import RestoreOptions, RestoreResult, run_restore
 
-ROLE_NAME = "fn"
+ROLE_NAME = accounts.ROLE_NAME
 
 
 def own_account(aws: Aws) -> Aws:
-    """An `Aws` in a fresh account (random id) of the same endpoint, with an execution role `fn`."""
-    account = "4" + str(uuid.uuid4().int)[:11]
-    creds = aws.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/lambda-ark-test", RoleSessionName="capture"
-    )["Credentials"]
-    session = boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name="us-east-1",
-    )
-    own = Aws(session=session, endpoint_url=aws.endpoint_url)
-    assert own.account_id() == account
-    own.client("iam").create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument="{}")
-    return own
+    """An `Aws` in a fresh account of the same endpoint, with an execution role `fn`."""
+    return accounts.own_account(aws).aws
 
 
 def role_arn(aws: Aws) -> str:

@@ -22,11 +22,13 @@ from . import (
     lambda_config,
     layers,
     list_paging,
+    organizations_accounts,
     policies,
     provisioned_concurrency,
     recursion,
     revision_ids,
     runtime_management,
+    sts_assume_role,
 )
 
 # Order matters only where patches wrap the same method: revision ids wrap the policy methods that
@@ -49,6 +51,8 @@ PATCHES: tuple[ModuleType, ...] = (
     code_signing,
     recursion,
     runtime_management,
+    sts_assume_role,
+    organizations_accounts,
 )
 
 _applied = False

@@ -108,7 +108,8 @@ jobs:
      "jobs.a.select.regions: expected 'all', got 'everywhere'"),
     ("repositories: {primary: /x}\nmetrics: {targets: [statsd]}\njobs: {a: {schedule: rate(1 hour)}}\n",
      "p.yaml:2:21: metrics.targets[0]: expected auto, cloudwatch, emf, none or prometheus=FILE, got 'statsd'"),
-    ("repositories: {primary: /x}\naccounts: [{role_arn: 'arn:aws:iam::1:role/x'}]\njobs: {a: {schedule: rate(1 hour)}}\n",
+    ("repositories: {primary: /x}\naccounts: [{role_arn: 'arn:aws:iam::1:role/x'}]\n"
+     "jobs: {a: {schedule: rate(1 hour)}}\n",
      "p.yaml:2:23: accounts[0].role_arn: bad role ARN 'arn:aws:iam::1:role/x': expected arn:aws:iam::<12-digit"),
     ("repositories: {primary: /x}\njobs: {a: {schedule: rate(1 hour), parallel_accounts: 0}}\n",
      "jobs.a.parallel_accounts: expected greater than or equal to 1, got 0"),

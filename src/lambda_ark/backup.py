@@ -133,16 +133,27 @@ def scope_key(account: str, regions: list[str], options: BackupOptions) -> str:
     return stable_hash(scope)[:16]
 
 
-def previous_snapshot(repo: Repository, scope: str) -> Snapshot | None:
-    """The newest snapshot of this scope; else the newest of any (its records still match by key)."""
+def previous_snapshot(repo: Repository, scope: str, kinds: frozenset[str] | None = None) -> Snapshot | None:
+    """The newest snapshot of this scope; else the newest of any that recorded every kind this run
+    records (its records still match by key, and an unchanged function's kinds are carried from it)."""
     infos = repo.snapshots()
     if not infos:
         return None
     same = [i for i in infos if i.summary.get("scope") == scope]
+    candidates = same or [i for i in infos if _records_all(i.summary.get("kinds"), kinds)]
+    if not candidates:
+        return None
     try:
-        return repo.load_snapshot((same or infos)[-1].id)
+        return repo.load_snapshot(candidates[-1].id)
     except SnapshotNotFound:
         return None
+
+
+def _records_all(recorded: list[str] | None, wanted: frozenset[str] | None) -> bool:
+    """Whether a snapshot that recorded `recorded` kinds (None: every kind) has all `wanted` (None: every)."""
+    if recorded is None:
+        return True
+    return wanted is not None and wanted <= set(recorded) | {"function"}
 
 
 def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Progress | None = None) -> BackupResult:
@@ -167,7 +178,7 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
     # which must happen before the writer loads the index it goes on adding to.)
     with _shared_lock(repo):
         try:
-            prev_snap = previous_snapshot(repo, scope)
+            prev_snap = previous_snapshot(repo, scope, options.kinds)
         except IntegrityError as exc:  # trust nothing of it: read everything from AWS again
             prev_snap = None
             result.warnings.append(f"previous snapshot unreadable, every function captured again: {exc}")
@@ -213,6 +224,8 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
                     "unchanged": result.unchanged,
                     "regions": len(regions),
                     "errors": len(result.errors),
+                    # a narrower capture says what it recorded: no run that records more carries from it
+                    **({"kinds": sorted(options.kinds | {"function"})} if options.kinds is not None else {}),
                 },
                 body=BackupBody(
                     regions={account: regions}, functions=records, notes=sorted(set(result.warnings))

@@ -39,7 +39,8 @@ def test_a_role_that_does_not_exist_cannot_be_assumed(aws: Aws) -> None:
     err = denied(aws, role)
     assert err.response["Error"]["Code"] == "AccessDenied"
     assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 403
-    assert err.response["Error"]["Message"].endswith(f"is not authorized to perform: sts:AssumeRole on resource: {role}")
+    message = err.response["Error"]["Message"]
+    assert message.endswith(f"is not authorized to perform: sts:AssumeRole on resource: {role}")
 
 
 def test_the_trust_policy_decides_who_may_assume(aws: Aws) -> None:

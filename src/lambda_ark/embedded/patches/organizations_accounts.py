@@ -41,4 +41,4 @@ def list_accounts(self: OrganizationsBackend, **kwargs: Any) -> Any:
 def apply() -> None:
     global _original
     _original = OrganizationsBackend.list_accounts
-    OrganizationsBackend.list_accounts = list_accounts  # type: ignore[method-assign]
+    OrganizationsBackend.list_accounts = list_accounts  # type: ignore[method-assign,assignment]

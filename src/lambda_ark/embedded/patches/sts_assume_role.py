@@ -33,7 +33,7 @@ from moto.sts.responses import TokenResponse
 
 _original: Callable[[TokenResponse], Any] | None = None
 _ROLE = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):role/(.+)")
-_OPERATORS = {
+_OPERATORS: dict[str, tuple[Callable[[str, str], bool], bool]] = {
     "StringEquals": (lambda value, pattern: value == pattern, False),
     "StringLike": (lambda value, pattern: fnmatch.fnmatchcase(value, pattern), False),
     "StringNotEquals": (lambda value, pattern: value != pattern, True),

@@ -184,3 +184,13 @@ def test_notify_on_failure_stays_quiet_when_all_is_well(setup: Setup, hook: Any)
     text = policy_text(setup, name, [a.id], f"    notify: [{quiet.url}]\n    notify_on: failure")
     assert run_due(setup.context(setup.policy(text))).exit_code == 0
     assert quiet.bodies == []
+
+
+def test_a_job_that_cannot_run_at_all_is_told(setup: Setup, hook: Any) -> None:
+    name, listener = job_name(), hook()
+    text = f"repositories: {{primary: {setup.tmp / 'gone'}}}\njobs:\n  {name}: {{schedule: rate(1 hour), " \
+           f"notify: [{listener.url}], notify_on: failure}}\n"
+    report = run_due(setup.context(setup.policy(text)))
+    assert report.exit_code == 1 and [j.action for j in report.jobs] == ["error"]
+    (body,) = listener.bodies
+    assert body["status"] == "failed" and body["errors"][0].startswith(f"no repository at {setup.tmp / 'gone'}")

@@ -21,7 +21,7 @@ from ..policy.models import Job
 from ..policy.values import recapture
 from ..repository import Repository, Rules, copy, forget
 from ..repository.policy import DEFAULT_GROUP_BY, parse_duration
-from .accounts import Target, resolve_accounts
+from .accounts import Accounts, Target, resolve_accounts
 from .context import Context
 
 OK, PARTIAL, ANOMALY, FAILED = "ok", "partial", "anomaly", "failed"
@@ -134,7 +134,10 @@ def run_job(ctx: Context, name: str, trigger: str, slot: datetime | None, *,
     run = JobRun(job=name, trigger=trigger, slot=slot, started=ctx.clock())
     began = datetime.now(UTC)
     repo = ctx.primary()
-    accounts = resolve_accounts(ctx.aws, ctx.policy.accounts)
+    try:
+        accounts = resolve_accounts(ctx.aws, ctx.policy.accounts)
+    except Exception as exc:  # noqa: BLE001 - e.g. the running credentials themselves are refused
+        accounts = Accounts(errors=[f"accounts: {describe(exc)}"])
     run.errors += accounts.errors
     targets = [t for t in accounts.targets if only is None or t.account in only]
     if only is not None:

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..errors import LambdaArkError, UsageError, describe
+from ..errors import UsageError, describe
 from ..policy.schedule import parse_schedule
 from ..repository import Repository
 from . import errors_queue, metrics, notify
 from .context import Context
-from .job import FAILED, OK, JobRun, run_job
+from .job import ANOMALY, FAILED, OK, JobRun, run_job
 from .state import AccountState, Claim, JobRunning, JobState, LastRun, job_lock, load_state, save_state
 
 RAN, NOT_DUE, RUNNING, ERROR = "ran", "not due", "running elsewhere", "error"
@@ -68,8 +68,10 @@ def run_due(ctx: Context, job: str | None = None) -> RunReport:
     for name in [job] if job else list(ctx.policy.jobs):
         try:
             outcome = _one(ctx, name, forced=job is not None)
-        except LambdaArkError as exc:
-            outcome = JobOutcome(name, ERROR, message=str(exc))
+        except Exception as exc:  # noqa: BLE001 - one job's failure (even a bug) must not stop the others
+            outcome = JobOutcome(name, ERROR, message=describe(exc))
+            if not isinstance(exc, JobRunning):  # a job that could not run at all is a failure to tell
+                report.warnings += after_error(ctx, name, outcome.message, "manual" if job else "schedule")
         report.jobs.append(outcome)
         if outcome.run is not None:
             report.warnings += after_run(ctx, outcome.run)
@@ -142,7 +144,7 @@ def record(repo: Repository, state: JobState, run: JobRun | None, digest: str, s
         for acct in run.accounts:
             entry = state.accounts.setdefault(acct.account, AccountState())
             entry.last_status = acct.status
-            if acct.status in (OK, "anomaly") and acct.result is not None:
+            if acct.status in (OK, ANOMALY) and acct.result is not None:
                 entry.last_good = run.finished or run.started
                 entry.snapshot = acct.snapshot
     else:
@@ -166,3 +168,10 @@ def after_run(ctx: Context, run: JobRun) -> list[str]:
     if (queue := policy.errors_queue_of(job)) is not None:
         warnings += errors_queue.send_failures(ctx.aws, queue, run)
     return warnings
+
+
+def after_error(ctx: Context, name: str, error: str, trigger: str) -> list[str]:
+    """A job that could not run at all (its repository unreachable, say): its notify targets hear of
+    it. No metric names an account it did not reach; the RPO alarm (missing data) covers that."""
+    run = JobRun(job=name, trigger=trigger, slot=None, started=ctx.clock(), finished=ctx.clock(), errors=[error])
+    return notify.send(ctx.policy.notify_targets(ctx.policy.jobs[name]), run, ctx.aws, ctx.sleep)

@@ -12,7 +12,6 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .. import __version__
 from ..aws import Aws, call, one_line
 from ..errors import LambdaArkError, describe
 from ..policy.values import Target
@@ -28,6 +27,12 @@ class DeliveryError(LambdaArkError):
     pass
 
 
+def _version() -> str:
+    from .. import __version__  # at call time: the package imports this module while it initialises
+
+    return __version__
+
+
 def message(run: JobRun) -> tuple[str, dict[str, Any]]:
     """(subject, body): a success summary, or the failure with the failing items."""
     done = [a for a in run.accounts if a.snapshot]
@@ -38,7 +43,7 @@ def message(run: JobRun) -> tuple[str, dict[str, Any]]:
         bad = [a for a in run.accounts if a.status != OK]
         subject = (f"lambda-ark: job {run.job} {run.status.upper()}: {len(bad)} of {len(run.accounts)} accounts"
                    + (f", {len(run.errors)} job errors" if run.errors else ""))
-    body = {"source": "lambda-ark", "version": __version__, **run.as_dict(),
+    body = {"source": "lambda-ark", "version": _version(), **run.as_dict(),
             "failures": [{"account": a.account, "failed": a.failed, "errors": a.errors}
                          for a in run.accounts if a.status not in (OK, "anomaly")]}
     return subject[:_SUBJECT_LIMIT], body
@@ -66,7 +71,7 @@ def post(url: str, body: dict[str, Any], sleep: Callable[[float], None], attempt
     delay = BACKOFF
     for attempt in range(1, attempts + 1):
         request = urllib.request.Request(url, data=data, method="POST", headers={
-            "Content-Type": "application/json", "User-Agent": f"lambda-ark/{__version__}"})
+            "Content-Type": "application/json", "User-Agent": f"lambda-ark/{_version()}"})
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - the policy's URL
                 response.read()

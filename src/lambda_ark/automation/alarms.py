@@ -7,7 +7,8 @@ exactly what applying would do; applying twice changes nothing the second time.
                                          data breaches: a job that stopped running alarms too)
     lambda-ark/<job>/<account>/deleted   DeletedFunctions > alarm_deleted_functions (mass deletion)
 
-Alarms under the prefix that the policy no longer asks for are listed as stale, never deleted.
+Alarms of the policy's jobs that it no longer asks for (an account gone, an rpo removed) are listed as
+stale, never deleted. Alarms of jobs not in the policy are another policy's business: not listed.
 """
 
 from __future__ import annotations
@@ -146,7 +147,9 @@ def apply_alarms(aws: Aws, policy: Policy, dry_run: bool = False) -> AlarmsResul
     accounts = resolve_accounts(aws, policy.accounts)
     result.errors += accounts.errors
     cw = aws.client("cloudwatch", policy.metrics.region)
-    live = {a["AlarmName"]: a for a in pages(cw, "describe_alarms", "MetricAlarms", AlarmNamePrefix=PREFIX)}
+    # Only this policy's jobs' alarms: other policies may share the account and region.
+    live = {a["AlarmName"]: a for job in policy.jobs
+            for a in pages(cw, "describe_alarms", "MetricAlarms", AlarmNamePrefix=f"{PREFIX}{job}/")}
     desired = desired_alarms(policy, [t.account for t in accounts.targets])
     result.changes = plan_alarms(desired, live)
     if dry_run:

@@ -39,8 +39,6 @@ def test_validate_prints_every_problem_located_and_exits_2(endpoint: embedded.En
     ]
     as_json = json.loads(run_cli("policy", "validate", path, "--json", endpoint=endpoint.url).stdout)
     assert as_json["valid"] is False and len(as_json["errors"]) == 2
-    missing = run_cli("policy", "validate", str(tmp_path / "nope.yaml"), endpoint=endpoint.url)
-    assert missing.returncode == 2 and "nope.yaml" in missing.stderr
 
 
 def test_validate_warns_of_an_unreachable_repository(endpoint: embedded.Endpoint, tmp_path: Path) -> None:
@@ -94,8 +92,6 @@ jobs:
     again = run_cli("run", "--policy", path, "--json", endpoint=endpoint.url)
     assert again.returncode == 0
     assert [j["action"] for j in json.loads(again.stdout)["jobs"]] == ["not due"]
-    bad_option = run_cli("run", "--policy", path, "--metrics", "statsd", endpoint=endpoint.url)
-    assert bad_option.returncode == 2 and "--metrics 'statsd'" in bad_option.stderr
 
     # restore selects one account's functions from the job's snapshot
     restore = ("restore", "latest", "--repo", repo, "--dry-run", "--json")

@@ -114,3 +114,14 @@ def test_notification_subjects() -> None:
     assert body["status"] == "partial" and [f["account"] for f in body["failures"]] == ["000000000001"]
     assert message(run_with("failed"))[0] == "lambda-ark: job j FAILED: 1 of 1 accounts"
     assert len(message(run_with(*["failed"] * 3, errors=("x" * 200,)))[0]) <= 100
+
+
+def test_metric_targets_on_the_command_line() -> None:
+    from lambda_ark.cli.automation_common import metric_targets
+    from lambda_ark.errors import UsageError
+
+    assert metric_targets(None) is None and metric_targets([]) is None
+    assert metric_targets(["emf", "prometheus=/x.prom"]) == ["emf", "prometheus=/x.prom"]
+    for bad in ("statsd", "prometheus="):
+        with pytest.raises(UsageError, match=f"--metrics '{bad}': expected cloudwatch, emf, prometheus=FILE or none"):
+            metric_targets([bad])

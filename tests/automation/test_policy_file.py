@@ -111,6 +111,12 @@ jobs:
     ("repositories: {primary: /x}\naccounts: [{role_arn: 'arn:aws:iam::1:role/x'}]\n"
      "jobs: {a: {schedule: rate(1 hour)}}\n",
      "p.yaml:2:23: accounts[0].role_arn: bad role ARN 'arn:aws:iam::1:role/x': expected arn:aws:iam::<12-digit"),
+    ("repositories: {primary: /x}\njobs: {a: {schedule: rate(1 hour), tags: [nightly, partial]}}\n",
+     "p.yaml:2:52: jobs.a.tags[1]: bad snapshot tag 'partial': expected a label without spaces or commas"),
+    ("repositories: {primary: /x}\njobs: {a: {schedule: rate(1 hour), tags: ['job:b']}}\n",
+     "bad snapshot tag 'job:b'"),
+    ("repositories: {primary: /x}\njobs: {a: {schedule: rate(1 hour), select: {tags: {tier: 1}}}}\n",
+     "jobs.a.select.tags.tier: expected a string, got the number 1"),
     ("repositories: {primary: /x}\njobs: {a: {schedule: rate(1 hour), parallel_accounts: 0}}\n",
      "jobs.a.parallel_accounts: expected greater than or equal to 1, got 0"),
 ])

@@ -146,7 +146,9 @@ def _report(report: RunReport, json_out: bool, quiet: bool, rounds: bool = False
             for e in outcome.run.errors + [e for a in outcome.run.accounts for e in a.errors]:
                 typer.echo(f"error: job {outcome.job}: {e}", err=True)
             for a in outcome.run.accounts:
-                if a.result is not None and a.result.anomaly:
+                for w in (a.result.warnings if a.result is not None and not quiet else []):
+                    typer.echo(f"warning: job {outcome.job}: account {a.account}: {w}", err=True)
+                if a.result is not None and a.result.anomaly:  # always said, as backup does: someone must look
                     typer.echo(f"warning: job {outcome.job}: account {a.account}: {a.result.anomaly}", err=True)
     for w in report.warnings:
         typer.echo(f"warning: {w}", err=True)

@@ -158,7 +158,8 @@ class Job(_Model):
     notify_on: Literal["always", "failure"] = "always"
     errors_queue: QueueUrl | None = Field(None, description="Default: the policy's errors_queue.")
     copy_to_copies: bool = Field(True, alias="copy", description="Copy to repositories.copies after each run.")
-    tags: list[str] = Field(default_factory=list, description="Snapshot labels besides job:<name>.")
+    tags: list[Annotated[str, AfterValidator(values.snapshot_tag)]] = Field(
+        default_factory=list, description="Snapshot labels besides job:<name>.")
     max_deleted: Annotated[str | float, AfterValidator(values.max_deleted)] = "20%"
     alarm_deleted_functions: Annotated[int, Field(ge=1, strict=True)] = Field(
         5, description="The mass-deletion alarm fires when more functions than this vanish in one run.")

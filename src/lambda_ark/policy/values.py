@@ -136,6 +136,15 @@ class Target:
         return f"sns:{self.address}" if self.kind == "sns" else self.address
 
 
+def snapshot_tag(text: str) -> str:
+    from ..repository.models import STATUS_TAGS
+
+    if not re.fullmatch(r"[^\s,]{1,128}", text) or text in STATUS_TAGS or text.startswith("job:"):
+        raise ValueError(f"bad snapshot tag {text!r}: expected a label without spaces or commas, neither "
+                         f"{', '.join(sorted(STATUS_TAGS))} nor job:… (lambda-ark sets those)")
+    return text
+
+
 def notify_target(text: str) -> Target:
     """`sns:<topic ARN>` (or the bare ARN), or an https:// webhook URL (http:// is allowed, but warned of)."""
     address = text[len("sns:"):] if text.startswith("sns:") else text

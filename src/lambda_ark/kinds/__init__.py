@@ -18,6 +18,7 @@ from . import (
     function,
     invoke_config,
     layers,
+    logs_subscriptions,
     mapping_tags,
     mappings,
     policy,
@@ -53,6 +54,7 @@ KINDS: tuple[ModuleType, ...] = (
     eventbridge,
     scheduler,
     sns,
+    logs_subscriptions,
     cloudfront,
 )
 

@@ -111,6 +111,15 @@ NOT_FOUND: dict[str, tuple[str, ...]] = {
     "ssm": ("ParameterNotFound",),
     "kms": ("NotFoundException",),
     "stepfunctions": ("StateMachineDoesNotExist",),
+    "elbv2": ("TargetGroupNotFound", "LoadBalancerNotFound", "ListenerNotFound", "RuleNotFound"),
+    "logs": ("ResourceNotFoundException",),
+    "cognito-idp": ("ResourceNotFoundException",),
+    "pipes": ("NotFoundException",),
+    "iot": ("ResourceNotFoundException",),
+    "ses": ("RuleSetDoesNotExist", "RuleDoesNotExist"),
+    "firehose": ("ResourceNotFoundException",),
+    "appsync": ("NotFoundException",),
+    "cloudwatch": ("ResourceNotFound",),
 }
 
 

@@ -22,6 +22,7 @@ from . import (
     lambda_config,
     layers,
     list_paging,
+    logs_subscriptions,
     policies,
     provisioned_concurrency,
     recursion,
@@ -49,6 +50,7 @@ PATCHES: tuple[ModuleType, ...] = (
     code_signing,
     recursion,
     runtime_management,
+    logs_subscriptions,
 )
 
 _applied = False

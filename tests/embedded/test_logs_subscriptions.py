@@ -47,7 +47,8 @@ def test_filter_keeps_its_settings_and_needs_the_invoke_permission(
     put.pop("distribution")
     put["filterName"] = "g"
     logs.put_subscription_filter(**put)
-    by_name = {f["filterName"]: f for f in logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"]}
+    listed = logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"]
+    by_name = {f["filterName"]: f for f in listed}
     assert by_name["g"]["distribution"] == "ByLogStream"  # the default
 
 

@@ -13,6 +13,7 @@ from . import (
     apigatewayv2,
     cloudfront,
     code_signing,
+    cognito,
     concurrency,
     eventbridge,
     function,
@@ -55,6 +56,7 @@ KINDS: tuple[ModuleType, ...] = (
     scheduler,
     sns,
     logs_subscriptions,
+    cognito,
     cloudfront,
 )
 

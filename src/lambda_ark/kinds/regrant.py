@@ -25,7 +25,9 @@ from .policy import permission_args
 from .triggers import ensure_permission, grants, split_function_arn, statements
 
 
-def source_statement(record: dict[str, Any], function_arn: str, principal: str, source_arn: str) -> dict[str, Any] | None:
+def source_statement(
+    record: dict[str, Any], function_arn: str, principal: str, source_arn: str
+) -> dict[str, Any] | None:
     """The recorded statement that let `principal` invoke `function_arn` (its qualifier's policy) from
     `source_arn`, or None."""
     qualifier = split_function_arn(function_arn)[1] or ""

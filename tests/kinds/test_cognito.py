@@ -111,6 +111,7 @@ def test_another_region_uses_the_same_named_pool_and_grants_its_arn(
 
 
 def test_to_iac_is_a_partial_pool() -> None:
-    data = [{"pool_id": "p", "pool_name": "n", "pool_arn": "a", "triggers": {"PreSignUp": "arn:aws:lambda:r:1:function:f"}}]
+    data = [{"pool_id": "p", "pool_name": "n", "pool_arn": "a",
+             "triggers": {"PreSignUp": "arn:aws:lambda:r:1:function:f"}}]
     (res,) = kind.to_iac({}, data)
     assert res["Type"] == "AWS::Cognito::UserPool" and res["Properties"]["LambdaConfig"]["PreSignUp"].endswith(":f")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from . import (
+    alb,
     aliases,
     apigateway,
     apigatewayv2,
@@ -55,6 +56,7 @@ KINDS: tuple[ModuleType, ...] = (
     eventbridge,
     scheduler,
     sns,
+    alb,
     logs_subscriptions,
     cognito,
     cloudfront,

@@ -103,7 +103,7 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]
         new_arn = pool.get("Arn") or pool_arn(region, ctx.mapper.account(record["account"]), pool["Id"])
         for target in sorted({_target_of(v) for v in entry["triggers"].values()}):
             grant = plan_regrant(ctx, NAME, record, target, _PRINCIPAL, entry["pool_arn"], new_arn,
-                                 lambda arn=new_arn: str(arn))
+                                 partial(str, new_arn))
             if grant is not None:
                 changes.append(grant)
         live = pool.get("LambdaConfig") or {}
@@ -118,7 +118,9 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]
     return changes
 
 
-def _target_pool(ctx: RestoreContext, client: Any, record: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any] | str:
+def _target_pool(
+    ctx: RestoreContext, client: Any, record: dict[str, Any], entry: dict[str, Any]
+) -> dict[str, Any] | str:
     """The target pool (its description), or why there is none."""
     region = client.meta.region_name
     explicit = ctx.mapper.explicit.get(entry["pool_arn"])

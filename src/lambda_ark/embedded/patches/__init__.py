@@ -14,6 +14,7 @@ from . import (
     cloudfront_associations,
     code_signing,
     code_urls,
+    elb_lambda_targets,
     event_invoke_configs,
     event_source_mappings,
     function_urls,
@@ -51,6 +52,7 @@ PATCHES: tuple[ModuleType, ...] = (
     recursion,
     runtime_management,
     logs_subscriptions,
+    elb_lambda_targets,
 )
 
 _applied = False

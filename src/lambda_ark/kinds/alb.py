@@ -19,7 +19,7 @@ from typing import Any
 from ..aws import call
 from .alb_rules import forwards_to, plan_rule, recorded_rule, resolver
 from .base import Change, RegionContext, RestoreContext
-from .common import maybe, pages
+from .common import maybe, offered, pages
 from .regrant import plan_regrant
 from .triggers import FunctionIndex, check_permission, is_function_arn
 
@@ -56,6 +56,8 @@ _ATTRIBUTES = ("lambda.multi_value_headers.enabled",)  # the one attribute a lam
 def discover(ctx: RegionContext) -> FunctionIndex:
     """DescribeTargetGroups (paged); per `lambda` group DescribeTargetHealth and its attributes; tags
     20 groups a call; per load balancer in front of one: DescribeListeners and DescribeRules."""
+    if not offered(ctx, SERVICE):
+        return FunctionIndex()
     client = ctx.client("elbv2")
     groups = [g for g in pages(client, "describe_target_groups", "TargetGroups") if g.get("TargetType") == "lambda"]
     tags = _tags(client, [g["TargetGroupArn"] for g in groups])

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..aws import call
 from .base import Change, RegionContext, RestoreContext
-from .common import maybe, pages
+from .common import maybe, offered, pages
 from .regrant import plan_regrant
 from .triggers import FunctionIndex, check_permission, is_function_arn
 
@@ -46,6 +46,8 @@ def _target_of(value: Any) -> str:
 
 def discover(ctx: RegionContext) -> FunctionIndex:
     """ListUserPools (paged, 60 a call) carries each pool's LambdaConfig: no per-pool call."""
+    if not offered(ctx, SERVICE):
+        return FunctionIndex()
     index = FunctionIndex()
     for pool in pages(ctx.client("cognito-idp"), "list_user_pools", "UserPools", MaxResults=60):
         config = pool.get("LambdaConfig") or {}

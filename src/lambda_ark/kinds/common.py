@@ -178,6 +178,14 @@ def optional(ctx: RegionContext, operation: str, **kwargs: Any) -> Any | None:
         return None
 
 
+def offered(ctx: RegionContext, service: str) -> bool:
+    """Whether `service` exists in ctx.region, by botocore's endpoint data: a region that data leaves
+    out (EventBridge Pipes in a new region, say) has nothing to scan, and calling there would only
+    fail to connect. A service the data lists nowhere is assumed to be everywhere."""
+    regions = memo(ctx.cache, ("offered", service), lambda: set(ctx.aws.session.get_available_regions(service)))
+    return not regions or ctx.region in regions
+
+
 def code_sha256(data: bytes) -> str:
     """Lambda's CodeSha256: base64 of the SHA-256 digest."""
     return base64.b64encode(hashlib.sha256(data).digest()).decode()

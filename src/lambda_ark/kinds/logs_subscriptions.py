@@ -15,7 +15,7 @@ from typing import Any
 
 from ..aws import call
 from .base import Change, RegionContext, RestoreContext
-from .common import maybe, pages
+from .common import maybe, offered, pages
 from .triggers import FunctionIndex, is_function_arn, permitted
 
 NAME = "logs_subscriptions"
@@ -43,6 +43,8 @@ def group_arn(region: str, account: str, name: str, partition: str = "aws") -> s
 
 def discover(ctx: RegionContext) -> FunctionIndex:
     """DescribeLogGroups (paged, 50 a call), then one DescribeSubscriptionFilters per log group."""
+    if not offered(ctx, SERVICE):
+        return FunctionIndex()
     index = FunctionIndex()
     client = ctx.client("logs")
     for group in pages(client, "describe_log_groups", "logGroups"):

@@ -11,6 +11,7 @@ from types import ModuleType
 
 from . import (
     apigateway_stages,
+    appsync_data_sources,
     cloudfront_associations,
     code_signing,
     code_urls,
@@ -29,6 +30,8 @@ from . import (
     recursion,
     revision_ids,
     runtime_management,
+    secrets_rotation,
+    ses_receipt_rules,
 )
 
 # Order matters only where patches wrap the same method: revision ids wrap the policy methods that
@@ -53,6 +56,9 @@ PATCHES: tuple[ModuleType, ...] = (
     runtime_management,
     logs_subscriptions,
     elb_lambda_targets,
+    ses_receipt_rules,
+    secrets_rotation,
+    appsync_data_sources,
 )
 
 _applied = False

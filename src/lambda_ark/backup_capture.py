@@ -20,6 +20,7 @@ from .errors import AwsError, describe
 from .kinds import KINDS
 from .kinds.base import RegionContext
 from .kinds.common import pages, stable_hash
+from .kinds.coverage import not_captured
 from .model import FunctionRecord
 from .parallel import parallel_map
 from .selection import in_shard, name_matches
@@ -261,4 +262,8 @@ def _capture_function(
         captured_at=now if captured or old is None else old.captured_at,
         items=items,
     )
+    # nothing invisible: an invoker the policy lets in that no kind captured is said, every run
+    record.not_captured = not_captured({"account": ctx.account, "region": ctx.region, "arn": fn["FunctionArn"],
+                                        "items": items}, KINDS)
+    ctx.warnings.extend(f"function {fn['FunctionName']} in {ctx.region}: {line}" for line in record.not_captured)
     return record, captured

@@ -128,7 +128,7 @@ SAMPLES: dict[str, object] = {
 RECORD = {"account": "123456789012", "region": "us-east-1", "name": "f", "arn": FN, "items": {}}
 # Kinds with no CloudFormation resource of their own: reserved and provisioned concurrency are
 # properties of AWS::Lambda::Function / Alias / Version, which an export assembles.
-NO_IAC = {"concurrency"}
+NO_IAC = {"concurrency", "referenced_by"}  # referenced_by: other resources, not this function's
 # Kinds whose to_iac is empty on purpose: what they record is a property of another resource
 # (AWS::Lambda::Function's RecursiveLoop and RuntimeManagementConfig, EventSourceMapping's Tags).
 PROPERTY_KINDS = {"recursion", "runtime_management", "mapping_tags"}

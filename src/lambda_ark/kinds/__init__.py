@@ -30,6 +30,7 @@ from . import (
     pipes,
     policy,
     recursion,
+    referenced_by,
     role,
     runtime_management,
     s3_notifications,
@@ -74,6 +75,7 @@ KINDS: tuple[ModuleType, ...] = (
     appsync,
     cloudwatch_alarms,
     cloudfront,
+    referenced_by,
 )
 
 

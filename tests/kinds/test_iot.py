@@ -81,3 +81,24 @@ def test_to_iac() -> None:
     (res,) = kind.to_iac({}, [{"name": "r", "arn": "a", "payload": {"sql": "SELECT 1", "ruleDisabled": False,
                                                                     "actions": []}}])
     assert res["Type"] == "AWS::IoT::TopicRule" and res["Properties"]["TopicRulePayload"]["Sql"] == "SELECT 1"
+
+
+def test_a_rule_of_two_functions_is_created_once_and_points_at_both(
+    aws: Aws, uid: Callable[[str], str], make_function: Callable[..., dict[str, Any]],
+    region_ctx: Callable[..., Any], restore_ctx: Callable[..., Any],
+) -> None:
+    rule = uid("rule").replace("-", "_")
+    one, two = make_function(A, uid("iotone")), make_function(A, uid("iottwo"))
+    payload = {"sql": "SELECT * FROM 'x'", "actions": [{"lambda": {"functionArn": one["FunctionArn"]}},
+                                                       {"lambda": {"functionArn": two["FunctionArn"]}}]}
+    aws.client("iot", A).create_topic_rule(ruleName=rule, topicRulePayload=payload)
+    ctx = region_ctx(A)
+    index = kind.discover(ctx)
+    data_one, data_two = kind.capture(ctx, index, one), kind.capture(ctx, index, two)
+    aws.client("iot", A).delete_topic_rule(ruleName=rule)
+    restore = restore_ctx(ArnMapper())
+    from lambda_ark.restore.apply import _apply_change
+    changes = kind.plan(restore, record_of(one, A), data_one) + kind.plan(restore, record_of(two, A), data_two)
+    assert [_apply_change(c, False).action for c in changes] == ["create", "create"]
+    got = aws.client("iot", A).get_topic_rule(ruleName=rule)["rule"]
+    assert got["actions"] == payload["actions"]

@@ -78,7 +78,7 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]
     for entry in data:
         label = f"topic rule {entry['name']} ({region})"
         if entry["name"] not in names:
-            names.add(entry["name"])  # a second function of the same rule re-points it once it exists
+            # another function of the same rule finds it created by then: its apply re-points it
             changes.append(Change(NAME, label, "create", entry["payload"]["sql"],
                                   apply=partial(_put, ctx, client, record, entry)))
             continue

@@ -136,15 +136,15 @@ def _plan_one(ctx: RestoreContext, mine: str, entry: dict[str, Any]) -> Change:
     label = f"{describe(entry)} -> {mine.split(':')[6]}"
     if not any(ctx.mapper.arn(a) != a or ctx.arn_unknown(a) for a in entry["references"]):
         return Change(NAME, label, "unchanged", "names the function where it is restored")
+    if entry["type"] != "state_machine":
+        parts = entry["arn"].split(":")
+        if FunctionId(parts[4], parts[3], parts[6]) in ctx.mapper.sources:
+            return Change(NAME, label, "skipped", "restored by this run: its own restore maps what it names")
     if not ctx.rewire_dependents:
         # an environment value is a secret: say that it names the function, never what it holds
         named = "its value" if entry["type"] == "environment" else ", ".join(entry["references"])
         return Change(NAME, label, "skipped", f"still names the source function ({named}); "
                                               "--rewire-dependents rewrites it")
-    if entry["type"] != "state_machine":
-        parts = entry["arn"].split(":")
-        if FunctionId(parts[4], parts[3], parts[6]) in ctx.mapper.sources:
-            return Change(NAME, label, "skipped", "restored by this run: its own restore maps what it names")
     where = ctx.mapper.arn(entry["arn"])
     region = where.split(":")[3]
     if entry["type"] == "state_machine":

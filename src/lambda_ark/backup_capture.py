@@ -115,6 +115,9 @@ class RegionOutcome:
     errors: list[str] = field(default_factory=list)
 
 
+# Region-scoped listings run this many at a time per region (each is a different service).
+_DISCOVERY_WORKERS = 4
+
 # Kinds without which nothing else of the function makes sense: their failure falls the whole
 # function back to its previous capture. Any other kind failing keeps only its own previous capture.
 _WHOLE_FUNCTION = frozenset({"function", "versions"})
@@ -144,16 +147,24 @@ def backup_region(
     if not fns:
         return out
     region = ctx.region
-    # One listing per region for region-scoped kinds, however many functions there are. A listing
-    # that fails costs that kind only: each function keeps the kind's previous capture.
+    # One listing per region for region-scoped kinds, however many functions there are; the services
+    # are independent, so their listings run side by side (a run costs the slowest, not the sum). A
+    # listing that fails costs that kind only: each function keeps the kind's previous capture.
     indexes: dict[str, Any] = {}
     failed_kinds: set[str] = set()
-    for kind in KINDS:
-        if kind.SCOPE != "region":
-            continue
+
+    def discover(kind: Any) -> tuple[Any, Exception | None]:
         try:
-            indexes[kind.NAME] = kind.discover(ctx)
+            return kind.discover(ctx), None
         except Exception as exc:  # noqa: BLE001 - one service's failure must not cost the region
+            return None, exc
+
+    region_kinds = [kind for kind in KINDS if kind.SCOPE == "region"]
+    for kind, (index, exc) in zip(region_kinds, parallel_map(discover, region_kinds, _DISCOVERY_WORKERS),
+                                  strict=True):
+        if exc is None:
+            indexes[kind.NAME] = index
+        else:
             failed_kinds.add(kind.NAME)
             out.errors.append(f"{kind.NAME} in {region}: {describe(exc)} (its previous capture was kept)")
     lock = threading.Lock()

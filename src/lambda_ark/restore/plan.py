@@ -45,6 +45,9 @@ class RestoreOptions:
     name_template: str | None = None  # e.g. "{name}-{region}"; overrides prefix/suffix
     arn_map: dict[str, str] = field(default_factory=dict)  # explicit whole-ARN overrides
     fix_permissions: bool = False  # grant invoke permissions the source lacked (default: exact)
+    # rewrite dependents (state machines, other functions' environment and destinations) that name a
+    # restored function to name it where it is restored (default: plan lines saying what still points back)
+    rewire_dependents: bool = False
 
 
 @dataclass
@@ -163,7 +166,8 @@ def plan_restore(
     def read_file(key: str) -> bytes:
         return repo.read_file(snapshot.files[key])
 
-    ctx = RestoreContext(aws=aws, mapper=mapper, read_file=read_file, fix_permissions=options.fix_permissions)
+    ctx = RestoreContext(aws=aws, mapper=mapper, read_file=read_file, fix_permissions=options.fix_permissions,
+                         rewire_dependents=options.rewire_dependents)
     plan = Plan(snapshot_id=snapshot.id, ctx=ctx)
     broken: set[str] = set()
     lock = threading.Lock()

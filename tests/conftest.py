@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+import permissions_recorder
 from lambda_ark import embedded
 from lambda_ark.aws import Aws, connect
+
+_PROBLEMS = pytest.StashKey[list[str]]()
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +37,34 @@ def _isolate_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
 @pytest.fixture
 def aws(endpoint: embedded.Endpoint) -> Aws:
     return connect(endpoint_url=endpoint.url)
+
+
+# Every AWS call lambda-ark makes is recorded by the code that made it and checked, at the end of the
+# session, against the kinds' PERMISSIONS and lambda_ark.iam.roles.CORE (tests/permissions_recorder.py).
+_recorder = permissions_recorder.Recorder()
+_recorder.install()
+
+
+def _whole_suite(session: pytest.Session) -> bool:
+    """Whether this session ran every test: only then can "declared but never used" be judged."""
+    opt = session.config.option
+    narrowed = opt.keyword or opt.markexpr or getattr(opt, "lf", False) or getattr(opt, "deselect", None)
+    args = [a for a in session.config.args if a not in ("tests", "tests/", ".")]
+    return not narrowed and not args and session.testsfailed == 0 and session.testscollected > 0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if path := permissions_recorder.record_path():
+        _recorder.dump(path)
+    problems = permissions_recorder.check(_recorder, complete=_whole_suite(session))
+    session.config.stash[_PROBLEMS] = problems
+    if problems and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    problems = config.stash.get(_PROBLEMS, [])
+    if problems:
+        terminalreporter.section("AWS calls against declared IAM permissions", sep="=", red=True)
+        for line in problems:
+            terminalreporter.line(f"permission: {line}", red=True)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import boto3
@@ -23,6 +24,11 @@ from .errors import AwsError, UsageError
 
 DEFAULT_REGION = "us-east-1"
 SESSION_NAME = "lambda-ark"  # RoleSessionName of every assumed role: CloudTrail shows lambda-ark's calls as such
+
+# Called with (service, operation), e.g. ("lambda", "GetFunction"), in the calling thread before every
+# AWS call any `Aws` makes. The permission tests record through it which code made which call (and so
+# which IAM action each kind needs); empty in normal runs.
+CALL_HOOKS: list[Callable[[str, str], None]] = []
 
 
 @dataclass
@@ -57,8 +63,11 @@ class Aws:
             return self._clients[key]
 
     def _count(self, model: Any, **_: Any) -> None:
+        service = model.service_model.service_name
         with self._lock:
-            self.calls[f"{model.service_model.service_name}.{model.name}"] += 1
+            self.calls[f"{service}.{model.name}"] += 1
+        for hook in CALL_HOOKS:
+            hook(service, model.name)
 
     def account_id(self) -> str:
         return str(call(self.client("sts"), "get_caller_identity")["Account"])
@@ -172,6 +181,26 @@ def has_credentials(session: boto3.Session) -> bool:
 
 EMBEDDED = "embedded"  # --endpoint-url / AWS_ENDPOINT_URL value that starts the embedded endpoint
 
+EMBEDDED_MISSING = (
+    "the embedded AWS endpoint is not installed (it is the optional extra lambda-ark[embedded], left out of "
+    "the package deployed into Lambda); install it with: pip install 'lambda-ark[embedded]'"
+)
+# What the extra brings: an import failing on one of these means the extra is missing, not a bug.
+_EMBEDDED_DISTRIBUTIONS = ("moto", "werkzeug", "flask", "flask_cors", "responses", "xmltodict", "jsonpath_ng")
+
+
+def load_embedded() -> ModuleType:
+    """The embedded endpoint package, imported only when it is asked for (it needs moto, which the
+    Lambda package and a plain `pip install lambda-ark` do not carry). UsageError naming the extra
+    when it is not installed."""
+    try:
+        from . import embedded
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] in _EMBEDDED_DISTRIBUTIONS:
+            raise UsageError(EMBEDDED_MISSING) from exc
+        raise
+    return embedded
+
 NO_CREDENTIALS = (
     "no AWS credentials found (looked in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and the "
     "shared config and credentials files with their profiles and SSO, container and instance metadata); "
@@ -196,9 +225,7 @@ def connect(endpoint_url: str | None = None, region: str | None = None, max_work
         raise AwsError(f"AWS configuration: {one_line(str(exc))}") from exc
     embedded = endpoint_url is not None and endpoint_url.strip().lower() == EMBEDDED
     if embedded:
-        from .embedded import shared_endpoint
-
-        endpoint_url = shared_endpoint().url
+        endpoint_url = load_embedded().shared_endpoint().url
     elif endpoint_url is None and not has_credentials(session):
         raise AwsError(NO_CREDENTIALS)
     if embedded or (endpoint_url is not None and not has_credentials(session)):

@@ -150,14 +150,15 @@ def run_job(ctx: Context, name: str, trigger: str, slot: datetime | None, *,
 
     run.accounts = parallel_map(one, targets, job.parallel_accounts)
     if any(a.status != FAILED for a in run.accounts):
-        _retain_and_copy(ctx, repo, name, job, run)
+        retain_and_copy(ctx, repo, name, job, run)
     run.finished = ctx.clock()
     run.duration = (datetime.now(UTC) - began).total_seconds()
     return run
 
 
 def backup_account(ctx: Context, repo: Repository, name: str, job: Job, target: Target,
-                   recapture_keys: Collection[str] = ()) -> AccountRun:
+                   recapture_keys: Collection[str] = (), options: BackupOptions | None = None) -> AccountRun:
+    """One account's backup for the job (`options`: the job's, narrowed, e.g. to one shard of a region)."""
     out = AccountRun(account=target.account, via=target.via)
     try:
         aws = target.connect(ctx.aws)
@@ -166,21 +167,22 @@ def backup_account(ctx: Context, repo: Repository, name: str, job: Job, target: 
         return out
     started = datetime.now(UTC)
     try:
-        result = run_backup(aws, repo, backup_options(name, job, recapture_keys))
+        result = run_backup(aws, repo, options or backup_options(name, job, recapture_keys))
     except Exception as exc:  # noqa: BLE001
         out.error = f"account {target.account}: {describe(exc)}"
         return out
     out.result = result
     out.status = PARTIAL if result.errors else ANOMALY if result.anomaly else OK
     try:
-        out.regions, out.deleted = _counts(repo, result, target.account, started, job)
+        shard = options.shard if options else None
+        out.regions, out.deleted = _counts(repo, result, target.account, started, job, shard)
     except Exception as exc:  # noqa: BLE001 - the counts feed metrics only; the backup stands
         result.warnings.append(f"per-region counts unavailable: {describe(exc)}")
     return out
 
 
-def _counts(repo: Repository, result: BackupResult, account: str, started: datetime, job: Job
-            ) -> tuple[dict[str, RegionCounts], int]:
+def _counts(repo: Repository, result: BackupResult, account: str, started: datetime, job: Job,
+            shard: tuple[int, int] | None = None) -> tuple[dict[str, RegionCounts], int]:
     """Per region: functions protected, captured in this run, and gone since the previous snapshot."""
     snap = repo.load_snapshot(result.snapshot_id)
     records = BackupBody.model_validate(snap.body).functions
@@ -192,14 +194,14 @@ def _counts(repo: Repository, result: BackupResult, account: str, started: datet
     if not snap.parent:
         return counts, 0
     prev = BackupBody.model_validate(repo.load_snapshot(snap.parent).body).functions
-    had = covered(prev, account, result.regions, list(job.select.names), None, dict(job.select.tags))
+    had = covered(prev, account, result.regions, list(job.select.names), shard, dict(job.select.tags))
     gone = had - {r.key for r in records}
     for key in gone:
         counts.setdefault(key.split("/")[1], RegionCounts()).deleted += 1
     return counts, len(gone)
 
 
-def _retain_and_copy(ctx: Context, repo: Repository, name: str, job: Job, run: JobRun) -> None:
+def retain_and_copy(ctx: Context, repo: Repository, name: str, job: Job, run: JobRun) -> None:
     tag = job_tag(name)
     if job.retention is not None:
         r = job.retention

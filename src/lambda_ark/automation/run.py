@@ -10,7 +10,7 @@ per target, failed items to the errors queue; none of these can change how the r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import UsageError, describe
@@ -105,12 +105,48 @@ def _one(ctx: Context, name: str, forced: bool) -> JobOutcome:
 
 
 def _locked(ctx: Context, name: str, forced: bool, nxt: datetime | None) -> JobOutcome:
+    claimed = claim(ctx, name, forced)
+    if claimed is None:
+        return JobOutcome(name, NOT_DUE, next=nxt)
+    run: JobRun | None = None
+    try:
+        run = run_job(ctx, name, claimed.trigger, claimed.slot)
+        run.warnings = claimed.warnings + run.warnings
+    finally:
+        record(ctx.primary(), claimed.state, run, ctx.loaded.digest, claimed.started)
+    return JobOutcome(name, RAN, run=run, next=nxt)
+
+
+@dataclass
+class Claimed:
+    """A job's slot, claimed: its state says a run is in progress from `started`."""
+
+    state: JobState
+    slot: datetime | None
+    trigger: str
+    started: datetime
+    warnings: list[str] = field(default_factory=list)
+
+
+def claim(ctx: Context, name: str, forced: bool, *, runner: str | None = None,
+          alive_for: timedelta | None = None) -> Claimed | None:
+    """Claim the job's due slot (or, `forced`, run now): None if nothing is due. Call under the job's lock.
+
+    `runner` names who runs it (default: this host and pid). A claim already in the state is a run
+    that died (the lock is ours), unless `alive_for` says runs outlive the lock: the state machine
+    claims in its planning step and releases in its final one, so a claim younger than the state
+    machine's timeout is a run still going (JobRunning).
+    """
     job, repo = ctx.policy.jobs[name], ctx.primary()
     state, problem = load_state(repo, name)  # again: a run that finished meanwhile claimed the slot
     now = ctx.clock()
+    if state.running is not None and alive_for is not None and now - state.running.started < alive_for:
+        running = state.running
+        raise JobRunning(f"job {name} is already running ({running.host}, since {running.started:%Y-%m-%d %H:%M}Z); "
+                         "not started again")
     slot = due_slot(job.schedule, now, state.last_slot)
     if slot is None and not forced:
-        return JobOutcome(name, NOT_DUE, next=nxt)
+        return None
     warnings = [problem] if problem else []
     if state.running is not None:  # we hold the lock, so that run is over: it died before it could say so
         dead = state.running
@@ -125,14 +161,10 @@ def _locked(ctx: Context, name: str, forced: bool, nxt: datetime | None) -> JobO
     if slot is not None:
         state.last_slot = slot
     state.running = Claim(slot=slot, started=now, trigger=trigger)
+    if runner:
+        state.running.host = runner
     save_state(repo, state)  # the claim: from here on this slot is taken
-    run: JobRun | None = None
-    try:
-        run = run_job(ctx, name, trigger, slot)
-        run.warnings = warnings + run.warnings
-    finally:
-        record(repo, state, run, ctx.loaded.digest, now)
-    return JobOutcome(name, RAN, run=run, next=nxt)
+    return Claimed(state, slot, trigger, now, warnings)
 
 
 def record(repo: Repository, state: JobState, run: JobRun | None, digest: str, started: datetime) -> None:

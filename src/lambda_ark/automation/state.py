@@ -58,6 +58,14 @@ class AccountState(BaseModel):
     last_status: str = ""
 
 
+class ShardLayout(BaseModel):
+    """How the state machine last split one account's region (`deploy`): into `count` shards that
+    held `functions` functions between them. The planner sizes the next run from it."""
+
+    count: int = 1
+    functions: int = 0
+
+
 class JobState(BaseModel):
     version: int = STATE_VERSION
     job: str
@@ -65,6 +73,7 @@ class JobState(BaseModel):
     running: Claim | None = None
     last_run: LastRun | None = None
     accounts: dict[str, AccountState] = Field(default_factory=dict)
+    shards: dict[str, ShardLayout] = Field(default_factory=dict)  # "account/region" -> its last layout
 
     def last_good(self, account: str) -> datetime | None:
         state = self.accounts.get(account)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..demo.run import run_demo
+from ..aws import load_embedded
 from . import app
 from .common import JsonOpt, print_json
 
@@ -28,6 +28,9 @@ def demo(
 
     Example: lambda-ark demo
     """
+
+    load_embedded()  # the demo runs on the embedded endpoint: say how to install it if it is missing
+    from ..demo.run import run_demo
 
     def say(line: str) -> None:
         if not json_out:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from ..aws import load_embedded
 from ..errors import UsageError
 from . import app
 
@@ -36,8 +37,7 @@ def endpoint(
         lambda-ark endpoint > endpoint.url & sleep 1
         AWS_ENDPOINT_URL=$(head -n1 endpoint.url) lambda-ark backup -r ./repo
     """
-    from .. import embedded
-
+    embedded = load_embedded()
     try:
         running = embedded.start(port=port, host=host, latency=latency_ms / 1000)
     except OSError as exc:

@@ -19,10 +19,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .. import scopes
 from ..errors import LambdaArkError, UsageError
 from ..kinds.referenced_by import describe as describe_dependent
 from ..repository import Repository
 from ..repository.diff import diff_snapshots, function_rows
+from ..repository.policy import parse_group_by
 from . import app
 from .common import (
     JsonOpt,
@@ -186,25 +188,62 @@ def _count(summary: dict[str, Any], key: str, old_key: str) -> str:
 
 @app.command()
 def snapshots(repo: RepoOpt, tag: Annotated[list[str] | None, typer.Option("--tag", help="Only with tag.")] = None,
+              group_by: Annotated[str | None, typer.Option(
+                  "--group-by", help="Show snapshots in series: scope (what a backup covered: account, regions, "
+                  "shard), tags, host, or a comma list; each group names what its scope covers.")] = None,
               json_out: JsonOpt = False,
               password_file: PasswordFileOpt = None, password_command: PasswordCommandOpt = None) -> None:
     """List snapshots, oldest first (--json: a list; warnings then go to stderr).
 
     Example: lambda-ark snapshots --repo /backups/ark --json
+
+    A sharded job's newest snapshot of every account, region and shard (what restore
+    --latest-per-scope restores):
+
+    \b
+        lambda-ark snapshots --repo s3://acme-ark/prod --tag job:critical --group-by scope
     """
+    fields = parse_group_by(group_by) if group_by is not None else None
     r = open_repo(repo)
     infos = [s for s in r.snapshots() if set(tag or []) <= set(s.tags)]
+    if fields is not None:
+        _grouped(r, infos, fields, json_out)
+        return
     warn(r)  # the listing stays a JSON list, so what was skipped is said on stderr
     if json_out:
         print_json([s.model_dump(mode="json") for s in infos])
         return
+    console().print(_snapshot_table(infos))
+    typer.echo(f"{len(infos)} snapshots")
+
+
+def _snapshot_table(infos: list[Any]) -> Table:
     table = Table("ID", "Time (UTC)", "Host", "Tags", "Functions", "Captured", "Unchanged", "Added")
     for s in infos:
         table.add_row(s.id[:8], f"{s.time.astimezone(UTC):%Y-%m-%d %H:%M:%S}", s.host, ",".join(s.tags),
                       str(s.summary.get("functions", "")), _count(s.summary, "captured", "changed"),
                       _count(s.summary, "unchanged", "carried_forward"), size(s.summary.get("bytes_added")))
-    console().print(table)
-    typer.echo(f"{len(infos)} snapshots")
+    return table
+
+
+def _grouped(r: Repository, infos: list[Any], fields: tuple[str, ...], json_out: bool) -> None:
+    """One table per series; a scope is named by what its newest snapshot covers (one read per group)."""
+    groups = scopes.group(infos, fields)
+    docs = []
+    for key, members in sorted(groups.items(), key=lambda kv: (kv[1][-1].time, kv[1][-1].id)):
+        covers = scopes.describe(r.load_snapshot(members[-1].id)) if "scope" in fields else ""
+        docs.append({"group": {k: (list(v) if isinstance(v, tuple) else v) for k, v in key},
+                     "covers": covers, "latest": members[-1].id,
+                     "snapshots": [m.model_dump(mode="json") for m in members]})
+        if not json_out:
+            label = ", ".join(f"{k} {','.join(v) if isinstance(v, tuple) else (v[:16] or '-')}" for k, v in key)
+            typer.echo(f"{label}" + (f": {covers}" if covers else ""))
+            console().print(_snapshot_table(members))
+    if json_out:
+        emit_json(r, {"groups": docs})
+        return
+    warn(r)
+    typer.echo(f"{len(infos)} snapshots in {len(groups)} groups")
 
 
 @app.command()

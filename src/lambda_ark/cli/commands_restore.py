@@ -9,10 +9,12 @@ import typer
 from rich.table import Table
 
 from ..aws import Aws, connect
+from ..errors import UsageError
 from ..kinds.base import Change
-from ..repository import Repository
+from ..repository import Repository, Snapshot
 from ..restore.apply import RestoreResult, apply_plan, plan_result
 from ..restore.plan import RestoreOptions, plan_restore, validate_options
+from ..scopes import load_latest_per_scope
 from ..selection import parse_arn_map, parse_region_map, validate_globs
 from . import app
 from .common import (
@@ -34,8 +36,17 @@ _STYLE = {"create": "green", "update": "yellow", "unchanged": "dim", "failed": "
 
 @app.command()
 def restore(
-    snapshot: Annotated[str, typer.Argument(help="Snapshot id, unique prefix, or 'latest'.")],
     repo: RepoOpt,
+    snapshot: Annotated[str | None, typer.Argument(
+        help="Snapshot id, unique prefix, or 'latest' (or none, with --latest-per-scope).")] = None,
+    latest_per_scope: Annotated[
+        bool,
+        typer.Option("--latest-per-scope", help="Restore the newest snapshot of every scope as one (a sharded "
+                     "job's accounts, regions and shards); narrow with --tag."),
+    ] = False,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="With --latest-per-scope: only snapshots with this tag.")
+    ] = None,
     function: Annotated[
         list[str] | None, typer.Option("--function", "-f", help="Function name glob (repeatable).")
     ] = None,
@@ -100,6 +111,11 @@ def restore(
 
     Example: lambda-ark restore latest --repo /backups/ark --region us-east-1 --to-region us-west-2 --yes
 
+    A sharded job (deploy's state machine writes a snapshot per account, region and shard) as one:
+
+    \b
+        lambda-ark restore --latest-per-scope --tag job:critical --account 111122223333 --yes
+
     Two regions into one, names kept apart:
 
     \b
@@ -109,6 +125,10 @@ def restore(
     e.g. --map arn:aws:s3:::uploads=arn:aws:s3:::uploads-us-west-2; a VPC function needs its subnets
     and security groups mapped the same way (--map subnet-0a1=subnet-9f2).
     """
+    if latest_per_scope == (snapshot is not None):
+        raise UsageError("give a snapshot or --latest-per-scope (not both)")
+    if tag and not latest_per_scope:
+        raise UsageError("--tag selects snapshots for --latest-per-scope; a named snapshot needs none")
     options = RestoreOptions(
         functions=validate_globs(function or []),
         regions=[r.strip() for r in region or [] if r.strip()],
@@ -130,13 +150,16 @@ def restore(
     # A shared lock, as backup takes: prune must not delete data this restore is about to read.
     show = "json" if json_out else "quiet" if quiet else "table"
     with repository.lock():
-        _restore(aws, repository, snapshot, options, dry_run, yes, show)
+        if snapshot is not None:
+            snap = repository.load_snapshot(snapshot)
+        else:
+            snap = load_latest_per_scope(repository, tag or [])
+        _restore(aws, repository, snap, options, dry_run, yes, show)
 
 
 def _restore(
-    aws: Aws, repository: Repository, snapshot: str, options: RestoreOptions, dry_run: bool, yes: bool, show: str
+    aws: Aws, repository: Repository, snap: Snapshot, options: RestoreOptions, dry_run: bool, yes: bool, show: str
 ) -> None:
-    snap = repository.load_snapshot(snapshot)
     with change_progress("planning", show == "table") as on_change:
         plan = plan_restore(aws, repository, snap, options, on_change=on_change)
     planned = plan_result(plan)

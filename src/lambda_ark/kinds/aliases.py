@@ -12,7 +12,7 @@ from .common import aliases_of, maybe
 
 NAME = "aliases"
 SERVICE = "lambda"
-PERMISSIONS = ("lambda:ListAliases", "lambda:CreateAlias", "lambda:UpdateAlias")
+PERMISSIONS = ("lambda:ListAliases", "lambda:GetAlias", "lambda:CreateAlias", "lambda:UpdateAlias")
 SCOPE = "function"
 ORDER_REASON = "after versions, whose new numbers they point at"
 # Each function's restore at this step touches only that function: safe to run them in parallel.

@@ -17,6 +17,7 @@ PERMISSIONS = (
     "lambda:PutFunctionConcurrency",
     "lambda:DeleteFunctionConcurrency",
     "lambda:ListProvisionedConcurrencyConfigs",
+    "lambda:GetProvisionedConcurrencyConfig",
     "lambda:PutProvisionedConcurrencyConfig",
 )
 SCOPE = "function"

@@ -16,6 +16,7 @@ NAME = "function"
 SERVICE = "lambda"
 PERMISSIONS = (
     "lambda:GetFunction",
+    "lambda:GetFunctionConfiguration",
     "lambda:CreateFunction",
     "lambda:UpdateFunctionCode",
     "lambda:UpdateFunctionConfiguration",

@@ -12,7 +12,8 @@ from .common import differing, maybe, pages
 
 NAME = "invoke_config"
 SERVICE = "lambda"
-PERMISSIONS = ("lambda:ListFunctionEventInvokeConfigs", "lambda:PutFunctionEventInvokeConfig")
+PERMISSIONS = ("lambda:ListFunctionEventInvokeConfigs", "lambda:GetFunctionEventInvokeConfig",
+               "lambda:PutFunctionEventInvokeConfig")
 SCOPE = "function"
 ORDER_REASON = "after versions and aliases it may be set on; destinations are other resources, remapped"
 _FIELDS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")

@@ -18,6 +18,7 @@ PERMISSIONS = (
     "lambda:ListEventSourceMappings",
     "lambda:CreateEventSourceMapping",
     "lambda:UpdateEventSourceMapping",
+    "dynamodb:DescribeTable",  # a DynamoDB stream's source is named by its table: its current stream ARN
 )
 SCOPE = "region"
 ORDER_REASON = "after the function, its versions/aliases and policy; the source must exist first"

@@ -18,7 +18,7 @@ from .common import aliases_of, differing, maybe
 
 NAME = "policy"
 SERVICE = "lambda"
-PERMISSIONS = ("lambda:GetPolicy", "lambda:AddPermission", "lambda:RemovePermission")
+PERMISSIONS = ("lambda:GetPolicy", "lambda:ListAliases", "lambda:AddPermission", "lambda:RemovePermission")
 SCOPE = "function"
 ORDER_REASON = "after functions, versions and aliases it names; before triggers that need permission to invoke"
 # Each function's restore at this step touches only that function: safe to run them in parallel.

@@ -30,8 +30,9 @@ from .triggers import is_function_arn, lock, split_function_arn
 NAME = "referenced_by"
 SERVICE = "stepfunctions"
 PERMISSIONS = ("states:ListStateMachines", "states:DescribeStateMachine", "states:UpdateStateMachine",
-               "lambda:GetFunctionConfiguration", "lambda:UpdateFunctionConfiguration",
-               "lambda:ListFunctionEventInvokeConfigs", "lambda:UpdateFunctionEventInvokeConfig")
+               "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:UpdateFunctionConfiguration",
+               "lambda:ListFunctionEventInvokeConfigs", "lambda:GetFunctionEventInvokeConfig",
+               "lambda:UpdateFunctionEventInvokeConfig", "iam:PassRole")
 SCOPE = "region"
 ORDER_REASON = "last: a dependent is rewritten once every restored function and version exists"
 

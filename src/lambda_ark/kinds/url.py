@@ -12,7 +12,8 @@ from .common import differing, maybe, pages
 
 NAME = "url"
 SERVICE = "lambda"
-PERMISSIONS = ("lambda:ListFunctionUrlConfigs", "lambda:CreateFunctionUrlConfig", "lambda:UpdateFunctionUrlConfig")
+PERMISSIONS = ("lambda:ListFunctionUrlConfigs", "lambda:GetFunctionUrlConfig", "lambda:CreateFunctionUrlConfig",
+               "lambda:UpdateFunctionUrlConfig")
 SCOPE = "function"
 ORDER_REASON = "after aliases it may be attached to; before policy, whose FunctionUrlAuthType statements it needs"
 # Each function's restore at this step touches only that function: safe to run them in parallel.

@@ -16,7 +16,10 @@ from .common import fetch_verified, maybe, pages, versions_of
 
 NAME = "versions"
 SERVICE = "lambda"
-PERMISSIONS = ("lambda:ListVersionsByFunction", "lambda:GetFunction", "lambda:PublishVersion")
+# Republishing a version sets $LATEST to that version's code and configuration first, then back.
+PERMISSIONS = ("lambda:ListVersionsByFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
+               "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:PublishVersion",
+               "iam:PassRole")
 SCOPE = "function"
 ORDER_REASON = "after the function (published from it); before aliases, which point at versions"
 # Each function's restore at this step touches only that function: safe to run them in parallel.

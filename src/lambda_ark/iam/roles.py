@@ -1,0 +1,48 @@
+"""What each lambda-ark role may do: the kinds' declared permissions plus what lambda-ark's own code
+calls (`CORE`, by module), composed per role.
+
+    backup     one account's backup (`lambda-ark backup`, or `run` with --policy: then also assuming
+               the policy's account roles, retention, copies, metrics, notifications, the errors queue)
+    member     the role `run` assumes in each account of a policy: the backup's reads only
+    restore    a restore into this account (reads the repository, locks it, writes the kinds)
+    drill      a drill: restore, invoke, clean up (when this lambda-ark has drills)
+    watch      the change-feed watch mode (when this lambda-ark has it)
+    deploy     `lambda-ark deploy` / `undeploy`: the stack, its roles and its package
+    planner, worker, finisher   the deployed state machine's steps (deploy gives them these)
+
+Every declaration here and in the kinds is checked by the test suite against the calls it sees
+(tests/permissions_recorder.py): an undeclared call fails, and so does a declared action no test used.
+"""
+
+from __future__ import annotations
+
+# Calls lambda-ark's own code makes, by module (a package's entry covers its modules). Kinds declare
+# theirs in their PERMISSIONS.
+CORE: dict[str, tuple[str, ...]] = {
+    "lambda_ark.aws": ("sts:AssumeRole",),  # Aws.assume, and the refresh of assumed credentials
+    "lambda_ark.backup": ("ec2:DescribeRegions",),  # "all" regions: those the account has enabled
+    "lambda_ark.backup_capture": ("lambda:ListFunctions", "tag:GetResources"),
+    "lambda_ark.repository.backends.s3": (
+        "s3:GetBucketLocation", "s3:GetBucketObjectLockConfiguration", "s3:GetObject", "s3:PutObject",
+        "s3:ListBucket", "s3:DeleteObject",
+    ),
+    "lambda_ark.repository.keys": ("kms:GenerateDataKey", "kms:Decrypt"),
+    # restore: does the resource an environment value names exist in the target? (read only)
+    "lambda_ark.restore.environment": (
+        "lambda:GetFunction", "sqs:GetQueueUrl", "sns:GetTopicAttributes", "dynamodb:DescribeTable",
+        "kinesis:DescribeStreamSummary", "secretsmanager:DescribeSecret", "ssm:GetParameter", "kms:DescribeKey",
+        "events:DescribeEventBus", "states:DescribeStateMachine", "iam:GetRole", "iam:GetPolicy",
+    ),
+    "lambda_ark.automation.accounts": ("organizations:ListAccounts",),
+    "lambda_ark.automation.metrics": ("cloudwatch:PutMetricData",),
+    "lambda_ark.automation.notify": ("sns:Publish",),
+    "lambda_ark.automation.errors_queue": ("sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"),
+    "lambda_ark.automation.alarms": ("cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm"),
+    "lambda_ark.aws_lambda": ("s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:DeleteObject", "sns:Publish",
+                              "secretsmanager:GetSecretValue"),
+    "lambda_ark.deploy": (),
+}
+
+# Modules whose calls are not lambda-ark acting on an estate: the demo builds one, the embedded
+# endpoint is the estate.
+UNCHECKED = ("lambda_ark.demo", "lambda_ark.embedded")

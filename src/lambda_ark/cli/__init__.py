@@ -66,6 +66,7 @@ from . import (  # noqa: E402,F401
     commands_copy,
     commands_demo,
     commands_endpoint,
+    commands_iam,
     commands_maintenance,
     commands_policy,
     commands_repo,

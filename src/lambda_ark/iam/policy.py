@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .resource_table import ARNS
 from .resources import FUNCTION_ACTIONS, SHARED_RESOURCE_ACTIONS, glob_to_iam, is_global
 
 VERSION = "2012-10-17"
@@ -90,10 +91,12 @@ def repository_statements(scope: Scope) -> list[dict[str, Any]]:
         if level >= ACCESS_LEVELS.index("prune"):
             out.append(_statement(f"{sid}Delete", ["s3:DeleteObject"], objects))
         elif level >= ACCESS_LEVELS.index("lock"):
-            # locks are written and removed by every user of a repository; nothing else is deleted
+            # every user of a repository writes and removes its locks (and a job's state); nothing
+            # else is deleted but by retention
             locks = [f"{bucket}/{prefix}locks/*", f"{bucket}/{prefix}jobs/*"]
-            actions = ["s3:PutObject", "s3:DeleteObject"]
-            out.append(_statement(f"{sid}Locks", actions, locks))
+            writes = level >= ACCESS_LEVELS.index("write")
+            out.append(_statement(f"{sid}Locks", ["s3:DeleteObject"] if writes else ["s3:PutObject", "s3:DeleteObject"],
+                                  locks))
     if scope.kms_keys:
         # opening a KMS-keyed repository decrypts its key; only `init` and `key add` generate one
         out.append(_statement("RepositoryKeys", ["kms:Decrypt"], _key_arns(scope)))
@@ -120,24 +123,41 @@ def function_arns(scope: Scope) -> list[str]:
     return [f"arn:{p}:lambda:{r}:*:function:{n}{q}" for r in regions for n in names for q in ("", ":*")]
 
 
+def resources_of(action: str, scope: Scope) -> tuple[str, ...]:
+    """What a statement granting `action` names: the selected functions for function-level Lambda
+    actions, else the ARN patterns of the action's resource types (`resource_table`), else "*"."""
+    if scope.functions and action in FUNCTION_ACTIONS and action not in SHARED_RESOURCE_ACTIONS:
+        return tuple(function_arns(scope))
+    arns = ARNS.get(action, ())
+    if scope.functions and action in SHARED_RESOURCE_ACTIONS:
+        # a function, or the mappings and code signing configs restore tags: those stay by pattern
+        arns = tuple(a for a in arns if ":function:" not in a) + tuple(function_arns(scope))
+    return tuple(sorted(a.replace("${Partition}", scope.partition) for a in arns)) or ("*",)
+
+
 def service_statements(actions: Iterable[str], scope: Scope, sid_prefix: str = "") -> list[dict[str, Any]]:
-    """One statement per service (and per resource scope within Lambda), region-conditioned where the
-    service is regional."""
-    by_group: dict[tuple[str, str], set[str]] = {}
+    """Per service, one statement naming the union of its actions' resources (IAM matches each
+    request's resource against them, so an action is never allowed on a type it does not act on),
+    and one statement for every action that takes only "*"; region-conditioned unless global
+    (global services' requests name us-east-1 whatever the region they are about)."""
+    scoped: dict[tuple[bool, str], tuple[set[str], set[str]]] = {}
+    star: dict[bool, set[str]] = {}
     for action in set(actions):
-        service = action.split(":", 1)[0]
-        if is_global(action):
-            group = ("Global", "*")
-        elif action in FUNCTION_ACTIONS and action not in SHARED_RESOURCE_ACTIONS and scope.functions:
-            group = ("LambdaFunctions", "functions")
-        else:
-            group = (_sid(service), "*")
-        by_group.setdefault(group, set()).add(action)
+        global_, resources = is_global(action), resources_of(action, scope)
+        if resources == ("*",):
+            star.setdefault(global_, set()).add(action)
+            continue
+        acts, arns = scoped.setdefault((global_, action.split(":", 1)[0]), (set(), set()))
+        acts.add(action)
+        arns.update(resources)
     region = {"StringEquals": {"aws:RequestedRegion": sorted(scope.regions)}} if scope.regions else None
     out = []
-    for (name, resource), group_actions in sorted(by_group.items()):
-        resources: str | list[str] = function_arns(scope) if resource == "functions" else "*"
-        out.append(_statement(sid_prefix + name, group_actions, resources, None if name == "Global" else region))
+    for (global_, service), (acts, arns) in sorted(scoped.items()):
+        sid = sid_prefix + ("Global" if global_ else "") + _sid(service)
+        out.append(_statement(sid, acts, sorted(arns), None if global_ else region))
+    for global_, acts in sorted(star.items()):
+        sid = sid_prefix + ("GlobalLists" if global_ else "Lists")
+        out.append(_statement(sid, acts, "*", None if global_ else region))
     return out
 
 

@@ -40,7 +40,41 @@ CORE: dict[str, tuple[str, ...]] = {
     "lambda_ark.automation.alarms": ("cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm"),
     "lambda_ark.aws_lambda": ("s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:DeleteObject", "sns:Publish",
                               "secretsmanager:GetSecretValue"),
-    "lambda_ark.deploy": (),
+    # deploy / undeploy: the stack through change sets, the package and template in the assets bucket,
+    # and (undeploy) emptying the stack's own work bucket so CloudFormation can delete it
+    "lambda_ark.deploy": (
+        "cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet",
+        "cloudformation:DeleteChangeSet", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents",
+        "cloudformation:DescribeStackResource", "cloudformation:DeleteStack",
+        "s3:PutObject", "s3:ListBucket", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion",
+    ),
+}
+
+# Actions granted though no lambda-ark code calls them: AWS calls them on the role's behalf.
+EXTRA: dict[str, tuple[str, ...]] = {
+    # CloudFormation creates, updates and deletes the stack's resources with the deployer's own
+    # permissions (no service role), and reads the template and the package from the assets bucket.
+    "deploy": (
+        "s3:GetObject", "s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketPublicAccessBlock",
+        "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration", "s3:PutBucketPolicy",
+        "s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:PutBucketTagging",
+        "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:TagResource",
+        "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:TagQueue",
+        "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
+        "iam:GetRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:UpdateRoleDescription", "iam:TagRole",
+        "iam:PassRole",
+        "lambda:CreateFunction", "lambda:DeleteFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
+        "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:TagResource", "lambda:ListTags",
+        "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DescribeLogGroups",
+        "logs:TagResource",
+        "states:CreateStateMachine", "states:DeleteStateMachine", "states:UpdateStateMachine",
+        "states:DescribeStateMachine", "states:TagResource",
+        "scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:UpdateSchedule", "scheduler:GetSchedule",
+        "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
+        "cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard",
+    ),
+    # a drill invokes what it restored
+    "drill": ("lambda:InvokeFunction",),
 }
 
 # Modules whose calls are not lambda-ark acting on an estate: the demo builds one, the embedded

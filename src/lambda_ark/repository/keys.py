@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from ..aws import error_code
+from ..aws import error_code, one_line
 from ..errors import AwsError, IntegrityError, WrongKey
 from .crypto import MasterKey, decrypt, encrypt
 
@@ -126,7 +126,9 @@ def open_kms(raw: bytes, aws: Aws, name: str) -> MasterKey:
     try:
         resp = kms.decrypt(CiphertextBlob=base64.b64decode(doc["encrypted_key"]), KeyId=doc["kms_key_id"])
     except Exception as exc:
-        raise WrongKey(f"KMS key {doc['kms_key_id']} cannot open {name}: {error_code(exc) or exc}") from exc
+        # the call and AWS's answer (an AccessDenied names the action missing: kms:Decrypt)
+        why = one_line(str(exc)) if error_code(exc) else str(exc)
+        raise WrongKey(f"KMS key {doc['kms_key_id']} cannot open {name}: decrypt: {why}") from exc
     try:
         return MasterKey.from_bytes(decrypt(resp["Plaintext"], base64.b64decode(doc["data"]), _AAD, name))
     except IntegrityError:

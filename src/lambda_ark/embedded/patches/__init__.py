@@ -19,6 +19,7 @@ from . import (
     event_invoke_configs,
     event_source_mappings,
     function_urls,
+    iam_enforcement,
     image_digests,
     invoke,
     lambda_config,
@@ -63,6 +64,7 @@ PATCHES: tuple[ModuleType, ...] = (
     ses_receipt_rules,
     secrets_rotation,
     appsync_data_sources,
+    iam_enforcement,
 )
 
 _applied = False

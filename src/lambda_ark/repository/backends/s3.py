@@ -53,8 +53,12 @@ class S3Backend:
     def _object_lock(self) -> tuple[str | None, int | None]:
         try:
             conf = self.s3.get_object_lock_configuration(Bucket=self.bucket)["ObjectLockConfiguration"]
-        except botocore.exceptions.ClientError:
-            return None, None  # no Object Lock on this bucket
+        except botocore.exceptions.ClientError as exc:
+            if error_code(exc) == "ObjectLockConfigurationNotFoundError":
+                return None, None  # no Object Lock on this bucket
+            # anything else (AccessDenied) must not pass for "no Object Lock": backups would be
+            # written without the retention the bucket is there to give them
+            raise RepositoryError(f"{self.url}: cannot read the bucket's Object Lock configuration: {exc}") from exc
         if conf.get("ObjectLockEnabled") != "Enabled":
             return None, None
         default = conf.get("Rule", {}).get("DefaultRetention", {})

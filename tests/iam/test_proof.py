@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 import threading
-import urllib.request
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -27,6 +23,7 @@ from typing import Any
 import boto3
 import pytest
 
+from enforcing_endpoint import ACCOUNT, enforcing_endpoint
 from lambda_ark import aws as aws_mod
 from lambda_ark.aws import Aws
 from lambda_ark.backup import BackupOptions, run_backup
@@ -40,7 +37,6 @@ REGIONS = ["us-east-1", "eu-west-1"]
 TARGET = "eu-central-1"
 BUCKET, PREFIX = "ark-proof", "repo"
 URL = f"s3://{BUCKET}/{PREFIX}"
-ACCOUNT = "123456789012"
 DENIED = re.compile(r"AccessDenied|\(403\)")
 NAMED_CALL = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+ in [a-z0-9-]+: |calling the \w+ operation|"
                         r"not authorized to perform: [\w-]+:\w+")
@@ -107,34 +103,18 @@ def _estate(session: boto3.Session, url: str) -> None:
 
 @pytest.fixture(scope="module")
 def enforcing() -> Iterator[Enforcing]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "INITIAL_NO_AUTH"))}
-    proc = subprocess.Popen([sys.executable, "-m", "lambda_ark", "endpoint", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        root = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
-        iam = root.client("iam", endpoint_url=url)
-        iam.create_user(UserName="admin")
-        iam.put_user_policy(UserName="admin", PolicyName="all", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-        key = iam.create_access_key(UserName="admin")["AccessKey"]
-        admin = boto3.Session(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
-                              region_name="us-east-1")
+    with enforcing_endpoint() as ep:
+        iam = ep.root.client("iam", endpoint_url=ep.url)
         role = iam.create_role(RoleName="ark", AssumeRolePolicyDocument=json.dumps({
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:"
                                                     "user/admin"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
-        _estate(root, url)
-        root.client("s3", endpoint_url=url).create_bucket(Bucket=BUCKET)
-        key_arn = root.client("kms", region_name="eu-west-1", endpoint_url=url).create_key()["KeyMetadata"]["Arn"]
-        Repository.init(URL, kms_key_id=key_arn, aws=Aws(session=root, endpoint_url=url))
-        request = urllib.request.Request(f"{url}/moto-api/reset-auth", data=b"0", method="POST",
-                                         headers={"Content-Type": "text/plain"})
-        urllib.request.urlopen(request).read()  # noqa: S310 - the local endpoint
-        yield Enforcing(url, admin, key_arn, role)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        _estate(ep.root, ep.url)
+        ep.root.client("s3", endpoint_url=ep.url).create_bucket(Bucket=BUCKET)
+        kms = ep.root.client("kms", region_name="eu-west-1", endpoint_url=ep.url)
+        key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+        Repository.init(URL, kms_key_id=key_arn, aws=Aws(session=ep.root, endpoint_url=ep.url))
+        ep.enforce()
+        yield Enforcing(ep.url, ep.admin, key_arn, role)
 
 
 class Calls:

@@ -18,6 +18,7 @@ Configuration comes from the function's environment, set by the template:
                                 (else the policy's password sources; KMS-keyed repositories need none)
     LAMBDA_ARK_ALERTS_TOPIC     optional: an SNS topic told of every run that is not ok
     LAMBDA_ARK_ERRORS_QUEUE     optional: the errors queue for jobs whose policy names none
+    LAMBDA_ARK_FUNCTIONS_PER_SHARD  optional: split a region whose shards held more (default 400)
 
 The code is plain lambda-ark: the same `automation` functions `lambda-ark run` calls, no test
 double (the embedded endpoint is an extra the Lambda package does not carry).
@@ -35,6 +36,7 @@ from .automation import errors_queue
 from .automation.context import Context
 from .automation.job import OK, JobRun
 from .automation.shards import (
+    DEFAULT_FUNCTIONS_PER_SHARD,
     JobPlan,
     Shard,
     account_run_doc,
@@ -53,10 +55,13 @@ WORK_BUCKET_ENV = "LAMBDA_ARK_WORK_BUCKET"
 PASSWORD_SECRET_ENV = "LAMBDA_ARK_PASSWORD_SECRET"
 ALERTS_TOPIC_ENV = "LAMBDA_ARK_ALERTS_TOPIC"
 ERRORS_QUEUE_ENV = "LAMBDA_ARK_ERRORS_QUEUE"
+PER_SHARD_ENV = "LAMBDA_ARK_FUNCTIONS_PER_SHARD"
 RUNS_PREFIX = "runs/"
 
-_cache: dict[str, Any] = {}  # one policy, session and set of repositories per execution environment
-_cache_lock = threading.Lock()
+# One policy, session and set of repositories per execution environment, as Lambda keeps module state
+# between invocations of one environment. Per thread: an environment runs one invocation at a time, and
+# a local run of the state machine (deploy.asl) runs map items on threads, each its own environment.
+_local = threading.local()
 
 
 def _env(name: str) -> str:
@@ -66,21 +71,23 @@ def _env(name: str) -> str:
     return value
 
 
+_generation = [0]  # bumped by reset(): every thread's cached context is stale
+
+
 def context() -> Context:
     """The run context, built once per execution environment (warm invocations reuse it)."""
-    with _cache_lock:
-        if "ctx" not in _cache:
-            loaded = load_policy(_env(POLICY_ENV))
-            aws = connect()
-            _cache["ctx"] = Context(loaded=loaded, aws=aws, open_repository=_opener(aws, loaded))
-        ctx: Context = _cache["ctx"]
-        return ctx
+    if getattr(_local, "generation", None) != _generation[0] or getattr(_local, "ctx", None) is None:
+        loaded = load_policy(_env(POLICY_ENV))
+        aws = connect()
+        _local.ctx = Context(loaded=loaded, aws=aws, open_repository=_opener(aws, loaded))
+        _local.generation = _generation[0]
+    ctx: Context = _local.ctx
+    return ctx
 
 
 def reset() -> None:
-    """Forget the cached context (a new policy or endpoint; tests)."""
-    with _cache_lock:
-        _cache.clear()
+    """Forget the cached contexts (a new policy or endpoint; tests)."""
+    _generation[0] += 1
 
 
 def _opener(aws: Aws, loaded: LoadedPolicy) -> Callable[[RepositoryRef], Repository]:
@@ -125,8 +132,9 @@ def planner(event: dict[str, Any], context_: Any = None) -> dict[str, Any]:
     if name not in ctx.policy.jobs:
         raise UsageError(f"no job {name!r} in {ctx.loaded.file} (jobs: {', '.join(ctx.policy.jobs)})")
     runner = str(event.get("execution") or getattr(context_, "aws_request_id", "") or "") or None
+    per_shard = int(os.environ.get(PER_SHARD_ENV) or DEFAULT_FUNCTIONS_PER_SHARD)
     plan = plan_job(ctx, name, forced=event.get("trigger") == "manual",
-                    runner=f"step-functions {runner}" if runner else None)
+                    runner=f"step-functions {runner}" if runner else None, per_shard=per_shard)
     summary = plan.as_dict()
     summary["shards"] = []  # the list goes to the bucket: a state passes at most 256 KiB on
     if plan.skipped:

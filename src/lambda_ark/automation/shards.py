@@ -79,14 +79,16 @@ class JobPlan:
     slot: datetime | None
     started: datetime
     shards: list[Shard] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # accounts or regions that could not be listed
+    errors: list[str] = field(default_factory=list)  # the job's own: an organization that could not be listed
     warnings: list[str] = field(default_factory=list)
+    unreached: list[dict[str, str]] = field(default_factory=list)  # {account, via, error}: no shard could run
     skipped: str = ""  # why nothing runs ("not due", "running elsewhere"), "" when it runs
 
     def as_dict(self) -> dict[str, Any]:
         return {"job": self.job, "trigger": self.trigger, "slot": self.slot.isoformat() if self.slot else None,
                 "started": self.started.isoformat(), "shards": [s.as_dict() for s in self.shards],
-                "errors": self.errors, "warnings": self.warnings, "skipped": self.skipped}
+                "errors": self.errors, "warnings": self.warnings, "unreached": self.unreached,
+                "skipped": self.skipped}
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> JobPlan:
@@ -94,7 +96,8 @@ class JobPlan:
                    slot=datetime.fromisoformat(doc["slot"]) if doc.get("slot") else None,
                    started=datetime.fromisoformat(doc["started"]),
                    shards=[Shard.of(s) for s in doc.get("shards", [])], errors=list(doc.get("errors", [])),
-                   warnings=list(doc.get("warnings", [])), skipped=str(doc.get("skipped", "")))
+                   warnings=list(doc.get("warnings", [])), unreached=list(doc.get("unreached", [])),
+                   skipped=str(doc.get("skipped", "")))
 
 
 def plan_job(ctx: Context, name: str, *, forced: bool = False, runner: str | None = None,
@@ -130,8 +133,8 @@ def plan_job(ctx: Context, name: str, *, forced: bool = False, runner: str | Non
             return target, [], f"account {target.account}: cannot list its regions ({target.via}): {describe(exc)}"
 
     for target, regions, error in parallel_map(regions_of, accounts.targets, 8):
-        if error:
-            plan.errors.append(error)
+        if error:  # the account fails alone, as in `run`: its state, metrics and errors queue say so
+            plan.unreached.append({"account": target.account, "via": target.via, "error": error})
         for region in regions:
             layout = layouts.get(f"{target.account}/{region}")
             n = shard_count(layout.functions if layout else None, layout.count if layout else 1, per_shard)
@@ -145,6 +148,8 @@ def shard_options(name: str, ctx: Context, shard: Shard, workers: int = DEFAULT_
     options.regions = [shard.region]
     options.shard = (shard.index, shard.count) if shard.count > 1 else None
     options.workers = max(1, workers // shard.count)  # the shards of a region share its API quota
+    if shard.count > 1:
+        options.allow_empty = True  # a shard the hash leaves empty is no failure: its series goes on
     return options
 
 
@@ -194,6 +199,7 @@ def finish_job(ctx: Context, plan: JobPlan, docs: list[dict[str, Any]]) -> JobRu
     run = JobRun(job=plan.job, trigger=plan.trigger, slot=plan.slot, started=plan.started,
                  errors=list(plan.errors), warnings=list(plan.warnings))
     run.accounts = [account_run_of(d) for d in docs]
+    run.accounts += [AccountRun(account=u["account"], via=u["via"], error=u["error"]) for u in plan.unreached]
     if any(a.status != FAILED for a in run.accounts):
         retain_and_copy(ctx, repo, plan.job, ctx.policy.jobs[plan.job], run)
     run.finished = ctx.clock()

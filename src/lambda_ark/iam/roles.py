@@ -40,6 +40,9 @@ CORE: dict[str, tuple[str, ...]] = {
     "lambda_ark.automation.alarms": ("cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm"),
     "lambda_ark.aws_lambda": ("s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:DeleteObject", "sns:Publish",
                               "secretsmanager:GetSecretValue"),
+    # the local state machine runner does what Step Functions does for the deployed state machine (its
+    # role in the template grants these): the map's items and results, the alerts topic and queue
+    "lambda_ark.deploy.asl": ("s3:GetObject", "s3:PutObject", "sns:Publish", "sqs:SendMessage"),
     # deploy / undeploy: the stack through change sets, the package and template in the assets bucket,
     # and (undeploy) emptying the stack's own work bucket so CloudFormation can delete it
     "lambda_ark.deploy": (

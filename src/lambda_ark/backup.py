@@ -191,7 +191,8 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
 
             # Files the kinds may name without storing them again: those the repository still has.
             available = {k: v for k, v in (prev_snap.files if prev_snap else {}).items() if k not in prev.missing}
-            cache: dict[str, Any] = {"known_files": set(available), "include_roles": options.include_roles}
+            cache: dict[str, Any] = {"known_files": set(available), "include_roles": options.include_roles,
+                                     "known_layers": _known_layers(prev)}
             contexts = {r: RegionContext(aws=aws, account=account, region=r, put_file=put_file, cache=cache)
                         for r in listed}
             feeds = region_feeds(feed, prev, account, listed)
@@ -351,6 +352,16 @@ def _previous(repo: Repository, snap: Snapshot | None, scope: str) -> Previous:
         listed=dict(body.listed) if same else {},
         covered=datetime.fromisoformat(covered_at) if isinstance(covered_at, str) else None,
     )
+
+
+def _known_layers(prev: Previous) -> dict[str, dict[str, Any]]:
+    """Layer versions the previous snapshot holds with their content, by ARN (they never change)."""
+    out: dict[str, dict[str, Any]] = {}
+    for key in prev.records:
+        for layer in prev.item(key, "layers") or []:
+            if not layer.get("external"):
+                out[layer["arn"]] = layer
+    return out
 
 
 def _files_of(

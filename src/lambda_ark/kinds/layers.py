@@ -27,8 +27,11 @@ def discover(ctx: RegionContext) -> None:
 
 def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> list[dict[str, Any]] | None:
     arns = [layer["Arn"] for layer in fn.get("Layers") or []]
-    # once per layer version per run, however many functions use it
-    return [memo(ctx.cache, ("layer", arn), partial(_capture_one, ctx, arn)) for arn in arns] or None
+    # A layer version never changes once published: one the previous snapshot holds (with its content
+    # still in the repository) is taken from there; any other is read once per run, however many
+    # functions use it.
+    known: dict[str, dict[str, Any]] = ctx.cache.get("known_layers", {})
+    return [known.get(arn) or memo(ctx.cache, ("layer", arn), partial(_capture_one, ctx, arn)) for arn in arns] or None
 
 
 def _capture_one(ctx: RegionContext, arn: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ errors (some kind kept an older capture) claims no more than its predecessor.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,7 @@ RPO_KEPT = 100  # changes listed in a snapshot's summary (the count says how man
 def choose_feed(aws: Aws, regions: list[str], prev: Previous, options: BackupOptions, now: datetime) -> Feed:
     """The feed this run trusts: watch's events, CloudTrail since the previous coverage, or none."""
     if options.feed is not None:
-        return options.feed
+        return _events(aws, regions, prev, options, options.feed, now)
     if not prev.records and prev.covered is None:
         return Feed.none("no previous snapshot of this scope: everything is read")
     if options.full:
@@ -40,6 +41,20 @@ def choose_feed(aws: Aws, regions: list[str], prev: Previous, options: BackupOpt
         return Feed.none("the previous snapshot does not say what it covers (written without a change feed)")
     return from_cloudtrail(aws, regions, prev.covered, now, include_iam=options.include_roles,
                            delay=options.feed_delay)
+
+
+def _events(aws: Aws, regions: list[str], prev: Previous, options: BackupOptions, feed: Feed, now: datetime) -> Feed:
+    """Watch's events are every change since its queues exist; what came before them and after the
+    previous snapshot's coverage is asked of CloudTrail (one lookup, while a new queue fills)."""
+    if feed.events_since is None or (prev.covered is not None and prev.covered >= feed.events_since):
+        return feed
+    if prev.covered is None:
+        why = "the previous snapshot does not say what it covers" if prev.records else "no previous snapshot"
+        return replace(feed, complete=False, reason=f"{why}: changes from before the watch's queues may be missing")
+    gap = from_cloudtrail(aws, regions, prev.covered, now, include_iam=options.include_roles, delay=feed.delay)
+    if not gap.complete:
+        return replace(feed, complete=False, reason=f"changes from before the watch's queues: {gap.reason}")
+    return replace(feed, changes=[*feed.changes, *gap.changes])
 
 
 def region_feeds(feed: Feed, prev: Previous, account: str, regions: Iterable[str]) -> dict[str, RegionFeed]:

@@ -231,6 +231,8 @@ class Feed:
     reason: str = ""  # why the feed is incomplete (said in the run's warnings)
     until: datetime | None = None  # events were asked for up to this time
     delay: timedelta = DEFAULT_DELAY
+    # An events feed (watch) holds the changes since its queues were created, not before.
+    events_since: datetime | None = None
 
     @classmethod
     def none(cls, reason: str) -> Feed:

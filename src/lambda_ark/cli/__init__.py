@@ -69,6 +69,7 @@ from . import (  # noqa: E402,F401
     commands_maintenance,
     commands_repo,
     commands_restore,
+    commands_watch,
 )
 
 # click's exceptions, by class name: typer bundles its own copy of click (typer._click) and older

@@ -24,5 +24,5 @@ def apply() -> None:
     # imported) makes every raise answer AWS's code.
     from moto.awslambda import models
 
-    exceptions.ConflictException = ResourceConflict  # type: ignore[assignment]
+    exceptions.ConflictException = ResourceConflict  # type: ignore[misc,assignment]
     models.ConflictException = ResourceConflict  # type: ignore[attr-defined,assignment]

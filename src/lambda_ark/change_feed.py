@@ -316,12 +316,23 @@ def from_cloudtrail(
     return Feed(source="cloudtrail", complete=True, changes=changes, until=until, delay=delay)
 
 
+# Up to this long a window is asked in one listing of every write event of the region; beyond it, one
+# listing per event source lambda-ark reads, so a busy account's other services (EC2, ...) do not fill
+# pages on a quota of two calls a second.
+ONE_LISTING_UP_TO = timedelta(hours=1)
+_REGIONAL_SOURCES = sorted(SOURCES - {"iam.amazonaws.com", "cloudfront.amazonaws.com"})
+
+
 def _lookup(aws: Aws, region: str, since: datetime, until: datetime) -> Iterable[dict[str, Any]]:
-    # One paged listing of the region's write events, filtered here: LookupEvents takes one attribute,
-    # and asking once per event source would cost eight calls of a 2-per-second quota per region.
     client = aws.client("cloudtrail", region)
-    attribute = [{"AttributeKey": "ReadOnly", "AttributeValue": "false"}]
-    return pages(client, "lookup_events", "Events", LookupAttributes=attribute, StartTime=since, EndTime=until)
+    if until - since <= ONE_LISTING_UP_TO:
+        attributes = [[{"AttributeKey": "ReadOnly", "AttributeValue": "false"}]]
+    else:
+        sources = sorted(SOURCES) if region == HOME else _REGIONAL_SOURCES
+        attributes = [[{"AttributeKey": "EventSource", "AttributeValue": s}] for s in sources]
+    for attribute in attributes:
+        yield from pages(client, "lookup_events", "Events", LookupAttributes=attribute, StartTime=since,
+                         EndTime=until)
 
 
 def _why(exc: AwsError) -> str:

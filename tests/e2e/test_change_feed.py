@@ -221,3 +221,15 @@ def test_backup_json_reports_the_feed_and_rpo(acct: Account, tmp_path: Path, end
     (rpo,) = out["rpo"]
     assert rpo["event"] == "PutFunctionRecursionConfig20240831" and rpo["change"] == f"recursion of orders in {REGION}"
     assert rpo["rpo_seconds"] >= 0
+
+
+def test_a_long_window_is_asked_per_event_source(acct: Account) -> None:
+    acct.aws.client("lambda", REGION).put_function_concurrency(FunctionName="billing", ReservedConcurrentExecutions=1)
+    now = datetime.now(UTC)
+    before = acct.aws.calls["cloudtrail.LookupEvents"]
+    short = from_cloudtrail(acct.aws, [REGION], now - timedelta(minutes=30), now, include_iam=False)
+    assert acct.aws.calls["cloudtrail.LookupEvents"] - before == 1  # every write event, one listing
+    long = from_cloudtrail(acct.aws, [REGION], now - timedelta(hours=2), now, include_iam=False)
+    assert acct.aws.calls["cloudtrail.LookupEvents"] - before == 1 + 6  # one per regional event source
+    assert {(c.kind, c.function) for c in short.changes} == {(c.kind, c.function) for c in long.changes}
+    assert ("concurrency", "billing") in {(c.kind, c.function) for c in long.changes}

@@ -31,6 +31,7 @@ from typing import Any, Literal
 from .aws import Aws, error_code
 from .errors import AwsError, describe
 from .kinds.common import pages
+from .parallel import parallel_map
 
 Source = Literal["none", "cloudtrail", "events"]
 ALL = "*"  # every function (Change.function) or every region (Change.region)
@@ -298,12 +299,17 @@ def from_cloudtrail(
     # may be a change made after it, so the window starts at that whole second.
     since = since.replace(microsecond=0)
     asked = sorted(set(regions) | ({HOME} if include_iam else set()))
-    changes: list[Change] = []
-    for region in asked:
+
+    def one(region: str) -> list[dict[str, Any]] | str:
         try:
-            events = list(_lookup(aws, region, since, until))
+            return list(_lookup(aws, region, since, until))
         except AwsError as exc:
-            return Feed.none(f"CloudTrail LookupEvents in {region}: {describe(exc)} ({_why(exc)})")
+            return f"CloudTrail LookupEvents in {region}: {describe(exc)} ({_why(exc)})"
+
+    changes: list[Change] = []
+    for region, events in zip(asked, parallel_map(one, asked, max(1, min(4, len(asked)))), strict=True):
+        if isinstance(events, str):
+            return Feed.none(events)
         for event in events:
             try:
                 record = json.loads(event.get("CloudTrailEvent") or "")

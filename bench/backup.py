@@ -369,7 +369,8 @@ def scale(regions: list[str], steps: list[int]) -> None:
         aws = connect(endpoint_url=url, max_workers=8)
         print(f"\nscale: {len(regions)} regions x {steps} functions per region (no quotas, no latency)")
         print(f"{'functions':>10} {'build s':>8} {'backup s':>9} {'ms/function':>12} "
-              f"{'peak MB':>8} {'KB/function':>12}")
+              f"{'peak MB':>8} {'backup MB':>10} {'KB/function':>12}")
+        points: list[tuple[int, float, float]] = []
         for per_region in steps:
             account = f"5{abs(hash((per_region, time.time()))) % 10**11:011d}"
             creds = aws.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/bench",
@@ -382,12 +383,12 @@ def scale(regions: list[str], steps: list[int]) -> None:
                       endpoint_url=url)
             started = time.perf_counter()
             role = estate.role_arn(own)
-            package = estate.package("scale", extra_modules=1)
 
-            def make(args: tuple[str, int], role: str = role, package: bytes = package, own: Aws = own) -> None:
+            def make(args: tuple[str, int], role: str = role, own: Aws = own) -> None:
+                name = f"s{args[1]:06d}"  # code of its own: every function is a download and a stored file
                 own.client("lambda", args[0]).create_function(
-                    FunctionName=f"s{args[1]:06d}", Runtime="python3.12", Role=role, Handler="h.h",
-                    Code={"ZipFile": package})
+                    FunctionName=name, Runtime="python3.12", Role=role, Handler="h.h",
+                    Code={"ZipFile": estate.package(f"{args[0]}-{name}", extra_modules=0)})
 
             parallel_map(make, [(r, i) for r in regions for i in range(per_region)], 8)
             built = time.perf_counter() - started
@@ -395,23 +396,51 @@ def scale(regions: list[str], steps: list[int]) -> None:
                                    env={**os.environ, **env}, capture_output=True, text=True, check=True)
             got = json.loads(child.stdout.strip().splitlines()[-1])
             total = per_region * len(regions)
+            grown = got["peak_mb"] - got["base_mb"]  # what the backup added to the process at its peak
+            points.append((total, got["seconds"], grown))
             print(f"{total:>10} {built:8.1f} {got['seconds']:9.1f} {1000 * got['seconds'] / total:12.2f} "
-                  f"{got['peak_mb']:8.0f} {1024 * got['peak_mb'] / total:12.1f}", flush=True)
+                  f"{got['peak_mb']:8.0f} {grown:10.0f} {1024 * grown / total:12.1f}", flush=True)
+        if len(points) > 1:
+            (n0, t0, m0), (n1, t1, m1) = points[0], points[-1]
+            print(f"from {n0} to {n1} functions: {1000 * (t1 - t0) / (n1 - n0):.2f} ms and "
+                  f"{1024 * (m1 - m0) / (n1 - n0):.1f} KB more per function (linear: the same at every step)")
     finally:
         proc.terminate()
         proc.wait()
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: the high-water mark
+
+
 def scale_child(url: str, regions: list[str]) -> None:
     aws = connect(endpoint_url=url, max_workers=8)
+    aws.account_id()
     with tempfile.TemporaryDirectory() as tmp:
+        # (the repository's key derivation is memory-hard: the process's high-water mark says nothing
+        # about the backup, so resident memory is sampled while it runs)
         repo = Repository.init(str(Path(tmp) / "repo"), password="bench", aws=aws)
+        base_mb, peak = _rss_mb(), [0.0]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.05):
+                peak[0] = max(peak[0], _rss_mb())
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         start = time.perf_counter()
         result = run_backup(aws, repo, BackupOptions(regions=regions))
         seconds = time.perf_counter() - start
+        done.set()
+        sampler.join()
     assert result.ok, result.errors[:3]
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "functions": result.functions}))
+    print(json.dumps({"seconds": seconds, "peak_mb": max(peak[0], base_mb), "base_mb": base_mb,
+                      "functions": result.functions}))
 
 
 def main() -> None:

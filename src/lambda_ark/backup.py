@@ -27,13 +27,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .aws import Aws
-from .backup_capture import Previous, Progress, RegionFeed, RegionOutcome, backup_region, file_keys
+from .backup_capture import (
+    Previous,
+    Progress,
+    RegionFeed,
+    RegionOutcome,
+    backup_region,
+    file_keys,
+    files_of,
+    known_layers,
+)
 from .backup_feed import RPO_KEPT, choose_feed, coverage, listed_times, region_feeds, rpo
 from .backup_guard import DEFAULT_MAX_DELETED, covered, mass_deletion, nothing_captured, refusal
 from .backup_select import Listed, select_functions
 from .capture_plan import fingerprint, recapture_due
 from .change_feed import DEFAULT_DELAY, Feed
 from .errors import AwsError, IntegrityError, LambdaArkError, SnapshotNotFound, describe
+from .kinds import KINDS
 from .kinds.base import RegionContext
 from .kinds.common import code_sha256, stable_hash
 from .model import BackupBody, FunctionRecord
@@ -69,6 +79,9 @@ class BackupOptions:
     snapshot_tags: list[str] = field(default_factory=list)
     allow_empty: bool = False  # write a snapshot even when the selection matches no function
     max_deleted: float = DEFAULT_MAX_DELETED  # percent of the scope's functions that may vanish quietly
+    kinds: frozenset[str] | None = None  # only these recorded kinds (None: all); "function" is always captured
+    # Function keys (account/region/name) to read from AWS whatever their fingerprint: retrying what failed.
+    recapture: frozenset[str] = frozenset()
     change_feed: bool = True  # ask CloudTrail what changed since the previous snapshot
     feed_delay: timedelta = DEFAULT_DELAY  # how late CloudTrail may show an event
     feed: Feed | None = None  # changes already known (watch mode); None: ask CloudTrail
@@ -87,6 +100,9 @@ class BackupResult:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     anomaly: str = ""  # why the snapshot is tagged ANOMALY_TAG (a mass deletion), "" if it is not
+    # What the errors are about, as keys: account/region/name for a function, account/region for a region
+    # (or a region-wide listing) that failed. What `BackupOptions.recapture` retries.
+    failed: list[str] = field(default_factory=list)
     change_feed: str = "none"  # none | cloudtrail | events: how this run learnt what changed
     changes: int = 0  # the feed's changes in this run's window
     # per change read again: what, the event, its time, and seconds from the event to the snapshot
@@ -114,6 +130,7 @@ class BackupResult:
             "warnings": self.warnings,
             "errors": self.errors,
             "anomaly": self.anomaly,
+            "failed": self.failed,
             "change_feed": self.change_feed,
             "changes": self.changes,
             "rpo": self.rpo,
@@ -123,27 +140,39 @@ class BackupResult:
 def scope_key(account: str, regions: list[str], options: BackupOptions) -> str:
     """What a backup covers. The previous snapshot of the same scope is the one to compare with:
     shards or region subsets backed up in turn must not make each other look new."""
-    return stable_hash(
-        {
-            "account": account,
-            "regions": sorted(regions),
-            "functions": sorted(options.functions),
-            "tags": options.tags,
-            "shard": list(options.shard) if options.shard else None,
-        }
-    )[:16]
+    scope: dict[str, Any] = {
+        "account": account,
+        "regions": sorted(regions),
+        "functions": sorted(options.functions),
+        "tags": options.tags,
+        "shard": list(options.shard) if options.shard else None,
+    }
+    if options.kinds is not None:  # a narrower capture is another series (unset: the key as it always was)
+        scope["kinds"] = sorted(options.kinds | {"function"})
+    return stable_hash(scope)[:16]
 
 
-def previous_snapshot(repo: Repository, scope: str) -> Snapshot | None:
-    """The newest snapshot of this scope; else the newest of any (its records still match by key)."""
+def previous_snapshot(repo: Repository, scope: str, kinds: frozenset[str] | None = None) -> Snapshot | None:
+    """The newest snapshot of this scope; else the newest of any that recorded every kind this run
+    records (its records still match by key, and an unchanged function's kinds are carried from it)."""
     infos = repo.snapshots()
     if not infos:
         return None
     same = [i for i in infos if i.summary.get("scope") == scope]
+    candidates = same or [i for i in infos if _records_all(i.summary.get("kinds"), kinds)]
+    if not candidates:
+        return None
     try:
-        return repo.load_snapshot((same or infos)[-1].id)
+        return repo.load_snapshot(candidates[-1].id)
     except SnapshotNotFound:
         return None
+
+
+def _records_all(recorded: list[str] | None, wanted: frozenset[str] | None) -> bool:
+    """Whether a snapshot that recorded `recorded` kinds (None: every kind) has all `wanted` (None: every)."""
+    if recorded is None:
+        return True
+    return wanted is not None and wanted <= set(recorded) | {"function"}
 
 
 def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Progress | None = None) -> BackupResult:
@@ -161,6 +190,7 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
         for region, found in listed.items():
             progress("total", region, len(found.functions))
     result.errors.extend(f"region {region}: {error}" for region, error in sorted(failed.items()))
+    result.failed.extend(f"{account}/{region}" for region in sorted(failed))
 
     # The previous snapshot is read, and its data checked, under a lock held until the commit: a prune
     # that finished before cannot leave us referencing data it deleted, and none can start meanwhile.
@@ -168,7 +198,7 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
     # which must happen before the writer loads the index it goes on adding to.)
     with _shared_lock(repo):
         try:
-            prev_snap = previous_snapshot(repo, scope)
+            prev_snap = previous_snapshot(repo, scope, options.kinds)
         except IntegrityError as exc:  # trust nothing of it: read everything from AWS again
             prev_snap = None
             result.warnings.append(f"previous snapshot unreadable, every function captured again: {exc}")
@@ -192,14 +222,17 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
             # Files the kinds may name without storing them again: those the repository still has.
             available = {k: v for k, v in (prev_snap.files if prev_snap else {}).items() if k not in prev.missing}
             cache: dict[str, Any] = {"known_files": set(available), "include_roles": options.include_roles,
-                                     "known_layers": _known_layers(prev)}
+                                     "known_layers": known_layers(prev)}
             contexts = {r: RegionContext(aws=aws, account=account, region=r, put_file=put_file, cache=cache)
                         for r in listed}
             feeds = region_feeds(feed, prev, account, listed)
             records, outcomes = _capture(account, contexts, listed, failed, prev, options, progress, result, feeds)
+            for kind in KINDS:  # kinds that complete a capture from the whole snapshot (referenced_by)
+                if hasattr(kind, "link"):
+                    kind.link(records, cache)
             if not records and not options.allow_empty:
                 raise LambdaArkError(nothing_captured(result.errors))
-            files = _files_of(records, new_files, available)
+            files = files_of(records, new_files, available)
             if prev_snap is not None:
                 had = covered(prev.records.values(), account, regions, options.functions, options.shard, options.tags)
                 if deletion := mass_deletion(had, {r.key for r in records}, options.max_deleted):
@@ -217,7 +250,7 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
                 host=socket.gethostname(),
                 tags=result.tags,
                 parent=prev_snap.id if prev_snap else None,
-                summary=_summary(scope, result, regions, began, covers),
+                summary=_summary(scope, result, regions, began, covers, options),
                 body=BackupBody(
                     regions={account: regions}, functions=records, notes=sorted(set(result.warnings)),
                     listed=listed_at,
@@ -230,10 +263,13 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
 
 
 def _summary(
-    scope: str, result: BackupResult, regions: list[str], began: datetime, covers: datetime | None
+    scope: str, result: BackupResult, regions: list[str], began: datetime, covers: datetime | None,
+    options: BackupOptions,
 ) -> dict[str, Any]:
     seconds = [r["rpo_seconds"] for r in result.rpo if r["rpo_seconds"] is not None]
     return {
+        # a narrower capture says what it recorded: no run that records more carries from it
+        **({"kinds": sorted(options.kinds | {"function"})} if options.kinds is not None else {}),
         "scope": scope,
         "bytes_added": result.bytes_added,
         "functions": result.functions,
@@ -267,13 +303,17 @@ def _capture(
         try:
             return backup_region(contexts[region], listed[region].functions, prev, options, progress, feeds[region])
         except Exception as exc:  # noqa: BLE001 - one region's failure must not lose the others
-            return _carried(prev, account, region, f"region {region}: {describe(exc)}")
+            outcome = _carried(prev, account, region, f"region {region}: {describe(exc)}")
+            outcome.failed_region = True
+            return outcome
 
     regions = sorted(listed)
     outcomes = dict(zip(regions, parallel_map(one_region, regions, max(1, min(4, len(listed)))), strict=True))
     outcomes |= {region: _carried(prev, account, region, "") for region in sorted(failed)}  # their error is known
     records: list[FunctionRecord] = []
-    for outcome in outcomes.values():
+    for region, outcome in outcomes.items():
+        result.failed += [f"{account}/{region}"] if outcome.failed_region else []
+        result.failed += sorted(f"{account}/{region}/{name}" for name in set(outcome.failed))
         records.extend(outcome.records)
         result.captured += outcome.captured
         result.unchanged += outcome.unchanged
@@ -352,31 +392,3 @@ def _previous(repo: Repository, snap: Snapshot | None, scope: str) -> Previous:
         listed=dict(body.listed) if same else {},
         covered=datetime.fromisoformat(covered_at) if isinstance(covered_at, str) else None,
     )
-
-
-def _known_layers(prev: Previous) -> dict[str, dict[str, Any]]:
-    """Layer versions the previous snapshot holds with their content, by ARN (they never change)."""
-    out: dict[str, dict[str, Any]] = {}
-    for key in prev.records:
-        for layer in prev.item(key, "layers") or []:
-            if not layer.get("external"):
-                out[layer["arn"]] = layer
-    return out
-
-
-def _files_of(
-    records: list[FunctionRecord], new_files: dict[str, FileRef], available: dict[str, FileRef]
-) -> dict[str, FileRef]:
-    """The snapshot's file table. Every key a record names was stored by this run or is still in the
-    repository; anything else would be a snapshot that cannot be restored, so none is written."""
-    files: dict[str, FileRef] = {}
-    for rec in records:
-        for key in file_keys(rec.items):
-            ref = new_files.get(key) or available.get(key)
-            if ref is None:
-                raise LambdaArkError(
-                    f"no snapshot written: function {rec.key} names file {key}, which this run did not store "
-                    "and the repository does not have"
-                )
-            files[key] = ref
-    return files

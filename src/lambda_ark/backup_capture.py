@@ -19,13 +19,15 @@ from .aws import error_code
 from .backup_select import published_versions, worth_listing_versions
 from .capture_plan import FunctionPlan, fingerprint, plan_function, plan_region, recapture_due
 from .change_feed import Change, FeedIndex
-from .errors import AwsError, describe
+from .errors import AwsError, LambdaArkError, describe
 from .kinds import KINDS
 from .kinds.base import RegionContext
 from .kinds.common import seed_versions
+from .kinds.coverage import not_captured
 from .kinds.mappings import discover as mapping_index
 from .model import FunctionRecord
 from .parallel import parallel_map
+from .repository import FileRef
 
 if TYPE_CHECKING:
     from .backup import BackupOptions
@@ -74,6 +76,8 @@ class RegionOutcome:
     unchanged: int = 0
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # names of functions an error is about
+    failed_region: bool = False  # the region, or a region-wide listing, failed
     listed: dict[str, datetime] = field(default_factory=dict)  # region-scoped kinds listed now, and when
     acted_on: list[Change] = field(default_factory=list)  # the feed's changes this run read again
 
@@ -86,6 +90,14 @@ class RegionFeed:
     complete: bool = False
     last_listed: dict[str, datetime] = field(default_factory=dict)  # region-scoped kind -> last listing
 
+
+def wanted(kind: Any, options: BackupOptions) -> bool:
+    """Whether this run records `kind` (BackupOptions.kinds narrows; the function is always recorded)."""
+    return options.kinds is None or kind.NAME == "function" or kind.NAME in options.kinds
+
+
+# Region-scoped listings run this many at a time per region (each is a different service).
+_DISCOVERY_WORKERS = 4
 
 # Kinds without which nothing else of the function makes sense: their failure falls the whole
 # function back to its previous capture. Any other kind failing keeps only its own previous capture.
@@ -125,8 +137,9 @@ def backup_region(
     known = sum(len(prev.item(_key(ctx, fn), "versions") or []) for fn in fns)
     if worth_listing_versions(len(fns), known, fresh):
         seed_versions(ctx.cache, region, published_versions(ctx.client("lambda"), {f["FunctionName"] for f in fns}))
-    # One listing per region for region-scoped kinds, however many functions there are. A listing
-    # that fails costs that kind only: each function keeps the kind's previous capture.
+    # One listing per region for region-scoped kinds, however many functions there are; the services
+    # are independent, so their listings run side by side (a run costs the slowest, not the sum). A
+    # listing that fails costs that kind only: each function keeps the kind's previous capture.
     named = feed.index.regional(region)
     to_list = plan_region(
         feed_complete=feed.complete, full=options.full, named=named, last_listed=feed.last_listed,
@@ -135,15 +148,24 @@ def backup_region(
     )
     indexes: dict[str, Any] = {}
     failed_kinds: set[str] = set()
-    for kind in KINDS:
-        if kind.SCOPE != "region" or kind.NAME not in to_list:
-            continue
+
+    def discover(kind: Any) -> tuple[Any, datetime, Exception | None]:
+        started = datetime.now(UTC)
         try:
-            started = datetime.now(UTC)
-            indexes[kind.NAME] = kind.discover(ctx)
-            out.listed[kind.NAME] = started
+            return kind.discover(ctx), started, None
         except Exception as exc:  # noqa: BLE001 - one service's failure must not cost the region
+            return None, started, exc
+
+    region_kinds = [k for k in KINDS if k.SCOPE == "region" and wanted(k, options) and k.NAME in to_list]
+    for kind, (index, started, exc) in zip(
+        region_kinds, parallel_map(discover, region_kinds, _DISCOVERY_WORKERS), strict=True
+    ):
+        if exc is None:
+            indexes[kind.NAME] = index
+            out.listed[kind.NAME] = started
+        else:
             failed_kinds.add(kind.NAME)
+            out.failed_region = True
             out.errors.append(f"{kind.NAME} in {region}: {describe(exc)} (its previous capture was kept)")
     out.acted_on.extend(c for c in named if c.kind in out.listed)
     lock = threading.Lock()
@@ -158,7 +180,7 @@ def backup_region(
                 kind_failures.append((kind, name, exc))
 
         try:
-            record = _capture_function(ctx, fn, plan, indexes, failed_kinds, prev, kind_failed)
+            record = _capture_function(ctx, fn, plan, indexes, failed_kinds, prev, options, kind_failed)
         except Exception as exc:  # noqa: BLE001 - one function's failure is data, not the end of the run
             with lock:
                 _function_failed(out, prev, ctx, name, exc)
@@ -174,6 +196,7 @@ def backup_region(
     parallel_map(one, fns, options.workers)
     out.warnings.extend(ctx.warnings)
     out.errors.extend(_grouped(kind_failures, region))
+    out.failed.extend(name for _, name, _ in kind_failures)
     return out
 
 
@@ -194,7 +217,8 @@ def _plans(
         resources = {"mapping_tags": uuids.get(fn["FunctionArn"], set()), "code_signing": {signing} - {""}}
         named = feed.index.for_function(ctx.region, fn["FunctionName"], str(fn.get("Role", "")), resources)
         plans[fn["FunctionName"]] = plan_function(
-            old, fingerprint(fn), usable=old is None or prev.usable(old), full=options.full,
+            old, fingerprint(fn), usable=old is None or prev.usable(old),
+            full=options.full or _key(ctx, fn) in options.recapture,
             due=old is not None and recapture_due(old, now, options.recapture_after), named=named,
         )
     return plans
@@ -234,6 +258,7 @@ def _function_failed(out: RegionOutcome, prev: Previous, ctx: RegionContext, nam
         out.warnings.append(f"function {name} in {region} was deleted during backup ({exc})")
         return
     error = f"function {name} in {region}: {kind}{describe(exc)}"
+    out.failed.append(name)
     stale = prev.records.get(f"{ctx.account}/{region}/{name}")
     if stale is not None and prev.usable(stale):  # keep the last good capture rather than lose the function
         out.records.append(stale)
@@ -251,6 +276,7 @@ def _capture_function(
     indexes: dict[str, Any],
     failed_kinds: set[str],
     prev: Previous,
+    options: BackupOptions,
     kind_failed: Callable[[str, Exception], None],
 ) -> FunctionRecord:
     key = _key(ctx, fn)
@@ -258,6 +284,8 @@ def _capture_function(
     now = datetime.now(UTC)
     items: dict[str, Any] = {}
     for kind in KINDS:
+        if not wanted(kind, options):
+            continue
         read = kind.NAME in plan.kinds if kind.SCOPE == "function" else kind.NAME in indexes
         if kind.NAME in failed_kinds or not read:
             data = prev.item(key, kind.NAME)
@@ -272,7 +300,7 @@ def _capture_function(
                 data = prev.item(key, kind.NAME)
         if data is not None:
             items[kind.NAME] = data
-    return FunctionRecord(
+    record = FunctionRecord(
         account=ctx.account,
         region=ctx.region,
         name=fn["FunctionName"],
@@ -281,3 +309,36 @@ def _capture_function(
         captured_at=now if plan.fresh or old is None else old.captured_at,
         items=items,
     )
+    # nothing invisible: an invoker the policy lets in that no kind captured is said, every run
+    record.not_captured = not_captured({"account": ctx.account, "region": ctx.region, "arn": fn["FunctionArn"],
+                                        "items": items}, KINDS)
+    ctx.warnings.extend(f"function {fn['FunctionName']} in {ctx.region}: {line}" for line in record.not_captured)
+    return record
+
+
+def known_layers(prev: Previous) -> dict[str, dict[str, Any]]:
+    """Layer versions the previous snapshot holds with their content, by ARN (they never change)."""
+    out: dict[str, dict[str, Any]] = {}
+    for key in prev.records:
+        for layer in prev.item(key, "layers") or []:
+            if not layer.get("external"):
+                out[layer["arn"]] = layer
+    return out
+
+
+def files_of(
+    records: list[FunctionRecord], new_files: dict[str, FileRef], available: dict[str, FileRef]
+) -> dict[str, FileRef]:
+    """The snapshot's file table. Every key a record names was stored by this run or is still in the
+    repository; anything else would be a snapshot that cannot be restored, so none is written."""
+    files: dict[str, FileRef] = {}
+    for rec in records:
+        for key in file_keys(rec.items):
+            ref = new_files.get(key) or available.get(key)
+            if ref is None:
+                raise LambdaArkError(
+                    f"no snapshot written: function {rec.key} names file {key}, which this run did not store "
+                    "and the repository does not have"
+                )
+            files[key] = ref
+    return files

@@ -6,11 +6,12 @@ asks. Otherwise only the function-scoped kinds the change feed names are read; t
 forward from the previous snapshot.
 
 A region-scoped kind (one listing per region, matched to functions in memory) is listed again on
-every run unless the change feed is complete. With a complete feed it is listed only when the feed
-names it there, when the region has a function the previous snapshot does not know (whose triggers
-no snapshot holds yet), when it was never listed or its listing failed, or when its last listing is
-older than the re-read period; otherwise every function keeps its previous capture of it. That is
-correct because a trigger only changes through a call to its own service, which the feed sees.
+every run unless the change feed is complete and maps its service's events
+(`change_feed.REGION_KINDS_NAMED`). Then it is listed only when the feed names it there, when the
+region has a function the previous snapshot does not know (whose triggers no snapshot holds yet),
+when it was never listed or its listing failed, or when its last listing is older than the re-read
+period; otherwise every function keeps its previous capture of it. That is correct because a
+trigger only changes through a call to its own service, which the feed sees.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .change_feed import Change
+from .change_feed import REGION_KINDS_NAMED, Change
 from .kinds import KINDS
 from .kinds.common import stable_hash
 from .model import FunctionRecord
@@ -96,7 +97,7 @@ def plan_region(
     """
     if full or not feed_complete or unknown_functions:
         return REGION_KINDS
-    out = {c.kind for c in named} & REGION_KINDS
+    out = ({c.kind for c in named} & REGION_KINDS) | (REGION_KINDS - REGION_KINDS_NAMED)
     for kind in REGION_KINDS:
         when = last_listed.get(kind)
         if when is None or (every is not None and now - when >= every):

@@ -8,7 +8,7 @@ import pytest
 
 from lambda_ark.backup_select import worth_listing_versions
 from lambda_ark.capture_plan import FUNCTION_KINDS, REGION_KINDS, plan_function, plan_region
-from lambda_ark.change_feed import Change
+from lambda_ark.change_feed import REGION_KINDS_NAMED, Change
 from lambda_ark.model import FunctionRecord
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -49,7 +49,12 @@ def test_the_changes_a_fresh_read_answers_are_kept_for_the_rpo() -> None:
     assert plan.fresh and set(plan.why) == {CODE, POLICY}
 
 
+def test_every_named_kind_is_a_region_kind() -> None:
+    assert REGION_KINDS_NAMED <= REGION_KINDS
+
+
 LISTED_NOW = dict.fromkeys(REGION_KINDS, NOW - timedelta(hours=1))
+ALWAYS = REGION_KINDS - REGION_KINDS_NAMED  # services whose events the feed does not map: listed every run
 
 
 @pytest.mark.parametrize(
@@ -58,11 +63,11 @@ LISTED_NOW = dict.fromkeys(REGION_KINDS, NOW - timedelta(hours=1))
         (False, False, [], LISTED_NOW, False, REGION_KINDS),  # no complete feed: every listing, every run
         (True, True, [], LISTED_NOW, False, REGION_KINDS),  # --full
         (True, False, [], LISTED_NOW, True, REGION_KINDS),  # a function no snapshot knows yet
-        (True, False, [], LISTED_NOW, False, frozenset()),  # nothing changed: nothing listed
-        (True, False, [SNS], LISTED_NOW, False, frozenset({"sns"})),  # the feed names one
-        (True, False, [], {**LISTED_NOW, "eventbridge": NOW - WEEK}, False, frozenset({"eventbridge"})),  # due
+        (True, False, [], LISTED_NOW, False, ALWAYS),  # nothing changed: only what the feed cannot name
+        (True, False, [SNS], LISTED_NOW, False, ALWAYS | {"sns"}),  # the feed names one
+        (True, False, [], {**LISTED_NOW, "eventbridge": NOW - WEEK}, False, ALWAYS | {"eventbridge"}),  # due
         (True, False, [], {k: v for k, v in LISTED_NOW.items() if k != "cloudfront"}, False,
-         frozenset({"cloudfront"})),  # never listed (or its listing failed)
+         ALWAYS | {"cloudfront"}),  # never listed (or its listing failed)
     ],
 )
 def test_plan_region(

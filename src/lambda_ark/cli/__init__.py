@@ -67,8 +67,10 @@ from . import (  # noqa: E402,F401
     commands_demo,
     commands_endpoint,
     commands_maintenance,
+    commands_policy,
     commands_repo,
     commands_restore,
+    commands_run,
     commands_watch,
 )
 

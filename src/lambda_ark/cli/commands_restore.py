@@ -42,6 +42,9 @@ def restore(
     region: Annotated[
         list[str] | None, typer.Option("--region", help="Only functions from this source region (repeatable).")
     ] = None,
+    account: Annotated[
+        list[str] | None, typer.Option("--account", help="Only functions from this source account (repeatable).")
+    ] = None,
     to_region: Annotated[
         str | None, typer.Option("--to-region", help="Restore every source region into this one.")
     ] = None,
@@ -72,6 +75,14 @@ def restore(
             help="Grant invoke permissions a trigger needs that the source lacked (default: restore exactly).",
         ),
     ] = False,
+    rewire_dependents: Annotated[
+        bool,
+        typer.Option(
+            "--rewire-dependents",
+            help="Rewrite state machines and other functions that name a restored function to name it where it "
+            "is restored (default: the plan lists them).",
+        ),
+    ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, change nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
     endpoint_url: EndpointOpt = None,
@@ -90,7 +101,9 @@ def restore(
     Example: lambda-ark restore latest --repo /backups/ark --region us-east-1 --to-region us-west-2 --yes
 
     Two regions into one, names kept apart:
-    lambda-ark restore latest --to-region us-west-2 --name-template '{name}-{region}' --yes
+
+    \b
+        lambda-ark restore latest --to-region us-west-2 --name-template '{name}-{region}' --yes
 
     S3 notifies only functions in the bucket's own region: to move a bucket's triggers, map it,
     e.g. --map arn:aws:s3:::uploads=arn:aws:s3:::uploads-us-west-2; a VPC function needs its subnets
@@ -99,6 +112,7 @@ def restore(
     options = RestoreOptions(
         functions=validate_globs(function or []),
         regions=[r.strip() for r in region or [] if r.strip()],
+        accounts=[a.strip() for a in account or [] if a.strip()],
         region_map=parse_region_map(",".join(region_map or [])),
         to_region=to_region,
         to_account=to_account,
@@ -107,6 +121,7 @@ def restore(
         name_template=name_template,
         arn_map=parse_arn_map(arn_map or []),
         fix_permissions=fix_permissions,
+        rewire_dependents=rewire_dependents,
     )
     aws = connect(endpoint_url=endpoint_url)
     note_embedded(aws, json_out or quiet)

@@ -11,10 +11,12 @@ from types import ModuleType
 
 from . import (
     apigateway_stages,
+    appsync_data_sources,
     cloudfront_associations,
     code_signing,
     code_urls,
     conflicts,
+    elb_lambda_targets,
     event_invoke_configs,
     event_source_mappings,
     events_envelope,
@@ -24,11 +26,16 @@ from . import (
     lambda_config,
     layers,
     list_paging,
+    logs_subscriptions,
+    organizations_accounts,
     policies,
     provisioned_concurrency,
     recursion,
     revision_ids,
     runtime_management,
+    secrets_rotation,
+    ses_receipt_rules,
+    sts_assume_role,
 )
 
 # Order matters only where patches wrap the same method: revision ids wrap the policy methods that
@@ -53,6 +60,13 @@ PATCHES: tuple[ModuleType, ...] = (
     code_signing,
     recursion,
     runtime_management,
+    sts_assume_role,
+    organizations_accounts,
+    logs_subscriptions,
+    elb_lambda_targets,
+    ses_receipt_rules,
+    secrets_rotation,
+    appsync_data_sources,
 )
 
 _applied = False

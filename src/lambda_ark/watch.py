@@ -26,7 +26,7 @@ from typing import Any
 from .aws import Aws, call
 from .backup import BackupOptions, BackupResult, run_backup
 from .change_feed import ALL, Change, Feed, MalformedEvent, changes_of
-from .errors import describe
+from .errors import AwsError, describe
 from .repository import Repository
 from .watch_channel import DETAIL_TYPE, QUEUE, Channel, ensure
 
@@ -114,7 +114,14 @@ class Watcher:
         self.channels = ensure(self.aws, self.regions, self.options.queue)
         since = max(c.created for c in self.channels.values())
         while not self.stop.is_set():
-            batch = self._collect()
+            try:
+                batch = self._collect()
+            except AwsError as exc:  # SQS unreachable for a moment: say so, wait, go on (once: stop)
+                self.result.errors.append(f"receiving changes: {exc}")
+                self.on_warning(f"receiving changes: {exc}")
+                if self.options.once or self.stop.wait(RETRY_AFTER / 4):
+                    break
+                continue
             if batch.changes_anything():
                 self._snapshot(batch, since)
             elif batch:  # events of nothing lambda-ark records (another region, the watch's own rule)

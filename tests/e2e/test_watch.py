@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.faulty_proxy import FaultyProxy, Rule
 
 from lambda_ark import embedded, watch
-from lambda_ark.aws import Aws
+from lambda_ark.aws import Aws, connect
 from lambda_ark.backup import BackupOptions, BackupResult, run_backup
 from lambda_ark.repository import Repository
 from lambda_ark.watch import WatchOptions, run_watch
@@ -180,3 +181,25 @@ def test_watch_teardown_from_the_command_line(acct: Account, endpoint: embedded.
                    endpoint=endpoint.url, **acct.env)
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["removed"]) == 6
+
+
+def test_a_queue_that_cannot_be_read_is_an_error_not_a_crash(
+    acct: Account, tmp_path: Path, endpoint: embedded.Endpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    repo = Repository.init(str(tmp_path / "repo"), password=PASSWORD, aws=acct.aws)
+    run_backup(acct.aws, repo, BackupOptions(regions=[REGION]))
+    proxy = FaultyProxy(upstream=endpoint.url)
+    proxy.start()
+    try:
+        proxy.rules.append(Rule("POST", r"^/", times=-1, status=503, headers=r"X-Amz-Target: AmazonSQS\.ReceiveMessage",
+                                body=b'{"__type": "ServiceUnavailable", "message": "try later"}'))
+        via = connect(endpoint_url=f"http://127.0.0.1:{proxy._server.server_address[1]}")
+        via.session = acct.aws.session
+        result = run_watch(via, repo, WatchOptions(backup=BackupOptions(regions=[REGION]), once=True))
+    finally:
+        proxy.stop()
+    assert proxy.rules[0].hits >= 1
+    assert result.snapshots == [] and not result.ok
+    (error,) = result.errors
+    assert error.startswith("receiving changes: ") and "ServiceUnavailable" in error

@@ -37,7 +37,8 @@ FAST = RetryPolicy(attempts=3, base=0.01, cap=0.02)
 
 def _random_zip(seed: int, members: int = 6, size: int = 120_000) -> bytes:
     rnd = random.Random(seed)
-    return make_zip({f"m{i}.bin": rnd.randbytes(size) for i in range(members)}, stored={f"m{i}.bin" for i in range(members)})
+    names = [f"m{i}.bin" for i in range(members)]
+    return make_zip({name: rnd.randbytes(size) for name in names}, stored=set(names))
 
 
 def _source(tmp_path: Path, releases: int = 3) -> tuple[Repository, list[str]]:

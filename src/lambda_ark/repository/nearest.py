@@ -42,14 +42,14 @@ class Candidate:
     snapshot_id: str | None = None  # its own id of the chosen snapshot
 
     @property
-    def region(self) -> str | None:
-        return self.probe.region
+    def region(self) -> str:
+        return self.probe.region or "local"  # a folder (on site, at the edge) is "local" to --prefer
 
     def as_dict(self) -> dict[str, Any]:
         return {"url": self.url, "error": self.error, "snapshot": self.snapshot_id, **self.probe.as_dict()}
 
     def describe(self) -> str:
-        where = self.region or "local"
+        where = self.region
         latency = "?" if self.probe.latency is None else f"{self.probe.latency * 1000:.0f} ms"
         rate = "?" if not self.probe.throughput else f"{self.probe.throughput / 1e6:.1f} MB/s"
         return f"{self.url} ({where}): latency {latency}, {rate}"

@@ -27,6 +27,7 @@ from . import (
     recursion,
     revision_ids,
     runtime_management,
+    s3_bucket_policies,
 )
 
 # Order matters only where patches wrap the same method: revision ids wrap the policy methods that
@@ -49,6 +50,7 @@ PATCHES: tuple[ModuleType, ...] = (
     code_signing,
     recursion,
     runtime_management,
+    s3_bucket_policies,
 )
 
 _applied = False

@@ -15,7 +15,9 @@ _OPS = {"StringEquals": "is", "StringNotEquals": "is not", "StringLike": "matche
 
 def _list(values: Any) -> str:
     items = [str(v) for v in (values if isinstance(values, list) else [values])]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+    if len(items) <= 1:
+        return items[0] if items else "nobody"
+    return ", ".join(items[:-1]) + " or " + items[-1]
 
 
 def _condition(cond: dict[str, Any]) -> str:

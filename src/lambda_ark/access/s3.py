@@ -93,14 +93,15 @@ def _covers(caller: str, allowed: tuple[str, ...]) -> bool:
 
 
 def apply_access(bucket: Bucket, plan: Plan) -> None:
-    """Write the planned policy and CORS rules (only what changed)."""
-    if plan.policy_changed:
-        if plan.policy_after.get("Statement"):
-            bucket._call("put_bucket_policy", Policy=json.dumps(plan.policy_after))
-        else:
-            bucket._call("delete_bucket_policy")
+    """Write the planned CORS rules, then the policy (only what changed): the policy last, since once
+    it stands it may deny this very caller the CORS write (plain HTTP, or not among the principals)."""
     if plan.cors_changed:
         if plan.cors_after:
             bucket._call("put_bucket_cors", CORSConfiguration={"CORSRules": plan.cors_after})
         else:
             bucket._call("delete_bucket_cors")
+    if plan.policy_changed:
+        if plan.policy_after.get("Statement"):
+            bucket._call("put_bucket_policy", Policy=json.dumps(plan.policy_after))
+        else:
+            bucket._call("delete_bucket_policy")

@@ -61,10 +61,14 @@ def copy_cmd(
     else:
         src = open_repo(repo)
         password = env_password("2") or env_password()
-        dsts = [Repository.open(url, password=password, transfer=transfer()) for url in dict.fromkeys(to_repo or [])]
+        dsts = list(dict.fromkeys(to_repo or []))
         refs = snapshot or [s.id for s in src.snapshots()]
+
+        def open_(url: str) -> Repository:
+            return Repository.open(url, password=password, transfer=transfer())
+
         with progress_bars(show and len(dsts) == 1) as progress:
-            done = copy_to_replicas(src, dsts, refs, progress=progress)
+            done = copy_to_replicas(src, list(dsts), refs, open_=open_, progress=progress)
     _report(src, done, json_out, quiet)
 
 

@@ -181,15 +181,22 @@ class ReplicaCopy:
         return {"url": self.url, "error": self.error, **(self.result.as_dict() if self.result else {})}
 
 
-def copy_to_replicas(src: Repository, replicas: Sequence[Repository], refs: Sequence[str], *,
-                     connections: int = 2, progress: Progress | None = None) -> list[ReplicaCopy]:
-    """Copy `refs` of `src` into every replica at once (each over its own link). A replica that fails
-    (unreachable after retries, say) is reported and costs only itself; a re-run resumes it."""
+def copy_to_replicas(src: Repository, replicas: Sequence[Repository | str], refs: Sequence[str], *,
+                     open_: Opener | None = None, connections: int = 2, progress: Progress | None = None
+                     ) -> list[ReplicaCopy]:
+    """Copy `refs` of `src` into every replica at once (each over its own link). Replicas given as
+    URLs are opened with `open_`, each in its own worker. A replica that fails (cannot be opened,
+    unreachable after retries) is reported and costs only itself; a re-run resumes it."""
 
-    def one(dst: Repository) -> ReplicaCopy:
+    def one(replica: Repository | str) -> ReplicaCopy:
+        url = replica if isinstance(replica, str) else replica.url
         try:
-            return ReplicaCopy(dst.url, result=copy(src, dst, refs, progress=progress, connections=connections))
+            if isinstance(replica, str):
+                if open_ is None:
+                    raise ValueError("copy_to_replicas: URLs need an opener")
+                replica = open_(replica)
+            return ReplicaCopy(url, result=copy(src, replica, refs, progress=progress, connections=connections))
         except LambdaArkError as exc:
-            return ReplicaCopy(dst.url, error=describe(exc))
+            return ReplicaCopy(url, error=describe(exc))
 
     return parallel_map(one, list(replicas), max(1, len(replicas)))

@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.accounts import own_account
+from tests.link_proxy import LinkProxy
+from tests.repository.conftest import make_bucket
 
 from lambda_ark.aws import Aws
 from lambda_ark.backup import BackupOptions, run_backup
@@ -19,9 +22,6 @@ from lambda_ark.embedded import Endpoint
 from lambda_ark.kinds.cloudfront import HOME
 from lambda_ark.repository import Repository
 from lambda_ark.repository.backends.transport import Transfer
-from tests.accounts import own_account
-from tests.link_proxy import LinkProxy
-from tests.repository.conftest import make_bucket
 
 from .conftest import PASSWORD, run_cli
 

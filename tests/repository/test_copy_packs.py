@@ -130,7 +130,7 @@ def _replica_on_s3(aws: Aws, link: LinkProxy, src: Repository, **settings: objec
 def test_replica_gone_halfway_resumes_without_sending_again_what_arrived(
         tmp_path: Path, aws: Aws, link: LinkProxy) -> None:
     src, ids = _source(tmp_path, releases=4)
-    url, transfer = _replica_on_s3(aws, link, src, connections=1)
+    url, transfer = _replica_on_s3(aws, link, src)
     total = sum(_packs(src).values())
     start = link.received
     link.after_received(start + total // 2, lambda: setattr(link, "down", True))

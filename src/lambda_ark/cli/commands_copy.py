@@ -9,7 +9,7 @@ import typer
 
 from ..errors import LambdaArkError, UsageError
 from ..repository import Repository
-from ..repository.copy import CopyResult
+from ..repository.copy import CONNECTIONS, CopyResult
 from ..repository.replicas import ReplicaCopy, copy_to_replicas
 from . import app
 from .commands_repo import Partial, emit_json, open_repo, progress_bars, size, warn
@@ -30,6 +30,10 @@ def copy_cmd(
                           "else the same.")] = None,
     from_password_file: FromPasswordFileOpt = None,
     from_password_command: FromPasswordCommandOpt = None,
+    connections: Annotated[int, typer.Option(
+        "--connections", min=1, max=32,
+        help="Packs uploaded at once to each replica. More fill a long, fast link better, but a copy "
+             "interrupted then sends up to that many packs again (1: less than one).")] = CONNECTIONS,
     limit_upload: LimitUploadOpt = None,
     limit_download: LimitDownloadOpt = None,
     s3_endpoint: S3EndpointOpt = None,
@@ -57,7 +61,7 @@ def copy_cmd(
         src = Repository.open(from_repo, password=from_password(), transfer=transfer())
         refs = snapshot or [s.id for s in src.snapshots()]
         with progress_bars(show) as progress:
-            done = copy_to_replicas(src, [dst], refs, progress=progress)
+            done = copy_to_replicas(src, [dst], refs, progress=progress, connections=connections)
     else:
         src = open_repo(repo)
         password = env_password("2") or env_password()
@@ -68,7 +72,7 @@ def copy_cmd(
             return Repository.open(url, password=password, transfer=transfer())
 
         with progress_bars(show and len(dsts) == 1) as progress:
-            done = copy_to_replicas(src, list(dsts), refs, open_=open_, progress=progress)
+            done = copy_to_replicas(src, list(dsts), refs, open_=open_, progress=progress, connections=connections)
     _report(src, done, json_out, quiet)
 
 

@@ -23,6 +23,10 @@ from .copy_packs import copy_packs
 from .repo import Repository
 
 Progress = Callable[[str, int, int], None]
+# Uploads at once to one destination. One by default: an interrupted copy then sends again less than
+# one pack (what was in flight); more connections fill long fat links better but put that many
+# packs in flight (`copy --connections`).
+CONNECTIONS = 1
 
 
 @dataclass
@@ -53,7 +57,7 @@ def same_keys(src: Repository, dst: Repository) -> bool:
 
 
 def copy(src: Repository, dst: Repository, refs: Sequence[str], *, progress: Progress | None = None,
-         connections: int = 2) -> CopyResult:
+         connections: int = CONNECTIONS) -> CopyResult:
     """Copy snapshots `refs` of `src` into `dst`; `connections`: uploads at once (packs mode)."""
     result = CopyResult(mode="packs" if same_keys(src, dst) else "files")
     stats = getattr(dst.backend, "stats", None)
@@ -62,7 +66,8 @@ def copy(src: Repository, dst: Repository, refs: Sequence[str], *, progress: Pro
         infos = {s.id: s for s in src.snapshots()}
         ids = list(dict.fromkeys(src.resolve(r) for r in refs))
         ids.sort(key=lambda i: (infos[i].time.timestamp() if i in infos else 0.0, i))  # parents first
-        present = {s.original or s.id for s in dst.snapshots()}
+        dst_infos = dst.snapshots()
+        present = {s.original or s.id for s in dst_infos}
         todo = []
         for snap_id in ids:
             info = infos.get(snap_id)
@@ -72,7 +77,7 @@ def copy(src: Repository, dst: Repository, refs: Sequence[str], *, progress: Pro
                 todo.append(snap_id)
         if todo:
             if result.mode == "packs":
-                copy_packs(src, dst, todo, result, progress, connections)
+                copy_packs(src, dst, todo, result, progress, connections, dst_infos)
             else:
                 copy_files(src, dst, todo, result, progress)
     if stats is not None:

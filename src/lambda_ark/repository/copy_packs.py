@@ -29,7 +29,7 @@ from ..errors import IntegrityError
 from ..parallel import parallel_map
 from .backends import NotFound
 from .index import Entry, Index, pack_id_of, pack_name, save_index
-from .models import FileRef, Snapshot
+from .models import FileRef, Snapshot, SnapshotInfo
 from .refs import RefWalker
 from .repo import Repository
 
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 # Index entries of packs moved as they are go up in one index file per this many packs (and before
 # each snapshot): one small PUT per pack would double the requests on a high-latency link.
 INDEX_EVERY = 16
+# Packs uploaded (in parallel) before the snapshots needing them are committed.
+BATCH_PACKS = 32
 
 
 @dataclass
@@ -171,17 +173,18 @@ class _Mover:
 
 
 def copy_packs(src: Repository, dst: Repository, ids: list[str], result: CopyResult,
-               progress: Progress | None, connections: int = 2) -> None:
+               progress: Progress | None, connections: int = 1, dst_infos: list[SnapshotInfo] | None = None) -> None:
     with dst.writer() as writer:
         plan, chunk_pack = plan_packs(src, dst, ids, has={c for c in _dst_chunks(dst) if writer.packer.has(c)})
         mover = _Mover(src, dst, writer, result)
         for pack, entries in plan.found.items():
             mover.adopt(pack, entries)
-        originals = {s.original or s.id: s.id for s in dst.snapshots()}
+        originals = {s.original or s.id: s.id for s in (dst.snapshots() if dst_infos is None else dst_infos)}
         done: set[str] = set(plan.found)
         bad: dict[str, str] = {}  # source packs that failed to read or verify: their snapshots wait
         total = len(plan.whole) + len(plan.partial)
         added_before = writer.bytes_added
+        committed = 0
 
         def move(pack: str) -> None:
             try:
@@ -192,30 +195,49 @@ def copy_packs(src: Repository, dst: Repository, ids: list[str], result: CopyRes
             except (IntegrityError, NotFound) as exc:  # the source's fault; the destination's propagate
                 bad[pack] = str(exc)
 
-        for n, snap_id in enumerate(ids, 1):
-            if snap_id in plan.errors:
-                continue  # named in the result; the rest go on
-            needed = plan.packs_for(snap_id, chunk_pack)
-            todo = sorted(needed - done - bad.keys())
+        for batch in _batches(ids, plan, chunk_pack, set(done)):
+            todo = sorted({p for snap_id in batch for p in plan.packs_for(snap_id, chunk_pack)} - done - bad.keys())
             parallel_map(move, todo, max(1, connections))
             done.update(p for p in todo if p not in bad)
             if progress:
                 progress("copy", len(done) - len(plan.found), total)
-            if failed := sorted(needed & bad.keys()):
-                plan.errors[snap_id] = bad[failed[0]]
-                continue
             writer.flush()
             mover.flush_index()
-            snap = src.load_snapshot(snap_id)
-            copy_ = Snapshot(time=snap.time, host=snap.host, tags=snap.tags, parent=originals.get(snap.parent or ""),
-                             summary=snap.summary, body=snap.body, files=_same(snap.files),
-                             original=snap.original or snap_id)
-            result.copied[snap_id] = originals[copy_.original or snap_id] = writer.commit(copy_)
-            if progress:
-                progress("snapshots", n, len(ids))
+            for snap_id in batch:
+                if failed := sorted(plan.packs_for(snap_id, chunk_pack) & bad.keys()):
+                    plan.errors[snap_id] = bad[failed[0]]
+                    continue
+                snap = src.load_snapshot(snap_id)
+                copy_ = Snapshot(time=snap.time, host=snap.host, tags=snap.tags,
+                                 parent=originals.get(snap.parent or ""), summary=snap.summary, body=snap.body,
+                                 files=_same(snap.files), original=snap.original or snap_id)
+                result.copied[snap_id] = originals[copy_.original or snap_id] = writer.commit(copy_)
+                committed += 1
+                if progress:
+                    progress("snapshots", committed, len(ids))
         mover.flush_index()
         result.bytes_added += writer.bytes_added - added_before
     result.errors.update(plan.errors)
+
+
+def _batches(ids: list[str], plan: PackPlan, chunk_pack: dict[str, str], done: set[str]) -> list[list[str]]:
+    """Snapshots in groups whose new packs go up together (BATCH_PACKS at least, but for the last):
+    uploads run in parallel across snapshots, and each group is committed as soon as it is stored,
+    so on a link that keeps failing the older snapshots become usable one group at a time."""
+    batches: list[list[str]] = []
+    current: list[str] = []
+    seen, new = set(done), 0
+    for snap_id in ids:
+        if snap_id in plan.errors:
+            continue
+        current.append(snap_id)
+        fresh = plan.packs_for(snap_id, chunk_pack) - seen
+        seen |= fresh
+        new += len(fresh)
+        if new >= BATCH_PACKS:
+            batches.append(current)
+            current, new = [], 0
+    return [*batches, current] if current else batches
 
 
 def _dst_chunks(dst: Repository) -> set[str]:

@@ -22,7 +22,7 @@ from typing import Any
 from ..errors import LambdaArkError, describe
 from ..parallel import parallel_map
 from .backends import innermost
-from .copy import CopyResult, Progress, copy, same_keys
+from .copy import CONNECTIONS, CopyResult, Progress, copy, same_keys
 from .copy_packs import plan_packs
 from .models import SnapshotInfo
 from .repo import Repository
@@ -182,7 +182,7 @@ class ReplicaCopy:
 
 
 def copy_to_replicas(src: Repository, replicas: Sequence[Repository | str], refs: Sequence[str], *,
-                     open_: Opener | None = None, connections: int = 2, progress: Progress | None = None
+                     open_: Opener | None = None, connections: int = CONNECTIONS, progress: Progress | None = None
                      ) -> list[ReplicaCopy]:
     """Copy `refs` of `src` into every replica at once (each over its own link). Replicas given as
     URLs are opened with `open_`, each in its own worker. A replica that fails (cannot be opened,

@@ -62,7 +62,6 @@ class Transfer:
     connect_timeout: float = 10.0
     multipart_threshold: int = 16 * MiB  # larger objects go up in parts (S3): resumable, retried per part
     part_size: int = 8 * MiB  # S3 wants >= 5 MiB for every part but the last
-    connections: int = 2  # uploads at once to one destination (copy)
     stats: dict[str, Stats] = field(default_factory=dict)
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)  # the rate limiters' (tests: fake)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)

@@ -36,6 +36,8 @@ def _cand(url: str, latency: float, rate: float, region: str | None = None, hold
     ([_cand("a", 0.200, 50e6), _cand("b", 0.001, 50e6)], None, ["b", "a"]),
     # --prefer REGION wins over speed
     ([_cand("a", 0.001, 90e6, "eu-west-1"), _cand("b", 0.3, 1e6, "us-east-1")], "us-east-1", ["b", "a"]),
+    # a folder (on site, at the edge) is "local"
+    ([_cand("a", 0.001, 90e6, "eu-west-1"), _cand("b", 0.3, 1e6)], "local", ["b", "a"]),
     # a preferred region nobody is in changes nothing
     ([_cand("a", 0.001, 90e6), _cand("b", 0.3, 1e6)], "ap-south-1", ["a", "b"]),
     # unhealthy ones never rank: unreachable, or lacking the snapshot

@@ -204,3 +204,23 @@ def test_download_limit_paces_reads(tmp_path: object) -> None:
     assert clock.slept == []  # no upload limit
     assert store.get("data/ff/x") == b"x" * 1024 * 1024
     assert sum(clock.slept) == pytest.approx((1024 * 1024 - 256 * 1024) / (100 * 1024), rel=0.01)
+
+
+def test_prune_aborts_only_unfinished_uploads_over_a_day_old(aws: Aws, link: LinkProxy) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from lambda_ark.repository import Repository
+    from lambda_ark.repository.prune import abort_stale_uploads
+
+    bucket = make_bucket(aws, "eu-west-1")
+    transfer = Transfer(s3_endpoint=link.url, retry=FAST, multipart_threshold=5 * MiB, part_size=5 * MiB)
+    repo = Repository.init(f"s3://{bucket}/ark", password="pw", aws=aws, transfer=transfer)
+    link.after_received(link.received + 6 * MiB, lambda: setattr(link, "down", True))
+    with pytest.raises(GaveUp):
+        repo.backend.put("data/ab/unfinished", os.urandom(11 * MiB))
+    link.down = False
+    assert abort_stale_uploads(repo) == 0  # a fresh one may still be resumed
+    later = datetime.now(UTC) + timedelta(days=2)
+    assert abort_stale_uploads(repo, now=later, dry_run=True) == 1
+    assert abort_stale_uploads(repo, now=later) == 1
+    assert aws.client("s3", "eu-west-1").list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []

@@ -28,6 +28,7 @@ from . import (
     revision_ids,
     runtime_management,
     s3_bucket_policies,
+    s3_multipart_uploads,
 )
 
 # Order matters only where patches wrap the same method: revision ids wrap the policy methods that
@@ -51,6 +52,7 @@ PATCHES: tuple[ModuleType, ...] = (
     recursion,
     runtime_management,
     s3_bucket_policies,
+    s3_multipart_uploads,
 )
 
 _applied = False

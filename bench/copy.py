@@ -6,13 +6,14 @@ link proxy of tests/link_proxy.py, which adds a round trip to every request and 
 connections halfway through their bodies. Both tools run as the processes users run. Figures:
 
 - throughput (MB of repository per second) at 0 ms and 50 ms latency, and with 5 % of connections
-  dropped, for lambda-ark copy (into a replica made with init --from-repo) and for aws s3 sync
-  (when the AWS CLI is installed; else a boto3 loop with 10 threads, as the CLI's default);
+  dropped, for lambda-ark copy (into a replica made with init --from-repo; one upload at a time,
+  the default, and --connections 4) and for aws s3 sync (when the AWS CLI is installed; else a
+  boto3 loop with 10 threads, as the CLI's default);
 - bytes sent again after an interruption at 50 %: the copy (or the sync) is killed with SIGKILL
   once half the repository has crossed the link, then run again; "sent again" is what crossed the
   link in both runs minus what the destination holds at the end.
 
-    python bench/copy.py [--mb 96]
+    python bench/copy.py [--mb 192]
 """
 
 # ruff: noqa: E402 - imports follow the sys.path fix below
@@ -93,10 +94,17 @@ class Bench:
         self.s3.create_bucket(Bucket=name)
         return name
 
-    def ark_copy(self, link: LinkProxy, bucket: str) -> tuple[list[str], dict[str, str]]:
+    def ark_copy(self, link: LinkProxy, bucket: str, connections: int = 1) -> tuple[list[str], dict[str, str]]:
         env = self.env | {"AWS_ENDPOINT_URL": self.endpoint, "LAMBDA_ARK_S3_ENDPOINT": link.url}
         return [sys.executable, "-m", "lambda_ark", "copy", "--quiet", "--repo", f"s3://{bucket}/ark",
-                "--from-repo", str(self.source)], env
+                "--from-repo", str(self.source), "--connections", str(connections)], env
+
+    def command(self, tool: str, link: LinkProxy, bucket: str) -> tuple[list[str], dict[str, str]]:
+        """tool: "ark" (default settings), "ark4" (--connections 4) or "sync"."""
+        if tool.startswith("ark"):
+            self.prepare_replica(bucket)
+            return self.ark_copy(link, bucket, 4 if tool == "ark4" else 1)
+        return self.sync(link, bucket)
 
     def sync(self, link: LinkProxy, bucket: str) -> tuple[list[str], dict[str, str]]:
         if shutil.which("aws"):
@@ -117,9 +125,7 @@ class Bench:
         link.start()
         bucket = self.bucket()
         try:
-            if tool == "ark":
-                self.prepare_replica(bucket)
-            cmd, env = self.ark_copy(link, bucket) if tool == "ark" else self.sync(link, bucket)
+            cmd, env = self.command(tool, link, bucket)
             start = time.perf_counter()
             done = subprocess.run(cmd, env=env, capture_output=True, text=True)
             took = time.perf_counter() - start
@@ -135,10 +141,8 @@ class Bench:
         link.start()
         bucket = self.bucket()
         try:
-            if tool == "ark":
-                self.prepare_replica(bucket)
+            cmd, env = self.command(tool, link, bucket)
             base = link.received
-            cmd, env = self.ark_copy(link, bucket) if tool == "ark" else self.sync(link, bucket)
             child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             link.after_received(base + self.size // 2, lambda: os.kill(child.pid, signal.SIGKILL))
             child.wait()
@@ -174,7 +178,7 @@ def boto3_sync(source: str, target: str, endpoint: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--mb", type=int, default=96, help="repository size to copy (MB of random zips)")
+    ap.add_argument("--mb", type=int, default=192, help="repository size to copy (MB of random zips)")
     ap.add_argument("--boto3-sync", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.boto3_sync:
@@ -192,14 +196,14 @@ def main() -> None:
         sync_name = "aws s3 sync" if shutil.which("aws") else "boto3 sync (10 threads)"
         print(f"repository: {bench.size / MB:.1f} MB in {len(list((source / 'data').rglob('*')))} entries "
               f"under data/; baseline: {sync_name}")
-        rows: list[tuple[str, float, float]] = []
+        names = {"ark": "lambda-ark copy", "ark4": "lambda-ark copy --connections 4", "sync": sync_name}
         for label, latency, drop in (("0 ms", 0.0, 0.0), ("50 ms", 0.05, 0.0), ("0 ms, 5 % drops", 0.0, 0.05)):
-            ark, sync = bench.run("ark", latency, drop), bench.run("sync", latency, drop)
-            rows.append((label, ark, sync))
-            print(f"{label:<18} lambda-ark copy {ark:7.1f} MB/s   {sync_name} {sync:7.1f} MB/s   "
-                  f"ratio {ark / sync:4.2f}")
+            speed = {tool: bench.run(tool, latency, drop) for tool in names}
+            print(f"{label:<16} " + "   ".join(f"{names[t]} {v:6.1f} MB/s" for t, v in speed.items())
+                  + f"   (lambda-ark / sync: {speed['ark'] / speed['sync']:.2f}, "
+                    f"with 4 connections {speed['ark4'] / speed['sync']:.2f})")
         pack = 8 * 1024 * 1024
-        for tool, name in (("ark", "lambda-ark copy"), ("sync", sync_name)):
+        for tool, name in names.items():
             first, second, stored = bench.interrupted(tool, 0.05)
             again = first + second - stored
             print(f"killed at 50 % (50 ms): {name}: {first / MB:.1f} MB sent before the kill, {second / MB:.1f} MB "

@@ -65,6 +65,12 @@ def test_replica_shares_keys_and_chunker_but_not_its_password(tmp_path: Path) ->
     with pytest.raises(Exception, match="wrong password"):
         Repository.open(dst.url, password=PASSWORD)
     assert Repository.open(dst.url, password="another").key == src.key
+    # copy opens a replica with its source's key in hand: no password needed, no scrypt
+    assert Repository.open(dst.url, password=None, master=src.key).config.id == dst.config.id
+    other = Repository.init(str(tmp_path / "other"), password="third")
+    with pytest.raises(Exception, match="no password given"):
+        Repository.open(other.url, master=src.key)  # not a replica of it: its own keys decide
+    assert Repository.open(other.url, password="third", master=src.key).key == other.key
 
 
 def test_packs_move_as_they_are_and_snapshots_keep_their_original(tmp_path: Path) -> None:

@@ -224,3 +224,36 @@ def test_prune_aborts_only_unfinished_uploads_over_a_day_old(aws: Aws, link: Lin
     assert abort_stale_uploads(repo, now=later, dry_run=True) == 1
     assert abort_stale_uploads(repo, now=later) == 1
     assert aws.client("s3", "eu-west-1").list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+@pytest.mark.parametrize(("url", "parsed"), [
+    ("s3://bucket/ark", (None, "bucket", "ark/")),
+    ("s3://bucket", (None, "bucket", "")),
+    ("s3://bucket/a/b/", (None, "bucket", "a/b/")),
+    ("s3:https://minio.edge:9000/bucket/ark", ("https://minio.edge:9000", "bucket", "ark/")),
+    ("s3:http://127.0.0.1:9000/bucket", ("http://127.0.0.1:9000", "bucket", "")),
+])
+def test_s3_urls(url: str, parsed: tuple[str | None, str, str]) -> None:
+    from lambda_ark.repository.backends.s3 import parse_url
+
+    assert parse_url(url) == parsed
+
+
+@pytest.mark.parametrize("url", ["s3://", "s3:https://minio.edge:9000/", "s3:ftp://host/bucket"])
+def test_bad_s3_urls(url: str) -> None:
+    with pytest.raises(UsageError):
+        open_backend(url)
+
+
+def test_repository_on_an_s3_compatible_endpoint_named_in_the_url(aws: Aws, endpoint: Endpoint) -> None:
+    from lambda_ark.repository import Repository
+
+    bucket = make_bucket(aws, "us-east-1")
+    url = f"s3:{endpoint.url}/{bucket}/edge"  # as for MinIO: s3:https://host:9000/bucket/prefix
+    repo = Repository.init(url, password="pw", aws=aws)
+    with repo.writer() as w:
+        ref = w.put_file(b"payload" * 10_000)
+    again = Repository.open(url, password="pw", aws=aws)
+    assert again.read_file(ref) == b"payload" * 10_000
+    keys = [o["Key"] for o in aws.client("s3").list_objects_v2(Bucket=bucket)["Contents"]]
+    assert "edge/config" in keys and any(k.startswith("edge/data/") for k in keys)

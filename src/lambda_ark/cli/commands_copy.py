@@ -57,8 +57,8 @@ def copy_cmd(
         raise UsageError("copy needs --from-repo (copy into --repo) or, the other way, --to-repo")
     show = not (json_out or quiet)
     if from_repo:
-        dst = open_repo(repo)
         src = Repository.open(from_repo, password=from_password(), transfer=transfer())
+        dst = open_repo(repo, master=src.key)  # a replica opens with its source's key: no second scrypt
         refs = snapshot or [s.id for s in src.snapshots()]
         with progress_bars(show) as progress:
             done = copy_to_replicas(src, [dst], refs, progress=progress, connections=connections)
@@ -69,7 +69,7 @@ def copy_cmd(
         refs = snapshot or [s.id for s in src.snapshots()]
 
         def open_(url: str) -> Repository:
-            return Repository.open(url, password=password, transfer=transfer())
+            return Repository.open(url, password=password, transfer=transfer(), master=src.key)
 
         with progress_bars(show and len(dsts) == 1) as progress:
             done = copy_to_replicas(src, list(dsts), refs, open_=open_, progress=progress, connections=connections)

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from ..errors import LambdaArkError, UsageError
 from ..repository import Repository
+from ..repository.crypto import MasterKey
 from ..repository.diff import diff_snapshots, function_rows
 from . import app
 from .common import (
@@ -51,9 +52,11 @@ class Partial(LambdaArkError):
 KmsOpt = Annotated[str | None, typer.Option("--kms-key-id", help="KMS key (id, ARN or alias) to wrap the key.")]
 
 
-def open_repo(url: str) -> Repository:
-    """Open with KMS keys if reachable, else the password (flags, env, file, command, or a prompt)."""
-    return Repository.open(url, password=env_password(), ask_password=read_password, transfer=transfer())
+def open_repo(url: str, master: MasterKey | None = None) -> Repository:
+    """Open with KMS keys if reachable, else the password (flags, env, file, command, or a prompt);
+    or with `master`, a master key in hand, when it opens this repository (a replica of its owner's)."""
+    return Repository.open(url, password=env_password(), ask_password=read_password, transfer=transfer(),
+                           master=master)
 
 
 def warn(repo: Repository) -> None:

@@ -106,12 +106,17 @@ class Repository:
     @classmethod
     def open(cls, url: str, *, password: str | None = None, aws: Aws | None = None,
              ask_password: Callable[[], str | None] | None = None,
-             transfer: Transfer | None = None) -> Repository:
+             transfer: Transfer | None = None, master: MasterKey | None = None) -> Repository:
         """Open with the first key that works: KMS keys (if AWS is reachable), then passphrases.
-        `transfer`: rate limits, retries and the S3-compatible endpoint for this repository's traffic."""
+        `transfer`: rate limits, retries and the S3-compatible endpoint for this repository's traffic.
+        `master`: a master key already in hand (copy's source, of which this may be a replica): if it
+        authenticates the config, no key file is unwrapped (no scrypt, no KMS call)."""
         backend = _open(url, aws, transfer)
         if not backend.exists("config"):
             raise RepositoryNotFound(f"no repository at {url} (create one with `lambda-ark init`)")
+        if master is not None:
+            with contextlib.suppress(IntegrityError):  # not sealed with that key: open as usual
+                return cls._finish(backend, master, "", aws)
         key_files = {o.name: backend.get(o.name) for o in backend.list("keys/")}
         kms_files = {n: raw for n, raw in key_files.items() if keys.kind(raw) == "kms"}
         pass_files = {n: raw for n, raw in key_files.items() if keys.kind(raw) == "passphrase"}

@@ -70,7 +70,7 @@ def plan_packs(src: Repository, dst: Repository, ids: list[str], has: set[str] |
     chunk to send, the source pack it comes from."""
     plan = PackPlan()
     index = src.index(refresh=True)
-    src_packs = {pack_id_of(o.name) for o in src.backend.list("data/")}
+    src_packs = {pack_id_of(o.name): o.size for o in src.backend.list("data/")}
     dst_sizes = {pack_id_of(o.name): o.size for o in dst.backend.list("data/")}
     if has is None:
         dst_index = dst.index(refresh=True)
@@ -99,19 +99,14 @@ def plan_packs(src: Repository, dst: Repository, ids: list[str], has: set[str] |
     verbatim_ok = src.bound_names or not dst.bound_names  # format-1 packs lack the headers format 2 wants
     for pack, chunks in by_pack.items():
         entries = index.packs[pack]
-        size = _pack_size(entries)
         if verbatim_ok and {c for c, _, _ in entries} == chunks:
-            if dst_sizes.get(pack, -1) >= size:
+            if dst_sizes.get(pack) == src_packs[pack]:  # the same name and size: the same bytes, arrived
                 plan.found[pack] = entries
             else:
                 plan.whole[pack] = entries
         else:
             plan.partial[pack] = [e for e in entries if e[0] in chunks]
     return plan, chunk_pack
-
-
-def _pack_size(entries: list[Entry]) -> int:
-    return max((o + n for _, o, n in entries), default=0)
 
 
 class _Mover:

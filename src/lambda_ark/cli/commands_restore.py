@@ -94,7 +94,9 @@ def restore(
     Example: lambda-ark restore latest --repo /backups/ark --region us-east-1 --to-region us-west-2 --yes
 
     Two regions into one, names kept apart:
-    lambda-ark restore latest --to-region us-west-2 --name-template '{name}-{region}' --yes
+
+    \b
+        lambda-ark restore latest --to-region us-west-2 --name-template '{name}-{region}' --yes
 
     From the nearest healthy copy: give --repo once per replica (the primary first); each is measured
     and the fastest that holds the snapshot is read (--prefer REGION to choose), falling back to the

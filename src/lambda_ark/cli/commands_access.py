@@ -54,8 +54,11 @@ def access_apply(
 
     Example: lambda-ark access apply -r s3://backups/ark --allow-vpce vpce-0a1b2c3d4e5f67890 --dry-run
 
-    lambda-ark access apply -r s3://backups/ark --allow-cidr 198.51.100.0/24 \\
-      --allow-principal arn:aws:iam::111122223333:role/lambda-ark --cors-origin https://ops.example.com
+    An office range, one role, and the report page's origin:
+
+    \b
+        lambda-ark access apply -r s3://backups/ark --allow-cidr 198.51.100.0/24 \\
+          --allow-principal arn:aws:iam::111122223333:role/lambda-ark --cors-origin https://ops.example.com
     """
     bucket = _bucket(repo, endpoint_url, s3_endpoint, json_out)
     caller = caller_arn(bucket.aws)

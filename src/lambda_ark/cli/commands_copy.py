@@ -51,7 +51,10 @@ def copy_cmd(
 
     Example: lambda-ark copy --repo s3://dr-backups-eu/ark --from-repo /backups/ark --limit-upload 2048
 
-    To every replica at once: lambda-ark copy --repo /backups/ark --to-repo s3://dr-eu/ark --to-repo /mnt/edge/ark
+    To every replica at once:
+
+    \b
+        lambda-ark copy --repo /backups/ark --to-repo s3://dr-eu/ark --to-repo /mnt/edge/ark
     """
     if bool(from_repo) == bool(to_repo):
         raise UsageError("copy needs --from-repo (copy into --repo) or, the other way, --to-repo")

@@ -101,7 +101,9 @@ def restore(
     From the nearest healthy copy: give --repo once per replica (the primary first); each is measured
     and the fastest that holds the snapshot is read (--prefer REGION to choose), falling back to the
     next when reads fail; the report names the replica, its latency and throughput.
-    lambda-ark restore latest -r s3://backups/ark -r s3://dr-eu/ark -r /mnt/edge/ark --to-region eu-west-1 --yes
+
+    \b
+        lambda-ark restore latest -r s3://backups/ark -r s3://dr-eu/ark -r /mnt/edge/ark --yes
 
     S3 notifies only functions in the bucket's own region: to move a bucket's triggers, map it,
     e.g. --map arn:aws:s3:::uploads=arn:aws:s3:::uploads-us-west-2; a VPC function needs its subnets

@@ -87,6 +87,11 @@ class LinkProxy:
         self._triggers: list[tuple[int, Callable[[], None]]] = []
 
     # -- faults --------------------------------------------------------------------------------
+    def cap(self, up: float | None, down: float | None = None) -> None:
+        """Cap the link at `up` / `down` bytes per second from now on (None: unlimited)."""
+        self.up_rate, self.down_rate = up, down
+        self._up, self._down = _Wire(up), _Wire(down)
+
     def fail_next(self, n: int, status: int = 503, method: str = "", path: str = "") -> Fault:
         fault = Fault(method, path, n, "status", status=status)
         self.faults.append(fault)

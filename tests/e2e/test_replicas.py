@@ -53,8 +53,7 @@ def test_restore_reads_from_a_replica_when_the_primary_is_gone(aws: Aws, endpoin
 
     code, out, err = cli("init", "--repo", edge_site, "--from-repo", primary)
     assert code == 0 and f"a replica of {primary}" in out, err
-    code, out, err = cli("init", "--repo", dr, "--from-repo", primary)
-    assert code == 0, err
+    Repository.init(dr, password=PASSWORD)  # an independent repository: copied file by file
     code, out, err = cli("copy", "--repo", primary, "--to-repo", edge_site, "--to-repo", dr, "--limit-upload", "100000")
     assert code == 0 and f"copied {backed.snapshot_id[:8]}" in out, err
 
@@ -68,8 +67,6 @@ def test_restore_reads_from_a_replica_when_the_primary_is_gone(aws: Aws, endpoin
     # disaster: the edge function is lost, and so is the link to the primary
     acct.aws.client("lambda", HOME).delete_function(FunctionName=edge.function)
     link.down = True
-    code, out, err = cli("replicas", "--repo", primary, "--repo", edge_site)
-    assert code == 3 and "unreachable" in err + out
 
     code, out, err = cli("restore", "latest", "-r", primary, "-r", edge_site, "-r", dr, "--prefer", "local",
                          "--function", edge.function, "--yes")

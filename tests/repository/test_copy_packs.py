@@ -165,6 +165,7 @@ def test_copy_through_a_lossy_slow_link_completes_and_checks_clean(tmp_path: Pat
     src, ids = _source(tmp_path, releases=3)
     url, transfer = _replica_on_s3(aws, link, src)
     link.latency, link.drop_rate = 0.005, 0.15
+    link.cap(up=20e6, down=20e6)  # a slow link too: 20 MB/s each way
     link.fail_next(3, status=503)
     link.fail_next(2, status=500, method="PUT")
     dst = Repository.open(url, password=PASSWORD, aws=aws, transfer=Transfer(

@@ -257,3 +257,19 @@ def test_repository_on_an_s3_compatible_endpoint_named_in_the_url(aws: Aws, endp
     assert again.read_file(ref) == b"payload" * 10_000
     keys = [o["Key"] for o in aws.client("s3").list_objects_v2(Bucket=bucket)["Contents"]]
     assert "edge/config" in keys and any(k.startswith("edge/data/") for k in keys)
+
+
+def test_a_repository_gone_gets_one_try_per_request_until_it_answers(aws: Aws, link: LinkProxy) -> None:
+    store, _ = _s3(aws, link)
+    link.down = True
+    with pytest.raises(GaveUp, match="after 4 tries"):
+        store.put("data/aa/a", b"a")
+    before = link.requests
+    with pytest.raises(GaveUp, match="after 1 try"):  # cleanup on the way out does not wait again
+        store.delete("locks/mine")
+    assert link.requests == before + 1
+    link.down = False
+    store.put("data/aa/a", b"a")  # it answers again ...
+    link.fail_next(2, status=503)
+    store.put("data/aa/b", b"b")  # ... and the retries are back
+    assert store.get("data/aa/b") == b"b"

@@ -40,7 +40,8 @@ class RetryPolicy:
                 return fn()
             except Transient as exc:
                 if attempt == self.attempts - 1:
-                    raise GaveUp(f"{what}: gave up after {self.attempts} tries: {exc}") from exc
+                    tries = "1 try" if self.attempts == 1 else f"{self.attempts} tries"
+                    raise GaveUp(f"{what}: gave up after {tries}: {exc}") from exc
                 if on_retry is not None:
                     on_retry(exc)
                 self.sleep(self.delay(attempt, self.random()))

@@ -13,6 +13,7 @@ so `copy` to three replicas over one uplink keeps to one `--limit-upload`, like 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from . import Backend, ObjectInfo, OnBytes, Transient
+from . import Backend, GaveUp, ObjectInfo, OnBytes, Transient
 from .limiter import TokenBucket, kib_per_second
 from .multipart import Multipart, put_multipart
 from .retry import RetryPolicy
@@ -111,6 +112,10 @@ class TransportBackend:
         self.stats = transfer.stats_for(inner.url)
         self._unfinished: dict[str, str] | None = None  # name -> upload id, listed at the first large put
         self._lock = threading.Lock()
+        # Once every retry of a request has failed, the repository is taken to be gone: later
+        # requests get one try each (so cleanup on the way out — the last pack, the lock — does not
+        # wait minutes more), and the first that succeeds brings the retries back.
+        self._gone = False
 
     def __getattr__(self, name: str) -> Any:
         if name == "inner":  # not set yet (copying, unpickling): never recurse
@@ -122,7 +127,14 @@ class TransportBackend:
             self.stats.add(requests=1)
             return fn()
 
-        return self.transfer.retry.run(what, attempt, on_retry=lambda _exc: self.stats.add(retries=1))
+        policy = dataclasses.replace(self.transfer.retry, attempts=1) if self._gone else self.transfer.retry
+        try:
+            result = policy.run(what, attempt, on_retry=lambda _exc: self.stats.add(retries=1))
+        except GaveUp:
+            self._gone = True
+            raise
+        self._gone = False
+        return result
 
     def put(self, name: str, data: bytes, on_bytes: OnBytes | None = None) -> None:
         pace = self.transfer.pacer(self.stats, True, on_bytes)

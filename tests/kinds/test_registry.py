@@ -8,7 +8,9 @@ import pytest
 
 from lambda_ark.kinds import KINDS, by_name
 
-TRIGGERS = ("s3_notifications", "apigateway", "apigatewayv2", "eventbridge", "scheduler", "sns", "cloudfront")
+TRIGGERS = ("s3_notifications", "apigateway", "apigatewayv2", "eventbridge", "scheduler", "sns", "alb",
+            "logs_subscriptions", "cognito", "pipes", "iot", "ses", "secrets_rotation", "firehose", "appsync",
+            "cloudwatch_alarms", "cloudfront")
 
 
 def _position(name: str) -> int | None:
@@ -102,11 +104,31 @@ SAMPLES: dict[str, object] = {
     "recursion": {"RecursiveLoop": "Allow"},
     "mapping_tags": [{"qualifier": "", "source": "q", "topics": [], "tags": {"team": "a"}}],
     "runtime_management": {"UpdateRuntimeOn": "Manual", "RuntimeVersionArn": "arn:aws:lambda:us-east-1::runtime:x"},
+    "alb": [{"name": "tg", "arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1", "target": FN,
+             "settings": {"HealthCheckEnabled": False}, "attributes": {}, "tags": {}, "rules": []}],
+    "logs_subscriptions": [{"log_group": "/g", "filter": "f", "function_arn": FN, "settings": {"filterPattern": ""}}],
+    "cognito": [{"pool_id": "p", "pool_name": "n", "pool_arn": "a", "triggers": {"PreSignUp": FN}}],
+    "pipes": [{"name": "p", "arn": "a", "pipe": {"Source": "arn:aws:sqs:us-east-1:123456789012:q", "Target": FN,
+                                                 "RoleArn": "r"}}],
+    "iot": [{"name": "r", "arn": "a", "payload": {"sql": "SELECT * FROM 't'", "actions": [
+        {"lambda": {"functionArn": FN}}]}}],
+    "ses": [{"rule_set": "s", "active": True, "after": [], "rule": {"Name": "r", "Actions": [
+        {"LambdaAction": {"FunctionArn": FN}}]}}],
+    "secrets_rotation": [{"name": "s", "arn": "a", "function_arn": FN, "rules": {"AutomaticallyAfterDays": 30},
+                          "enabled": True}],
+    "firehose": [{"name": "d", "arn": "a", "destination_id": "destinationId-000000000001",
+                  "destination": "ExtendedS3", "processing": {"Enabled": True, "Processors": [
+                      {"Type": "Lambda", "Parameters": [{"ParameterName": "LambdaArn", "ParameterValue": FN}]}]}}],
+    "appsync": [{"api_id": "a", "api_name": "n", "api_arn": "arn", "data_sources": [
+        {"name": "d", "type": "AWS_LAMBDA", "lambdaConfig": {"lambdaFunctionArn": FN}}],
+                 "authorizers": [{"default": True, "config": {"authorizerUri": FN}}]}],
+    "cloudwatch_alarms": [{"name": "a", "arn": "arn", "type": "metric", "tags": [],
+                           "alarm": {"AlarmName": "a", "AlarmActions": [FN]}}],
 }
 RECORD = {"account": "123456789012", "region": "us-east-1", "name": "f", "arn": FN, "items": {}}
 # Kinds with no CloudFormation resource of their own: reserved and provisioned concurrency are
 # properties of AWS::Lambda::Function / Alias / Version, which an export assembles.
-NO_IAC = {"concurrency"}
+NO_IAC = {"concurrency", "referenced_by"}  # referenced_by: other resources, not this function's
 # Kinds whose to_iac is empty on purpose: what they record is a property of another resource
 # (AWS::Lambda::Function's RecursiveLoop and RuntimeManagementConfig, EventSourceMapping's Tags).
 PROPERTY_KINDS = {"recursion", "runtime_management", "mapping_tags"}

@@ -72,9 +72,11 @@ from . import (  # noqa: E402,F401
     commands_demo,
     commands_endpoint,
     commands_maintenance,
+    commands_policy,
     commands_replicas,
     commands_repo,
     commands_restore,
+    commands_run,
 )
 
 # click's exceptions, by class name: typer bundles its own copy of click (typer._click) and older

@@ -43,6 +43,9 @@ def restore(
     region: Annotated[
         list[str] | None, typer.Option("--region", help="Only functions from this source region (repeatable).")
     ] = None,
+    account: Annotated[
+        list[str] | None, typer.Option("--account", help="Only functions from this source account (repeatable).")
+    ] = None,
     to_region: Annotated[
         str | None, typer.Option("--to-region", help="Restore every source region into this one.")
     ] = None,
@@ -71,6 +74,14 @@ def restore(
         typer.Option(
             "--fix-permissions",
             help="Grant invoke permissions a trigger needs that the source lacked (default: restore exactly).",
+        ),
+    ] = False,
+    rewire_dependents: Annotated[
+        bool,
+        typer.Option(
+            "--rewire-dependents",
+            help="Rewrite state machines and other functions that name a restored function to name it where it "
+            "is restored (default: the plan lists them).",
         ),
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, change nothing.")] = False,
@@ -112,6 +123,7 @@ def restore(
     options = RestoreOptions(
         functions=validate_globs(function or []),
         regions=[r.strip() for r in region or [] if r.strip()],
+        accounts=[a.strip() for a in account or [] if a.strip()],
         region_map=parse_region_map(",".join(region_map or [])),
         to_region=to_region,
         to_account=to_account,
@@ -120,6 +132,7 @@ def restore(
         name_template=name_template,
         arn_map=parse_arn_map(arn_map or []),
         fix_permissions=fix_permissions,
+        rewire_dependents=rewire_dependents,
     )
     aws = connect(endpoint_url=endpoint_url)
     note_embedded(aws, json_out or quiet)

@@ -1,5 +1,6 @@
-"""The demo: build an estate, back it up twice, lose a region, restore it elsewhere, verify; then
-lose a Lambda@Edge function, restore it in place and check the distribution follows its new version.
+"""The demo: build an estate, back it up twice, run it as a policy job (twice in one slot: once), lose a
+region, restore it elsewhere, verify; then lose a Lambda@Edge function, restore it in place and check
+the distribution follows its new version.
 
 Runs against the embedded endpoint (started here) unless an endpoint URL is given. Reports through a
 callback so the CLI decides how to print; the last line the CLI prints on success is
@@ -26,6 +27,7 @@ from . import edge as edge_mod
 from . import estate as estate_mod
 from . import summary, verify
 from . import triggers as triggers_mod
+from .policy_run import policy_run
 
 Say = Callable[[str], None]
 PASSWORD = "lambda-ark-demo"
@@ -42,6 +44,7 @@ class DemoReport:
     restored: dict[str, int] = field(default_factory=dict)  # things by kind
     verify: dict[str, int] = field(default_factory=dict)
     edge_restore: dict[str, int] = field(default_factory=dict)
+    policy: dict[str, Any] = field(default_factory=dict)  # the policy step: what two `run`s did
     verified: bool = False
     problems: list[str] = field(default_factory=list)
 
@@ -81,12 +84,17 @@ def _scenario(aws: Aws, say: Say, repo_path: Path, regions: list[str], lost: str
     say(f"repository initialised at {repo_path}")
     first = _backup(aws, repo, say, "first backup (every enabled region)")
     report.backups.append(_summary(first))
+    invisible = [w.split(": ", 1)[1] for w in first.warnings if w.endswith(", not captured")]
+    if invisible:
+        say(f"nothing invisible: {len(invisible)} invokers the resource policies let in are captured by no kind, "
+            f"e.g. {invisible[0]} (`show` lists them per function)")
 
     changed = _change_some(aws, estate)
     say(f"changed {len(changed)} functions: {', '.join(changed)}")
     second = _backup(aws, repo, say, "second backup")
     report.backups.append(_summary(second))
     snapshot = repo.load_snapshot("latest")
+    report.policy = policy_run(aws, repo_path, PASSWORD, say)
 
     _lose_region(aws, say, repo, snapshot, estate, report)
     _lose_edge_function(aws, say, repo, snapshot, estate.edge, report)
@@ -104,8 +112,9 @@ def _lose_region(aws: Aws, say: Say, repo: Repository, snapshot: Snapshot, estat
     estate_mod.event_sources(aws, target)  # the target region's own queue, stream and table
     arn_map = triggers_mod.target_infrastructure(aws, lost, target)
     ((src_bucket, dst_bucket),) = arn_map.items()
-    say(f"target infrastructure in {target}: queue, stream, table, topic {triggers_mod.TOPIC}; bucket "
-        f"{src_bucket.split(':::')[1]} mapped to {dst_bucket.split(':::')[1]} (S3 notifies only same-region functions)")
+    say(f"target infrastructure in {target}: queue, stream, table, topic {triggers_mod.TOPIC}, load balancer "
+        f"{triggers_mod.LOAD_BALANCER}, user pool {triggers_mod.USER_POOL}; bucket {src_bucket.split(':::')[1]} "
+        f"mapped to {dst_bucket.split(':::')[1]} (S3 notifies only same-region functions)")
     options = RestoreOptions(regions=[lost], to_region=target, arn_map=arn_map)
     plan = plan_restore(aws, repo, snapshot, options)
     say(f"restore plan into {target}: {summary.actions(plan_result(plan))}")
@@ -159,7 +168,8 @@ def _short(arn: str) -> str:
 
 
 _KIND_LABELS = {"s3_notifications": "S3 notification", "apigateway": "REST API", "apigatewayv2": "HTTP API",
-                "eventbridge": "EventBridge rule", "scheduler": "Scheduler schedule", "sns": "SNS subscription"}
+                "eventbridge": "EventBridge rule", "scheduler": "Scheduler schedule", "sns": "SNS subscription",
+                "alb": "ALB target group", "logs_subscriptions": "log subscription", "cognito": "Cognito trigger"}
 
 
 def _backup(aws: Aws, repo: Repository, say: Say, label: str) -> BackupResult:

@@ -101,6 +101,9 @@ class RestoreContext:
     # --fix-permissions: grant invoke permissions the source lacked where a trigger needs one (off:
     # a restore is exact and adds nothing the source did not have)
     fix_permissions: bool = False
+    # --rewire-dependents: rewrite what names a restored function elsewhere (state machines, other
+    # functions' environment and destinations) to name it where it is restored (off: reported only)
+    rewire_dependents: bool = False
     # scratch space shared across functions in one restore, keyed by kind NAME (e.g. an API recreated
     # for one function is found again, not recreated, for the next function it integrates)
     state: dict[str, Any] = field(default_factory=dict)

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from ..aws import Aws
     from .writer import Writer
 
-# Names that must stay deletable even under S3 Object Lock.
-UNRETAINED = ("locks/", "keys/")
+# Names that must stay deletable even under S3 Object Lock (jobs/: automation's run locks and state).
+UNRETAINED = ("locks/", "keys/", "jobs/")
 
 
 def _ambient_aws(aws: Aws | None, backend: Backend) -> Aws | None:

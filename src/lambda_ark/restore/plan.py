@@ -36,6 +36,7 @@ BLOCKING = frozenset({"role", "layers", "function", "versions"})
 class RestoreOptions:
     functions: list[str] = field(default_factory=list)  # name globs; empty: all
     regions: list[str] = field(default_factory=list)  # source regions to restore; empty: all
+    accounts: list[str] = field(default_factory=list)  # source accounts to restore; empty: all
     region_map: dict[str, str] = field(default_factory=dict)
     to_region: str | None = None  # every source region -> this one
     to_account: str | None = None
@@ -44,6 +45,9 @@ class RestoreOptions:
     name_template: str | None = None  # e.g. "{name}-{region}"; overrides prefix/suffix
     arn_map: dict[str, str] = field(default_factory=dict)  # explicit whole-ARN overrides
     fix_permissions: bool = False  # grant invoke permissions the source lacked (default: exact)
+    # rewrite dependents (state machines, other functions' environment and destinations) that name a
+    # restored function to name it where it is restored (default: plan lines saying what still points back)
+    rewire_dependents: bool = False
 
 
 @dataclass
@@ -75,7 +79,9 @@ def select_records(body: BackupBody, options: RestoreOptions) -> list[FunctionRe
     return [
         r
         for r in body.functions
-        if name_matches(r.name, options.functions) and (not options.regions or r.region in options.regions)
+        if name_matches(r.name, options.functions)
+        and (not options.regions or r.region in options.regions)
+        and (not options.accounts or r.account in options.accounts)
     ]
 
 
@@ -89,8 +95,9 @@ def validate_options(aws: Aws, options: RestoreOptions) -> None:
         for region in regions:
             if region not in known:
                 raise UsageError(f"unknown {what} region {region!r} (known: e.g. us-east-1, eu-west-1)")
-    if options.to_account and not (options.to_account.isdigit() and len(options.to_account) == 12):
-        raise UsageError(f"malformed account id {options.to_account!r}: expected 12 digits")
+    for account in [*options.accounts, *([options.to_account] if options.to_account else [])]:
+        if not (account.isdigit() and len(account) == 12):
+            raise UsageError(f"malformed account id {account!r}: expected 12 digits")
     if options.name_template is not None and (options.name_prefix or options.name_suffix):
         raise UsageError("use either --name-template or --name-prefix/--name-suffix, not both")
 
@@ -159,7 +166,8 @@ def plan_restore(
     def read_file(key: str) -> bytes:
         return repo.read_file(snapshot.files[key])
 
-    ctx = RestoreContext(aws=aws, mapper=mapper, read_file=read_file, fix_permissions=options.fix_permissions)
+    ctx = RestoreContext(aws=aws, mapper=mapper, read_file=read_file, fix_permissions=options.fix_permissions,
+                         rewire_dependents=options.rewire_dependents)
     plan = Plan(snapshot_id=snapshot.id, ctx=ctx)
     broken: set[str] = set()
     lock = threading.Lock()
@@ -197,5 +205,7 @@ def _selection(options: RestoreOptions) -> str:
         parts.append("--function " + " ".join(repr(g) for g in options.functions))
     if options.regions:
         parts.append("--region " + " ".join(options.regions))
+    if options.accounts:
+        parts.append("--account " + " ".join(options.accounts))
     return " and ".join(parts) or "(the snapshot holds no functions)"
 

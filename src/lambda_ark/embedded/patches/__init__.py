@@ -11,9 +11,11 @@ from types import ModuleType
 
 from . import (
     apigateway_stages,
+    appsync_data_sources,
     cloudfront_associations,
     code_signing,
     code_urls,
+    elb_lambda_targets,
     event_invoke_configs,
     event_source_mappings,
     function_urls,
@@ -22,6 +24,8 @@ from . import (
     lambda_config,
     layers,
     list_paging,
+    logs_subscriptions,
+    organizations_accounts,
     policies,
     provisioned_concurrency,
     recursion,
@@ -29,6 +33,9 @@ from . import (
     runtime_management,
     s3_bucket_policies,
     s3_multipart_uploads,
+    secrets_rotation,
+    ses_receipt_rules,
+    sts_assume_role,
 )
 
 # Order matters only where patches wrap the same method: revision ids wrap the policy methods that
@@ -51,6 +58,13 @@ PATCHES: tuple[ModuleType, ...] = (
     code_signing,
     recursion,
     runtime_management,
+    sts_assume_role,
+    organizations_accounts,
+    logs_subscriptions,
+    elb_lambda_targets,
+    ses_receipt_rules,
+    secrets_rotation,
+    appsync_data_sources,
     s3_bucket_policies,
     s3_multipart_uploads,
 )

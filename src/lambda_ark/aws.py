@@ -88,13 +88,12 @@ class Aws:
         parts = event_name.split(".")  # before-send.<service>.<Operation>
         if len(parts) != 3 or parts[1] not in ("lambda", "cloudtrail"):
             return
-        self.limiter.acquire(self.account_id(), region, parts[1], parts[2])
+        if self._account is None:  # the bucket's account, asked once (STS is not metered)
+            self._account = self.account_id()
+        self.limiter.acquire(self._account, region, parts[1], parts[2])
 
     def account_id(self) -> str:
-        """The account these credentials act in (asked of STS once)."""
-        if self._account is None:
-            self._account = str(call(self.client("sts"), "get_caller_identity")["Account"])
-        return self._account
+        return str(call(self.client("sts"), "get_caller_identity")["Account"])
 
     def assume(self, role_arn: str, external_id: str | None = None, session_name: str = SESSION_NAME) -> Aws:
         """An `Aws` for another account: `role_arn` assumed with STS from this one's credentials.

@@ -18,14 +18,20 @@ the deployer saw. --scale adds 10,000 functions x 4 regions (with smaller steps)
 quotas: backup time and peak memory, which should grow linearly.
 """
 
+# ruff: noqa: E402 - the script's folder leaves sys.path before the other imports (see below)
 from __future__ import annotations
+
+import sys
+
+# bench/ also holds copy.py, which would shadow the standard library's `copy` for every import below:
+# the script's own folder is not a place to import from (hence the imports after this line).
+sys.path[:] = [p for p in sys.path[1:] if p]
 
 import argparse
 import json
 import os
 import resource
 import subprocess
-import sys
 import tempfile
 import threading
 import time

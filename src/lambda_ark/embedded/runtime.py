@@ -87,8 +87,8 @@ def run(inv: Invocation, endpoint_url: str) -> Outcome:
     exe = interpreter(inv.runtime)
     if exe is None:
         raise RuntimeUnavailable(
-            f"runtime {inv.runtime} of {inv.function_name} is not run here: the embedded endpoint runs "
-            f"zip-packaged Python handlers with an interpreter of the same version ({_servable()})"
+            f"runtime {inv.runtime} is not run here: the embedded endpoint runs zip-packaged Python handlers, "
+            f"with an interpreter of the runtime's version ({_servable()})"
         )
     task = _unpacked([inv.code])
     opt = _unpacked(inv.layers) if inv.layers else None
@@ -216,7 +216,7 @@ def interpreter(runtime: str) -> str | None:
 
 def _servable() -> str:
     mine = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    return f"e.g. {mine} on this machine"
+    return f"this machine: {mine}"
 
 
 # -- unpacked packages, shared by invocations (content-addressed, never changed once written) ----

@@ -125,6 +125,10 @@ def _edge_function(ctx: RegionContext, arn: str) -> dict[str, Any]:
 
 
 def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> list[Change]:
+    if ctx.isolated:
+        distributions = ", ".join(sorted({a["distribution_id"] for a in data.get("associations", [])}))
+        return ctx.isolated_skip(NAME, f"{ctx.target_name(record)} ({ctx.target_region(record)})",
+                                 f"CloudFront associations {distributions}".strip())
     if "replica_of" in data:
         return [
             Change(

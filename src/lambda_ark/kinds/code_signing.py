@@ -121,8 +121,9 @@ def _find_or_create(ctx: RestoreContext, client: Any, region: str, want: dict[st
             "AllowedPublishers": {"SigningProfileVersionArns": want["allowed_publishers"]},
             "CodeSigningPolicies": want["policies"],
         }
-        if want["tags"]:
-            args["Tags"] = want["tags"]
+        tags = {**want["tags"], **ctx.drill_tags()}
+        if tags:
+            args["Tags"] = tags
         created = call(client, "create_code_signing_config", **args)["CodeSigningConfig"]
         ctx.shared(NAME)[region].append(created)
         return str(created["CodeSigningConfigArn"])

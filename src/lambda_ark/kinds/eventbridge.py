@@ -85,6 +85,9 @@ def _rule_differs(live: dict[str, Any], want: dict[str, Any]) -> bool:
 
 def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
     region = ctx.target_region(record)
+    if ctx.isolated:
+        return ctx.isolated_skip(NAME, f"{ctx.target_name(record)} ({region})",
+                                 "rules " + ", ".join(f"{e['bus']}/{e['name']}" for e in data))
     client = ctx.client("events", region)
     changes: list[Change] = []
     for entry in data:

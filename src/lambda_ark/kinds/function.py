@@ -177,6 +177,7 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> l
     client = ctx.client("lambda", region)
     target = f"{name} ({region})"
     want = desired_config(ctx, record, data["config"])
+    tags = {**data["tags"], **ctx.drill_tags()}
     live = maybe(client, "get_function", FunctionName=name)
     if live is None:
 
@@ -187,7 +188,7 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> l
                 Code=code_source(ctx, data),
                 PackageType=data["package_type"],
                 Architectures=data["architectures"],
-                Tags=data["tags"],
+                Tags=tags,
                 Publish=False,
                 **desired_config(ctx, record, data["config"]),
             )
@@ -201,13 +202,13 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> l
         want, normalize_config(conf)
     )
     live_tags = live.get("Tags", {}) or {}
-    if live_tags != data["tags"]:
+    if live_tags != tags:
         fields.append("tags")
     if not fields:
         return [Change(NAME, target, "unchanged")]
 
     def update() -> None:
-        _update(ctx, client, name, record, data, live_tags, conf["FunctionArn"])
+        _update(ctx, client, name, record, data, (live_tags, tags), conf["FunctionArn"])
 
     return [Change(NAME, target, "update", ", ".join(fields), fields=fields, apply=update)]
 
@@ -260,18 +261,19 @@ def _update(
     name: str,
     record: dict[str, Any],
     data: dict[str, Any],
-    live_tags: dict[str, str],
+    tags: tuple[dict[str, str], dict[str, str]],
     arn: str,
 ) -> None:
-    """Bring code, configuration and tags to the snapshot's (decided again now: layers published
-    by this restore have their ARNs only now)."""
+    """Bring code, configuration and tags (live, wanted) to the snapshot's (decided again now:
+    layers published by this restore have their ARNs only now)."""
     conf = call(client, "get_function_configuration", FunctionName=name)
     set_code(ctx, client, name, data, conf)
     set_config(client, name, desired_config(ctx, record, data["config"]), conf)
-    if live_tags != data["tags"]:
-        if data["tags"]:
-            call(client, "tag_resource", Resource=arn, Tags=data["tags"])
-        stale = sorted(set(live_tags) - set(data["tags"]))
+    live_tags, want = tags
+    if live_tags != want:
+        if want:
+            call(client, "tag_resource", Resource=arn, Tags=want)
+        stale = sorted(set(live_tags) - set(want))
         if stale:
             call(client, "untag_resource", Resource=arn, TagKeys=stale)
 

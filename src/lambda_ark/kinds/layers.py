@@ -88,7 +88,7 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]
 def _plan_one(ctx: RestoreContext, layer: dict[str, Any]) -> Change:
     region = ctx.mapper.region(layer["arn"].split(":")[3])
     client = ctx.client("lambda", region)
-    name = layer["name"]
+    name = ctx.drill_layer_name(layer["name"]) if ctx.isolated else layer["name"]
     label = f"{name} ({region})"
     for v in pages(client, "list_layer_versions", "LayerVersions", LayerName=name):
         got = _get_layer_version(client, v["LayerVersionArn"])

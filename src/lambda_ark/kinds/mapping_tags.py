@@ -81,7 +81,7 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]
     client = ctx.client("lambda", region)
     changes = []
     for entry in data:
-        source, want = ctx.mapper.arn(entry["source"]), dict(entry["tags"])
+        source, want = ctx.mapper.arn(entry["source"]), {**entry["tags"], **ctx.drill_tags()}
         # a version this restore republishes has no number in the target until versions apply
         unknown = ctx.version_unknown(record, entry["qualifier"])
         fn_name = _function(ctx, record, name, entry["qualifier"])

@@ -151,17 +151,23 @@ def _function(ctx: RestoreContext, record: dict[str, Any], name: str, m: dict[st
     return f"{name}:{q}" if q else name
 
 
+def _enabled(ctx: RestoreContext, m: dict[str, Any]) -> bool:
+    """As recorded; a drill's mappings stay disabled (its copy must not take production's records)."""
+    return bool(m["enabled"]) and not ctx.isolated
+
+
 def _create(ctx: RestoreContext, client: Any, region: str, name: str, record: dict[str, Any],
             m: dict[str, Any]) -> None:
-    call(client, "create_event_source_mapping", FunctionName=_function(ctx, record, name, m), Enabled=m["enabled"],
-         **_args(ctx, region, m))
+    tags = {"Tags": ctx.drill_tags()} if ctx.isolated else {}
+    call(client, "create_event_source_mapping", FunctionName=_function(ctx, record, name, m),
+         Enabled=_enabled(ctx, m), **_args(ctx, region, m), **tags)
 
 
 def _update(ctx: RestoreContext, client: Any, region: str, name: str, record: dict[str, Any],
             m: dict[str, Any], uuid: str) -> None:
     update = {k: v for k, v in _args(ctx, region, m).items() if k not in _FIXED}
     call(client, "update_event_source_mapping", UUID=uuid, FunctionName=_function(ctx, record, name, m),
-         Enabled=m["enabled"], **update)
+         Enabled=_enabled(ctx, m), **update)
 
 
 def _current_stream(ctx: RestoreContext, region: str, arn: str) -> str:

@@ -149,7 +149,7 @@ def _recreated_apis(ctx: RestoreContext, record: dict[str, Any]) -> set[str]:
     """Ids of the function's APIs that restore recreates elsewhere: a statement naming the old id
     would grant an API that does not exist there (the API kinds grant the new id themselves)."""
     moved = ctx.target_region(record) != record["region"] or ctx.mapper.account(record["account"]) != record["account"]
-    if not moved:
+    if not moved and not ctx.isolated:  # a drill always gets APIs of its own
         return set()
     entries = [*(record["items"].get("apigateway") or []), *(record["items"].get("apigatewayv2") or [])]
     return {str(e["id"]) for e in entries if "id" in e}

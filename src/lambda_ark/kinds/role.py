@@ -130,8 +130,9 @@ def _create_role(ctx: RestoreContext, iam: Any, path: str, name: str, data: dict
         args["Description"] = data["description"]
     if data.get("permissions_boundary"):
         args["PermissionsBoundary"] = ctx.mapper.arn(data["permissions_boundary"])
-    if data.get("tags"):
-        args["Tags"] = data["tags"]
+    tags = [*data.get("tags", []), *({"Key": k, "Value": v} for k, v in ctx.drill_tags().items())]
+    if tags:
+        args["Tags"] = tags
     call(iam, "create_role", **args)
     for policy, document in data["inline"].items():
         call(
@@ -159,7 +160,9 @@ def _plan_policy(ctx: RestoreContext, iam: Any, arn: str, policy: dict[str, Any]
             "Path": policy["path"],
             "PolicyDocument": json.dumps(ctx.mapper.map_obj(policy["document"])),
         }
-        extra = {"Description": policy["description"]} if policy["description"] else {}
+        extra: dict[str, Any] = {"Description": policy["description"]} if policy["description"] else {}
+        if ctx.isolated:
+            extra["Tags"] = [{"Key": k, "Value": v} for k, v in ctx.drill_tags().items()]
         call(iam, "create_policy", **args, **extra)
 
     return Change(NAME, target, "create", "customer managed policy", apply=create)

@@ -90,6 +90,9 @@ def target_bucket(ctx: RestoreContext, bucket: str) -> str:
 
 
 def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+    if ctx.isolated:
+        return ctx.isolated_skip(NAME, f"{ctx.target_name(record)} ({ctx.target_region(record)})",
+                                 "notifications of " + ", ".join(sorted({e["bucket"] for e in data})))
     by_bucket: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entry in data:
         by_bucket[target_bucket(ctx, entry["bucket"])].append(entry)

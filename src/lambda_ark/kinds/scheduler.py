@@ -93,6 +93,9 @@ def _as_args(schedule: dict[str, Any]) -> dict[str, Any]:
 
 def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
     region = ctx.target_region(record)
+    if ctx.isolated:
+        return ctx.isolated_skip(NAME, f"{ctx.target_name(record)} ({region})",
+                                 "schedules " + ", ".join(f"{e['group']}/{e['name']}" for e in data))
     client = ctx.client("scheduler", region)
     groups = ctx.shared(NAME).setdefault("groups", set())  # reported once per restore
     changes = []

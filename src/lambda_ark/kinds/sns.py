@@ -64,6 +64,9 @@ def _same(name: str, live: str | None, want: str) -> bool:
 
 
 def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+    if ctx.isolated:
+        return ctx.isolated_skip(NAME, f"{ctx.target_name(record)} ({ctx.target_region(record)})",
+                                 "subscriptions to " + ", ".join(sorted({s["topic_arn"] for s in data})))
     return [_plan_one(ctx, sub) for sub in data]
 
 

@@ -44,6 +44,7 @@ class RestoreOptions:
     name_template: str | None = None  # e.g. "{name}-{region}"; overrides prefix/suffix
     arn_map: dict[str, str] = field(default_factory=dict)  # explicit whole-ARN overrides
     fix_permissions: bool = False  # grant invoke permissions the source lacked (default: exact)
+    drill: str | None = None  # a drill's id: restore into isolation (see kinds.base.RestoreContext.drill)
 
 
 @dataclass
@@ -159,7 +160,8 @@ def plan_restore(
     def read_file(key: str) -> bytes:
         return repo.read_file(snapshot.files[key])
 
-    ctx = RestoreContext(aws=aws, mapper=mapper, read_file=read_file, fix_permissions=options.fix_permissions)
+    ctx = RestoreContext(aws=aws, mapper=mapper, read_file=read_file, fix_permissions=options.fix_permissions,
+                         drill=options.drill)
     plan = Plan(snapshot_id=snapshot.id, ctx=ctx)
     broken: set[str] = set()
     lock = threading.Lock()

@@ -65,6 +65,7 @@ from . import (  # noqa: E402,F401
     commands_backup,
     commands_copy,
     commands_demo,
+    commands_drill,
     commands_endpoint,
     commands_maintenance,
     commands_repo,

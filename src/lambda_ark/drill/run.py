@@ -34,9 +34,9 @@ from ..repository import Repository, Snapshot
 from ..restore.apply import apply_plan
 from ..restore.arns import ArnMapper, FunctionId
 from ..restore.plan import BLOCKING, Plan, RestoreOptions, plan_restore
-from .cleanup import cleanup as cleanup_drill
 from . import record as record_mod
 from . import verify
+from .cleanup import cleanup as cleanup_drill
 from .events import EventRule, event_for, s3_reader
 from .record import DrillRecord, FunctionOutcome
 

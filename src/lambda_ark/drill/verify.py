@@ -12,7 +12,9 @@ import json
 import time
 from dataclasses import dataclass
 
-from ..aws import Aws, call, error_code, one_line
+import botocore.exceptions
+
+from ..aws import Aws, as_aws_error, call, error_code, one_line
 from ..errors import AwsError
 from .events import DrillEvent, mismatch
 from .record import Status
@@ -35,7 +37,10 @@ def invoke(aws: Aws, region: str, name: str, qualifier: str, event: DrillEvent) 
     args = {"Qualifier": qualifier} if qualifier and qualifier != "$LATEST" else {}
     try:
         resp = call(client, "invoke", FunctionName=name, Payload=event.payload, LogType="Tail", **args)
-        body = resp["Payload"].read()
+        try:
+            body = resp["Payload"].read()
+        except (botocore.exceptions.BotoCoreError, OSError) as exc:  # the answer broke off
+            raise as_aws_error(client, "invoke", exc) from exc
     except AwsError as exc:
         seconds = time.monotonic() - started
         if error_code(exc) in NOT_RUN_HERE:

@@ -115,19 +115,21 @@ def _plan_one(ctx: RestoreContext, layer: dict[str, Any]) -> Change:
     return Change(NAME, label, "create", f"republish version {layer['version']}", apply=publish)
 
 
-def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        iac.resource(
-            "AWS::Lambda::LayerVersion",
-            {
-                "LayerName": layer["name"],
-                "Description": layer["description"],
-                "Content": {"S3Bucket": iac.CODE_BUCKET, "S3Key": iac.code_key(layer["code_sha256"])},
-                "CompatibleRuntimes": layer["compatible_runtimes"],
-                "CompatibleArchitectures": layer["compatible_architectures"],
-                "LicenseInfo": layer.get("license_info"),
-            },
-        )
-        for layer in data
-        if not layer.get("external")  # another account's layer is referenced, not declared
-    ]
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:
+    frag = iac.Fragment()
+    for layer in data:
+        if layer.get("external"):  # another account's layer is referenced, not declared
+            frag.notes.append(f"{iac.function_name(record)}: layer {layer['arn']} belongs to another account; "
+                              "the template references it as it is")
+            continue
+        lid = iac.logical("Layer", layer["name"], str(layer["version"]))
+        frag.add(lid, "AWS::Lambda::LayerVersion", {
+            "LayerName": layer["name"],
+            "Description": layer["description"],
+            "Content": iac.asset(layer["file"]),
+            "CompatibleRuntimes": layer["compatible_runtimes"],
+            "CompatibleArchitectures": layer["compatible_architectures"],
+            "LicenseInfo": layer.get("license_info"),
+        })
+        frag.arns[layer["arn"]] = f"${{{lid}}}"
+    return frag

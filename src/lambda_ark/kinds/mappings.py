@@ -186,15 +186,43 @@ def _current_stream(ctx: RestoreContext, region: str, arn: str) -> str:
     return str(latest or arn)
 
 
-def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        iac.resource(
-            "AWS::Lambda::EventSourceMapping",
-            {
-                "FunctionName": iac.qualified(record, m["qualifier"]),
-                "Enabled": m["enabled"],
-                **m["args"],
-            },
-        )
-        for m in data
-    ]
+def mapping_id(record: dict[str, Any], qualifier: str, source: str, topics: list[str]) -> str:
+    """The logical id of one mapping (mapping_tags patches its Tags by it)."""
+    return iac.logical("Fn", iac.function_name(record), "Mapping", qualifier,
+                       iac.short("\n".join([source, *topics])))
+
+
+# create_event_source_mapping names -> CloudFormation property names, where they differ
+_CFN_NAMES = {"KMSKeyArn": "KmsKeyArn"}
+
+
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:
+    frag = iac.Fragment()
+    for m in data:
+        target = iac.qualifier_ref(record, m["qualifier"])
+        if target is None:
+            frag.notes.append(f"{iac.function_name(record)}: the mapping of {m['qualifier']} is not exported "
+                              "(the version or alias is not)")
+            continue
+        props: dict[str, Any] = {_CFN_NAMES.get(k, k): v for k, v in m["args"].items()}
+        if "StartingPositionTimestamp" in props:  # CloudFormation takes seconds since the epoch
+            props["StartingPositionTimestamp"] = _epoch(props["StartingPositionTimestamp"])
+        source = m["args"].get("EventSourceArn", "")
+        if ":dynamodb:" in source and "/stream/" in source:
+            frag.notes.append(f"{iac.function_name(record)}: the mapping from {source.split('/stream/')[0]} names "
+                              "the stream by its creation time; where the table is new, point it at the table's "
+                              "current stream")
+        mid = mapping_id(record, m["qualifier"], source, m["args"].get("Topics") or [])
+        frag.add(mid, "AWS::Lambda::EventSourceMapping", {"FunctionName": target, "Enabled": m["enabled"], **props})
+    return frag
+
+
+def _epoch(value: Any) -> Any:
+    from datetime import datetime
+
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).timestamp()
+        except ValueError:
+            return value
+    return value

@@ -67,6 +67,7 @@ from . import (  # noqa: E402,F401
     commands_demo,
     commands_drill,
     commands_endpoint,
+    commands_export,
     commands_maintenance,
     commands_repo,
     commands_restore,

@@ -8,6 +8,7 @@ See docs/export.md. Nothing here prints: results carry what was written and what
 
 from __future__ import annotations
 
+from .git import GitExportResult, export_git
 from .run import IAC_FORMATS, ExportResult, export_iac, parse_s3_url
 
-__all__ = ["IAC_FORMATS", "ExportResult", "export_iac", "parse_s3_url"]
+__all__ = ["IAC_FORMATS", "ExportResult", "GitExportResult", "export_git", "export_iac", "parse_s3_url"]

@@ -83,13 +83,18 @@ SAMPLES: dict[str, object] = {
                                      "event_type": "origin-request", "include_body": False,
                                      "version_arn": FN + ":1"}],
                    "function_associations": [], "cloudfront_functions": {}},
-    "role": {"name": "r", "path": "/", "trust_policy": {}, "managed": [], "max_session_duration": 3600,
+    "role": {"arn": "arn:aws:iam::123456789012:role/r",
+             "name": "r", "path": "/", "trust_policy": {}, "managed": [], "max_session_duration": 3600,
              "inline": {}, "customer_managed": {}},
-    "function": {"package_type": "Zip", "code_sha256": "abc+/=", "architectures": ["x86_64"], "tags": {"t": "v"},
+    "function": {"package_type": "Zip", "code_sha256": "abc", "file": "abc", "architectures": ["x86_64"],
+                 "tags": {"t": "v"},
                  "config": {"Runtime": "python3.12", "Handler": "h.h", "Role": "arn:aws:iam::1:role/r",
                             "KMSKeyArn": "k", "Environment": {"Variables": {"TOKEN": "s3cr3t"}}}},
-    "versions": [{"version": "1", "description": "d", "code_sha256": "abc", "config": {}}],
+    "versions": [{"version": "1", "description": "d", "code_sha256": "abc",
+                  "config": {"Runtime": "python3.12", "Handler": "h.h", "Role": "arn:aws:iam::1:role/r",
+                             "KMSKeyArn": "k", "Environment": {"Variables": {"TOKEN": "s3cr3t"}}}}],
     "aliases": [{"name": "live", "function_version": "1", "description": "", "weights": {"2": 0.1}}],
+    "concurrency": {"reserved": 5, "provisioned": {"live": 2}},
     "layers": [{"arn": "l", "name": "shared", "version": 1, "description": "", "compatible_runtimes": [],
                 "compatible_architectures": [], "code_sha256": "abc", "file": "abc"}],
     "url": {"": {"AuthType": "NONE", "InvokeMode": "BUFFERED"}},
@@ -104,23 +109,24 @@ SAMPLES: dict[str, object] = {
     "runtime_management": {"UpdateRuntimeOn": "Manual", "RuntimeVersionArn": "arn:aws:lambda:us-east-1::runtime:x"},
 }
 RECORD = {"account": "123456789012", "region": "us-east-1", "name": "f", "arn": FN, "items": {}}
-# Kinds with no CloudFormation resource of their own: reserved and provisioned concurrency are
-# properties of AWS::Lambda::Function / Alias / Version, which an export assembles.
-NO_IAC = {"concurrency"}
-# Kinds whose to_iac is empty on purpose: what they record is a property of another resource
-# (AWS::Lambda::Function's RecursiveLoop and RuntimeManagementConfig, EventSourceMapping's Tags).
-PROPERTY_KINDS = {"recursion", "runtime_management", "mapping_tags"}
+# Kinds whose to_iac declares no resource on purpose: what they record is a property of another
+# kind's resource (reserved/provisioned concurrency, RecursiveLoop and RuntimeManagementConfig of the
+# function or alias, a mapping's Tags): they patch it.
+PROPERTY_KINDS = {"concurrency", "recursion", "runtime_management", "mapping_tags"}
 
 
-def test_every_kind_but_concurrency_has_to_iac() -> None:
-    assert {k.NAME for k in KINDS if not hasattr(k, "to_iac")} == NO_IAC
+def test_every_kind_has_to_iac() -> None:
+    assert [k.NAME for k in KINDS if not callable(getattr(k, "to_iac", None))] == []
 
 
-def test_function_to_iac_keeps_secrets_out_and_names_code_safely() -> None:
-    (resource,) = by_name("function").to_iac(RECORD, SAMPLES["function"])
-    assert "s3cr3t" not in str(resource)
-    assert resource["Properties"]["Environment"]["Variables"]["TOKEN"] == "{{resolve:ssm:/lambda-ark/f/TOKEN}}"
-    assert resource["Properties"]["KmsKeyArn"] == "k" and "/" not in resource["Properties"]["Code"]["S3Key"][11:]
+def test_function_to_iac_keeps_secrets_out_and_code_as_an_asset() -> None:
+    frag = by_name("function").to_iac(RECORD, SAMPLES["function"])
+    ((logical_id, resource),) = frag.resources.items()
+    assert "s3cr3t" not in str(frag)
+    variables = resource["Properties"]["Environment"]["Variables"]
+    assert frag.parameters[variables["TOKEN"]["Ref"]]["NoEcho"] is True
+    assert resource["Properties"]["KmsKeyArn"] == "k" and resource["Properties"]["Code"] == {"LambdaArk::Asset": "abc"}
+    assert frag.arns == {FN: f"${{{logical_id}.Arn}}"}
 
 
 @pytest.mark.parametrize("name", [*TRIGGERS, "role"])
@@ -130,10 +136,16 @@ def test_trigger_and_role_kinds_have_to_iac(name: str) -> None:
     assert callable(getattr(by_name(name), "to_iac", None))
 
 
-@pytest.mark.parametrize("kind", [k for k in KINDS if hasattr(k, "to_iac")], ids=lambda k: k.NAME)
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.NAME)
 def test_to_iac_produces_cloudformation_types(kind: ModuleType) -> None:
+    from lambda_ark.kinds.iac import Fragment
+
     assert kind.NAME in SAMPLES, f"add a sample of {kind.NAME}'s data to SAMPLES"
-    resources = kind.to_iac(RECORD, SAMPLES[kind.NAME])
-    assert resources or kind.NAME in PROPERTY_KINDS
-    for resource in resources:
+    record = dict(RECORD, items={"versions": SAMPLES["versions"], "function": SAMPLES["function"],
+                                 "aliases": SAMPLES["aliases"]})
+    frag = kind.to_iac(record, SAMPLES[kind.NAME])
+    assert isinstance(frag, Fragment)
+    assert frag.resources or frag.patches or frag.outputs or (kind.NAME in PROPERTY_KINDS and frag.notes)
+    for logical_id, resource in frag.resources.items():
+        assert logical_id.isalnum() and len(logical_id) <= 255
         assert resource["Type"].startswith("AWS::") and isinstance(resource.get("Properties"), dict)

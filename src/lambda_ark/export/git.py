@@ -35,6 +35,7 @@ from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
+from ..errors import UsageError
 from ..model import BackupBody, FunctionRecord
 from ..repository import Repository, Snapshot, SnapshotInfo
 
@@ -64,6 +65,11 @@ def redact(value: str) -> str:
 
 def export_git(repo: Repository, out: Path, *, until: str | None = None,
                progress: Progress | None = None) -> GitExportResult:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder")
+    if out.exists() and not (out / ".git").exists() and any(out.iterdir()):
+        raise UsageError(f"--out {out} holds files but no git repository: give an empty folder, or one an "
+                         "earlier `export --format git` wrote")
     git = Repo(str(out)) if (out / ".git").exists() else Repo.init(str(out), mkdir=not out.exists())
     result = GitExportResult(str(out))
     head = git.refs[BRANCH] if BRANCH in git.refs.keys() else None
@@ -88,7 +94,9 @@ def export_git(repo: Repository, out: Path, *, until: str | None = None,
         last = (info.time, info.id)
         if progress:
             progress(f"committed snapshot {info.id[:8]} ({info.time:%Y-%m-%d %H:%M:%S})")
-    if head is not None:
+    if head is not None:  # the run is visible only now: the tags, then the branch
+        for name, commit in builder.pending_tags.items():
+            git.refs[Ref(f"refs/tags/{name}".encode())] = commit
         git.refs[BRANCH] = head
         git.refs.set_symbolic_ref(Ref(b"HEAD"), BRANCH)
         if result.exported:
@@ -113,6 +121,7 @@ class _Builder:
         self.git, self.repo = git, repo
         self.store = git.object_store
         self.code_trees: dict[str, ObjectID] = {}  # package (snapshot file key) -> tree of its unpacked files
+        self.pending_tags: dict[str, ObjectID] = {}  # written with the branch, at the end of the run
 
     def blob(self, data: bytes) -> ObjectID:
         b = Blob.from_string(data)
@@ -214,7 +223,7 @@ class _Builder:
                 tree = self.tree(_version_entries(self.store[self.version_tree(snap, json.loads(json.dumps(v)))]))
                 message = (f"{rec.name} version {v['version']} ({rec.region})\n\n"
                            f"Function: {who}\nCode-Sha256: {v.get('code_sha256', '')}\n{TRAILER}: {snap.id}\n")
-                self.git.refs[Ref(f"refs/tags/{name}".encode())] = self._commit(tree, [commit], message, snap)
+                self.pending_tags[name] = self._commit(tree, [commit], message, snap)
                 added.append(name)
         return added
 
@@ -223,9 +232,12 @@ class _Builder:
         for name in (f"{rec.name}/v{version}", f"{rec.region}/{rec.name}/v{version}",
                      f"{rec.account}/{rec.region}/{rec.name}/v{version}"):
             ref = Ref(f"refs/tags/{name}".encode())
-            if ref not in self.git.refs.keys():
+            if name in self.pending_tags:
+                tagged = self.git[self.pending_tags[name]]
+            elif ref in self.git.refs.keys():
+                tagged = self.git[self.git.refs[ref]]
+            else:
                 return name
-            tagged = self.git[self.git.refs[ref]]
             message = tagged.message.decode(errors="replace") if isinstance(tagged, Commit) else ""
             if f"Function: {who}\n" in message and f"Code-Sha256: {code}\n" in message:
                 return None  # the same version, seen in an earlier snapshot

@@ -11,6 +11,8 @@ from types import ModuleType
 
 from . import (
     apigateway_stages,
+    cloudformation_failures,
+    cloudformation_lambda,
     cloudfront_associations,
     code_signing,
     code_urls,
@@ -49,6 +51,8 @@ PATCHES: tuple[ModuleType, ...] = (
     code_signing,
     recursion,
     runtime_management,
+    cloudformation_lambda,  # after the patches whose stores it fills (URLs, invoke configs, ...)
+    cloudformation_failures,
 )
 
 _applied = False

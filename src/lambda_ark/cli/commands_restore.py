@@ -90,7 +90,9 @@ def restore(
     Example: lambda-ark restore latest --repo /backups/ark --region us-east-1 --to-region us-west-2 --yes
 
     Two regions into one, names kept apart:
-    lambda-ark restore latest --to-region us-west-2 --name-template '{name}-{region}' --yes
+
+    \b
+        lambda-ark restore latest --to-region us-west-2 --name-template '{name}-{region}' --yes
 
     S3 notifies only functions in the bucket's own region: to move a bucket's triggers, map it,
     e.g. --map arn:aws:s3:::uploads=arn:aws:s3:::uploads-us-west-2; a VPC function needs its subnets

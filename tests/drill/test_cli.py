@@ -24,16 +24,21 @@ def cli(estate: Estate, endpoint: embedded.Endpoint, *args: str) -> subprocess.C
 
 def test_bad_usage_is_one_line_and_exit_2(estate: Estate, endpoint: embedded.Endpoint, tmp_path: Path) -> None:
     (tmp_path / "events.yaml").write_text("events:\n  orders: missing.json\n")
-    for args, message in [
-        (("drill", "--events", str(tmp_path / "events.yaml")), "cannot read test event"),
+    from typer.testing import CliRunner
+
+    from lambda_ark.cli import app
+    from lambda_ark.errors import UsageError
+
+    env = {**estate.acct.env, "AWS_ENDPOINT_URL": endpoint.url}
+    for args, message in [  # refused before anything is read or created
         (("drill", "--drill-id", "abc"), "--drill-id and --roles go with --cleanup"),
-        (("drill", "--bogus"), "no such option: --bogus"),
+        (("drill",), "a drill needs a repository"),
     ]:
-        done = cli(estate, endpoint, *args)
-        assert done.returncode == 2, done.stderr
-        assert done.stderr.count("\n") == 1 and message in done.stderr
-    no_repo = run_cli("drill", endpoint=endpoint.url, password=PASSWORD, **estate.acct.env)
-    assert no_repo.returncode == 2 and "a drill needs a repository" in no_repo.stderr
+        result = CliRunner().invoke(app, list(args), env=env)
+        assert isinstance(result.exception, UsageError) and message in str(result.exception)
+    # as a user sees it: one line, exit 2
+    done = cli(estate, endpoint, "drill", "--events", str(tmp_path / "events.yaml"))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "cannot read test event" in done.stderr
 
 
 def test_a_passing_drill_exits_0_and_is_listed(estate: Estate, endpoint: embedded.Endpoint) -> None:

@@ -44,14 +44,22 @@ def test_a_bad_request_writes_nothing(lambda_only: Estate, tmp_path: Path) -> No
 
 
 def test_cli_usage_errors_are_one_line(lambda_only: Estate, endpoint: embedded.Endpoint, tmp_path: Path) -> None:
-    for args, message in [
-        (("export", "--format", "pulumi", "--out", str(tmp_path)), "--format 'pulumi': use one of"),
+    from typer.testing import CliRunner
+
+    from lambda_ark.cli import app
+
+    for args, message in [  # checked before the repository is opened or anything is written
         (("export", "--format", "sam"), "--out is required"),
         (("export", "--format", "sam", "--out", str(tmp_path), "--upload", "s3://b"), "--upload goes with"),
         (("export", "--format", "git", "--out", str(tmp_path), "-f", "x"), "do not go with --format git"),
     ]:
-        done = run_cli(*args, "--repo", lambda_only.repo.url, endpoint=endpoint.url, password="pw")
-        assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
+        result = CliRunner().invoke(app, [*args, "--repo", lambda_only.repo.url])
+        assert isinstance(result.exception, UsageError) and message in str(result.exception)
+    # as a user sees it: one line, exit 2
+    done = run_cli("export", "--format", "pulumi", "--out", str(tmp_path), "--repo", lambda_only.repo.url,
+                   endpoint=endpoint.url, password="pw")
+    assert done.returncode == 2 and done.stderr == ("lambda-ark: error: --format 'pulumi': use one of cloudformation, "
+                                                    "sam, terraform, git\n")
 
 
 def test_an_upload_aws_refuses_is_an_error(lambda_only: Estate, tmp_path: Path) -> None:

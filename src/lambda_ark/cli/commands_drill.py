@@ -81,15 +81,15 @@ def drill(
 
     Leftovers of a drill that was killed: lambda-ark drill --cleanup --to-region us-west-2
     """
+    if not do_cleanup and (drill_id or roles):
+        raise UsageError("--drill-id and --roles go with --cleanup")
+    if not do_cleanup and not repo:
+        raise UsageError("a drill needs a repository: --repo or LAMBDA_ARK_REPOSITORY")
     aws = connect(endpoint_url=endpoint_url)
     note_embedded(aws, json_out or quiet)
     if do_cleanup:
         _cleanup(aws, region, to_region, drill_id, roles, role_arn, json_out, quiet)
         return
-    if drill_id or roles:
-        raise UsageError("--drill-id and --roles go with --cleanup")
-    if not repo:
-        raise UsageError("a drill needs a repository: --repo or LAMBDA_ARK_REPOSITORY")
     options = DrillOptions(
         snapshot=snapshot, functions=validate_globs(function or []),
         regions=[r.strip() for r in region or [] if r.strip()], to_region=to_region, role_arn=role_arn,

@@ -95,6 +95,7 @@ def drill(
         regions=[r.strip() for r in region or [] if r.strip()], to_region=to_region, role_arn=role_arn,
         name_template=name_template, keep=keep, events=load_rules(events) if events else [],
     )
+    assert repo is not None  # checked above, before AWS was reached
     repository = open_repo(repo)
 
     def progress(line: str) -> None:

@@ -5,6 +5,11 @@ region is already some test's. An account reached through STS AssumeRole (as a c
 would be; the endpoint gives the assumed role's credentials the role's account, as moto does) has
 every region to itself, so a test can count, delete and compare functions without meeting anyone
 else's. It comes with an execution role `fn`.
+
+The account is made as on AWS: the endpoint's default account runs an organization, creates a
+member account (which gets the role OrganizationAccountAccessRole, trusting the management
+account) and assumes that role; the endpoint, like AWS, assumes only roles that exist and trust the
+caller.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ import uuid
 from dataclasses import dataclass
 
 import boto3
+import botocore.exceptions
 
 from lambda_ark.aws import Aws
 
 ROLE_NAME = "fn"
+ACCESS_ROLE = "OrganizationAccountAccessRole"  # what Organizations creates in every account it creates
 
 
 @dataclass
@@ -30,10 +37,23 @@ class Account:
         return f"arn:aws:iam::{self.id}:role/{ROLE_NAME}"
 
 
+def new_account_id(aws: Aws) -> str:
+    """A fresh member account of the default account's organization (created on first use)."""
+    org = aws.client("organizations")
+    try:
+        org.create_organization(FeatureSet="ALL")
+    except botocore.exceptions.ClientError as exc:
+        if exc.response["Error"]["Code"] != "AlreadyInOrganizationException":
+            raise
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    status = org.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]
+    return str(status["AccountId"])
+
+
 def own_account(aws: Aws) -> Account:
-    account = f"4{uuid.uuid4().int % 10**11:011d}"
+    account = new_account_id(aws)
     creds = aws.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/lambda-ark-test", RoleSessionName="test"
+        RoleArn=f"arn:aws:iam::{account}:role/{ACCESS_ROLE}", RoleSessionName="test"
     )["Credentials"]
     session = boto3.Session(
         aws_access_key_id=creds["AccessKeyId"],

@@ -25,6 +25,7 @@ class Rule:
     body: bytes = b'{"__type": "TooManyRequestsException", "message": "Rate exceeded"}'
     truncate: bool = False  # forward, but cut the body short
     before: Callable[[], None] | None = None  # run before forwarding (e.g. delete the function)
+    headers: str = ""  # regex the request's headers ("Name: value" lines) must match, e.g. one region's signature
     hits: int = 0
 
 
@@ -48,7 +49,7 @@ class FaultyProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 proxy.seen.append(f"{self.command} {self.path}")
-                rule = proxy._match(self.command, self.path)
+                rule = proxy._match(self.command, self.path, "\n".join(f"{k}: {v}" for k, v in self.headers.items()))
                 if rule and rule.before is None and not rule.truncate:
                     self.send_response(rule.status)
                     self.send_header("Content-Type", "application/json")
@@ -83,8 +84,10 @@ class FaultyProxy:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def _match(self, method: str, path: str) -> Rule | None:
+    def _match(self, method: str, path: str, headers: str = "") -> Rule | None:
         for rule in self.rules:
+            if rule.headers and not re.search(rule.headers, headers):
+                continue
             if rule.method == method and re.search(rule.path, path) and (rule.times < 0 or rule.hits < rule.times):
                 rule.hits += 1
                 return rule

@@ -8,10 +8,16 @@ The public Python API; everything else is internal.
     result = ark.run_backup(aws, repo, ark.BackupOptions(regions=["all"]))
     snap = repo.load_snapshot("latest")
     plan = ark.run_restore(aws, repo, snap, ark.RestoreOptions(to_region="us-west-2"), dry_run=True)
+
+    loaded = ark.load_policy("lambda-ark.yaml")           # PolicyError lists every problem, located
+    ctx = ark.RunContext(loaded, aws, open_repository=lambda ref: ark.Repository.open(ref.url, password="..."))
+    report = ark.run_due(ctx)                             # every due job once (docs/policy.md)
 """
 
 from __future__ import annotations
 
+from .automation import Context as RunContext
+from .automation import run_due
 from .aws import Aws, connect
 from .backup import BackupOptions, BackupResult, run_backup
 from .errors import (
@@ -26,6 +32,7 @@ from .errors import (
     UsageError,
     WrongKey,
 )
+from .policy import PolicyError, load_policy
 from .repository import FileRef, Repository, Snapshot, SnapshotInfo, apply_policy, check, copy, forget, prune
 from .restore.apply import RestoreOptions, RestoreResult, run_restore
 from .restore.arns import ArnMapper
@@ -41,6 +48,7 @@ __all__ = [
     "Repository",
     "RestoreOptions",
     "RestoreResult",
+    "RunContext",
     "Snapshot",
     "SnapshotInfo",
     "apply_policy",
@@ -48,13 +56,16 @@ __all__ = [
     "connect",
     "copy",
     "forget",
+    "load_policy",
     "prune",
     "run_backup",
+    "run_due",
     "run_restore",
     "AwsError",
     "IntegrityError",
     "LambdaArkError",
     "LockError",
+    "PolicyError",
     "RepositoryError",
     "RepositoryExists",
     "RepositoryNotFound",

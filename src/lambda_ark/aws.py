@@ -15,11 +15,14 @@ from typing import Any
 
 import boto3
 import botocore.exceptions
+import botocore.session
 from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
 
 from .errors import AwsError, UsageError
 
 DEFAULT_REGION = "us-east-1"
+SESSION_NAME = "lambda-ark"  # RoleSessionName of every assumed role: CloudTrail shows lambda-ark's calls as such
 
 
 @dataclass
@@ -59,6 +62,36 @@ class Aws:
 
     def account_id(self) -> str:
         return str(call(self.client("sts"), "get_caller_identity")["Account"])
+
+    def assume(self, role_arn: str, external_id: str | None = None, session_name: str = SESSION_NAME) -> Aws:
+        """An `Aws` for another account: `role_arn` assumed with STS from this one's credentials.
+
+        The credentials renew themselves (AssumeRole again) before they expire, so a backup longer
+        than a session still ends under valid credentials. Fails at once (AwsError) if the role
+        cannot be assumed.
+        """
+        sts = self.client("sts")
+        args: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name}
+        if external_id:
+            args["ExternalId"] = external_id
+
+        def fetch() -> dict[str, str]:
+            creds = call(sts, "assume_role", **args)["Credentials"]
+            return {
+                "access_key": creds["AccessKeyId"],
+                "secret_key": creds["SecretAccessKey"],
+                "token": creds["SessionToken"],
+                "expiry_time": creds["Expiration"].isoformat(),
+            }
+
+        credentials = RefreshableCredentials.create_from_metadata(
+            metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
+        )
+        core = botocore.session.Session()
+        core._credentials = credentials  # botocore has no public setter for refreshable credentials
+        session = boto3.Session(botocore_session=core, region_name=self.session.region_name)
+        return Aws(session=session, endpoint_url=self.endpoint_url, max_workers=self.max_workers,
+                   embedded=self.embedded)
 
     def known_regions(self) -> set[str]:
         return set(self.session.get_available_regions("lambda")) | {DEFAULT_REGION}

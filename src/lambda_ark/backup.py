@@ -70,6 +70,9 @@ class BackupOptions:
     snapshot_tags: list[str] = field(default_factory=list)
     allow_empty: bool = False  # write a snapshot even when the selection matches no function
     max_deleted: float = DEFAULT_MAX_DELETED  # percent of the scope's functions that may vanish quietly
+    kinds: frozenset[str] | None = None  # only these recorded kinds (None: all); "function" is always captured
+    # Function keys (account/region/name) to read from AWS whatever their fingerprint: retrying what failed.
+    recapture: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -85,6 +88,9 @@ class BackupResult:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     anomaly: str = ""  # why the snapshot is tagged ANOMALY_TAG (a mass deletion), "" if it is not
+    # What the errors are about, as keys: account/region/name for a function, account/region for a region
+    # (or a region-wide listing) that failed. What `BackupOptions.recapture` retries.
+    failed: list[str] = field(default_factory=list)
 
     @property
     def partial(self) -> bool:
@@ -108,33 +114,46 @@ class BackupResult:
             "warnings": self.warnings,
             "errors": self.errors,
             "anomaly": self.anomaly,
+            "failed": self.failed,
         }
 
 
 def scope_key(account: str, regions: list[str], options: BackupOptions) -> str:
     """What a backup covers. The previous snapshot of the same scope is the one to compare with:
     shards or region subsets backed up in turn must not make each other look new."""
-    return stable_hash(
-        {
-            "account": account,
-            "regions": sorted(regions),
-            "functions": sorted(options.functions),
-            "tags": options.tags,
-            "shard": list(options.shard) if options.shard else None,
-        }
-    )[:16]
+    scope: dict[str, Any] = {
+        "account": account,
+        "regions": sorted(regions),
+        "functions": sorted(options.functions),
+        "tags": options.tags,
+        "shard": list(options.shard) if options.shard else None,
+    }
+    if options.kinds is not None:  # a narrower capture is another series (unset: the key as it always was)
+        scope["kinds"] = sorted(options.kinds | {"function"})
+    return stable_hash(scope)[:16]
 
 
-def previous_snapshot(repo: Repository, scope: str) -> Snapshot | None:
-    """The newest snapshot of this scope; else the newest of any (its records still match by key)."""
+def previous_snapshot(repo: Repository, scope: str, kinds: frozenset[str] | None = None) -> Snapshot | None:
+    """The newest snapshot of this scope; else the newest of any that recorded every kind this run
+    records (its records still match by key, and an unchanged function's kinds are carried from it)."""
     infos = repo.snapshots()
     if not infos:
         return None
     same = [i for i in infos if i.summary.get("scope") == scope]
+    candidates = same or [i for i in infos if _records_all(i.summary.get("kinds"), kinds)]
+    if not candidates:
+        return None
     try:
-        return repo.load_snapshot((same or infos)[-1].id)
+        return repo.load_snapshot(candidates[-1].id)
     except SnapshotNotFound:
         return None
+
+
+def _records_all(recorded: list[str] | None, wanted: frozenset[str] | None) -> bool:
+    """Whether a snapshot that recorded `recorded` kinds (None: every kind) has all `wanted` (None: every)."""
+    if recorded is None:
+        return True
+    return wanted is not None and wanted <= set(recorded) | {"function"}
 
 
 def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Progress | None = None) -> BackupResult:
@@ -150,6 +169,7 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
         for region, fns in listed.items():
             progress("total", region, len(fns))
     result.errors.extend(f"region {region}: {error}" for region, error in sorted(failed.items()))
+    result.failed.extend(f"{account}/{region}" for region in sorted(failed))
     scope = scope_key(account, regions, options)
 
     # The previous snapshot is read, and its data checked, under a lock held until the commit: a prune
@@ -158,7 +178,7 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
     # which must happen before the writer loads the index it goes on adding to.)
     with _shared_lock(repo):
         try:
-            prev_snap = previous_snapshot(repo, scope)
+            prev_snap = previous_snapshot(repo, scope, options.kinds)
         except IntegrityError as exc:  # trust nothing of it: read everything from AWS again
             prev_snap = None
             result.warnings.append(f"previous snapshot unreadable, every function captured again: {exc}")
@@ -204,6 +224,8 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
                     "unchanged": result.unchanged,
                     "regions": len(regions),
                     "errors": len(result.errors),
+                    # a narrower capture says what it recorded: no run that records more carries from it
+                    **({"kinds": sorted(options.kinds | {"function"})} if options.kinds is not None else {}),
                 },
                 body=BackupBody(
                     regions={account: regions}, functions=records, notes=sorted(set(result.warnings))
@@ -231,11 +253,16 @@ def _capture(
         try:
             return backup_region(contexts[region], listed[region], prev, options, progress)
         except Exception as exc:  # noqa: BLE001 - one region's failure must not lose the others
-            return _carried(prev, account, region, f"region {region}: {describe(exc)}")
+            outcome = _carried(prev, account, region, f"region {region}: {describe(exc)}")
+            outcome.failed_region = True
+            return outcome
 
     outcomes = parallel_map(one_region, sorted(listed), max(1, min(4, len(listed))))
     outcomes += [_carried(prev, account, region, "") for region in sorted(failed)]  # their error is known
     records: list[FunctionRecord] = []
+    for region, outcome in zip(sorted(listed), outcomes, strict=False):
+        result.failed += [f"{account}/{region}"] if outcome.failed_region else []
+        result.failed += sorted(f"{account}/{region}/{name}" for name in set(outcome.failed))
     for outcome in outcomes:
         records.extend(outcome.records)
         result.captured += outcome.captured

@@ -112,6 +112,13 @@ class RegionOutcome:
     unchanged: int = 0
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # names of functions an error is about
+    failed_region: bool = False  # the region, or a region-wide listing, failed
+
+
+def wanted(kind: Any, options: BackupOptions) -> bool:
+    """Whether this run records `kind` (BackupOptions.kinds narrows; the function is always recorded)."""
+    return options.kinds is None or kind.NAME == "function" or kind.NAME in options.kinds
 
 
 # Kinds without which nothing else of the function makes sense: their failure falls the whole
@@ -148,12 +155,13 @@ def backup_region(
     indexes: dict[str, Any] = {}
     failed_kinds: set[str] = set()
     for kind in KINDS:
-        if kind.SCOPE != "region":
+        if kind.SCOPE != "region" or not wanted(kind, options):
             continue
         try:
             indexes[kind.NAME] = kind.discover(ctx)
         except Exception as exc:  # noqa: BLE001 - one service's failure must not cost the region
             failed_kinds.add(kind.NAME)
+            out.failed_region = True
             out.errors.append(f"{kind.NAME} in {region}: {describe(exc)} (its previous capture was kept)")
     lock = threading.Lock()
     kind_failures: list[tuple[str, str, Exception]] = []
@@ -179,6 +187,7 @@ def backup_region(
             progress("advance", region, 1)
 
     parallel_map(one, fns, options.workers)
+    out.failed.extend(name for _, name, _ in kind_failures)
     out.warnings.extend(ctx.warnings)
     out.errors.extend(_grouped(kind_failures, region))
     return out
@@ -207,6 +216,7 @@ def _function_failed(out: RegionOutcome, prev: Previous, ctx: RegionContext, nam
         out.warnings.append(f"function {name} in {region} was deleted during backup ({exc})")
         return
     error = f"function {name} in {region}: {kind}{describe(exc)}"
+    out.failed.append(name)
     stale = prev.records.get(f"{ctx.account}/{region}/{name}")
     if stale is not None and prev.usable(stale):  # keep the last good capture rather than lose the function
         out.records.append(stale)
@@ -232,6 +242,7 @@ def _capture_function(
     now = datetime.now(UTC)
     captured = (
         options.full
+        or key in options.recapture
         or old is None
         or old.fingerprint != fp
         or not prev.usable(old)  # its stored data is gone: read it from AWS again
@@ -239,6 +250,8 @@ def _capture_function(
     )
     items: dict[str, Any] = {}
     for kind in KINDS:
+        if not wanted(kind, options):
+            continue
         if kind.NAME in failed_kinds or (kind.SCOPE == "function" and not captured):
             data = prev.item(key, kind.NAME)
         else:

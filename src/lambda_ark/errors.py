@@ -2,6 +2,7 @@
 
     LambdaArkError                  base; exit 1
     ├── UsageError                  bad input from the user (glob, tag, region, policy file); exit 2
+    │   └── PolicyError             a policy file's problems, each located (lambda_ark.policy)
     ├── AwsError                    an AWS call failed after retries; names the call and region
     └── RepositoryError             anything about the repository
         ├── RepositoryNotFound      no repository at that URL
@@ -10,6 +11,7 @@
         ├── IntegrityError          an object failed to decrypt, verify or parse
         ├── SnapshotNotFound        no snapshot matches that id/prefix
         └── LockError               a lock conflicts (prune while writers hold locks)
+            └── JobRunning          a policy job is running elsewhere (lambda_ark.automation)
 
 Library code raises these; only the CLI turns them into one-line messages and exit codes.
 """

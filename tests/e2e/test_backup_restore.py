@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tests.accounts import ACCESS_ROLE, new_account_id
+
 from lambda_ark.aws import Aws
 from lambda_ark.backup import BackupOptions, run_backup
 from lambda_ark.demo import estate
@@ -163,22 +165,12 @@ def test_restore_beside_the_original_under_a_prefix(aws: Aws, repo: Repository) 
 
 
 def test_restore_into_another_account_recreates_the_role(aws: Aws, repo: Repository) -> None:
-    import boto3
-
-    region, other = "mx-central-1", "222222222222"
+    region = "mx-central-1"
     built = estate.build(aws, [region], per_region=3)
     result = run_backup(aws, repo, BackupOptions(regions=[region], include_roles=True))
     assert result.errors == []
-    creds = aws.client("sts").assume_role(RoleArn=f"arn:aws:iam::{other}:role/restorer", RoleSessionName="dr")
-    target = Aws(
-        session=boto3.Session(
-            aws_access_key_id=creds["Credentials"]["AccessKeyId"],
-            aws_secret_access_key=creds["Credentials"]["SecretAccessKey"],
-            aws_session_token=creds["Credentials"]["SessionToken"],
-            region_name=region,
-        ),
-        endpoint_url=aws.endpoint_url,
-    )
+    other = new_account_id(aws)  # a member account: Organizations gave it a role the caller may assume
+    target = aws.assume(f"arn:aws:iam::{other}:role/{ACCESS_ROLE}")
     assert target.account_id() == other
     estate.event_sources(target, region)
     snapshot = repo.load_snapshot("latest")

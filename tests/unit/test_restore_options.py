@@ -80,3 +80,17 @@ def test_each_region_to_its_own_target_needs_no_template() -> None:
 def test_bad_targets_are_usage_errors(options: RestoreOptions) -> None:
     with pytest.raises(UsageError):
         build_mapper(AWS, RECORDS, options)
+
+
+def test_account_selects_the_records_of_that_account_only() -> None:
+    from lambda_ark.model import BackupBody
+    from lambda_ark.restore.plan import select_records, validate_options
+
+    other = FunctionRecord(account="222222222222", region="eu-west-1", name="a",
+                           arn="arn:aws:lambda:eu-west-1:222222222222:function:a", fingerprint="f")
+    body = BackupBody(functions=[*RECORDS, other])
+    assert select_records(body, RestoreOptions(accounts=["222222222222"])) == [other]
+    assert select_records(body, RestoreOptions(accounts=[A], functions=["a"])) == [RECORDS[0]]
+    assert len(select_records(body, RestoreOptions())) == 3
+    with pytest.raises(UsageError, match="malformed account id '12345'"):
+        validate_options(AWS, RestoreOptions(accounts=["12345"]))

@@ -69,8 +69,10 @@ from . import (  # noqa: E402,F401
     commands_endpoint,
     commands_export,
     commands_maintenance,
+    commands_policy,
     commands_repo,
     commands_restore,
+    commands_run,
 )
 
 # click's exceptions, by class name: typer bundles its own copy of click (typer._click) and older

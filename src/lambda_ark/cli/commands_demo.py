@@ -21,9 +21,10 @@ def demo(
     """Run the whole story on the embedded AWS endpoint: build a multi-region estate (one region's
     functions with S3, REST API, HTTP API, EventBridge, Scheduler and SNS triggers; a Lambda@Edge
     function behind a CloudFront distribution), back it up, change a few functions and back up
-    again, delete a region, restore it into another region with its triggers rewired, then delete
-    the Lambda@Edge function and restore it in place; verify every restored attribute and trigger;
-    end with a drill (a region restored into isolation, invoked, its RTO measured, cleaned up).
+    again, run it as a policy job (a second run in the same slot does nothing), delete a region,
+    restore it into another region with its triggers rewired, then delete the Lambda@Edge function
+    and restore it in place; verify every restored attribute and trigger; end with a drill (a
+    region restored into isolation, invoked, its RTO measured, cleaned up).
     Needs no AWS account.
 
     Example: lambda-ark demo

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..automation.state import job_lock_prefixes
 from ..errors import IntegrityError
 from ..repository import Rules, check, forget, migrate, prune, repair_index, repair_snapshots
 from ..repository.forget import ForgetResult
@@ -179,8 +180,9 @@ def unlock_cmd(repo: RepoOpt,
     Example: lambda-ark unlock --repo /backups/ark
     """
     r = open_repo(repo)
-    removed = unlock_locks(r.backend, remove_all=remove_all)
-    left = list_locks(r.backend)
+    prefixes = ["locks/", *job_lock_prefixes(r)]  # jobs' run locks (automation) follow the same rules
+    removed = [x for p in prefixes for x in unlock_locks(r.backend, remove_all=remove_all, prefix=p)]
+    left = [x for p in prefixes for x in list_locks(r.backend, p)]
     if json_out:
         print_doc = {"removed": [x.describe() for x in removed], "remaining": [x.describe() for x in left]}
         emit_json(r, print_doc)

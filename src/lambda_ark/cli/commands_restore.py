@@ -42,6 +42,9 @@ def restore(
     region: Annotated[
         list[str] | None, typer.Option("--region", help="Only functions from this source region (repeatable).")
     ] = None,
+    account: Annotated[
+        list[str] | None, typer.Option("--account", help="Only functions from this source account (repeatable).")
+    ] = None,
     to_region: Annotated[
         str | None, typer.Option("--to-region", help="Restore every source region into this one.")
     ] = None,
@@ -101,6 +104,7 @@ def restore(
     options = RestoreOptions(
         functions=validate_globs(function or []),
         regions=[r.strip() for r in region or [] if r.strip()],
+        accounts=[a.strip() for a in account or [] if a.strip()],
         region_map=parse_region_map(",".join(region_map or [])),
         to_region=to_region,
         to_account=to_account,

@@ -1,5 +1,6 @@
-"""The demo: build an estate, back it up twice, lose a region, restore it elsewhere, verify; then
-lose a Lambda@Edge function, restore it in place and check the distribution follows its new version.
+"""The demo: build an estate, back it up twice, run it as a policy job (twice in one slot: once), lose a
+region, restore it elsewhere, verify; then lose a Lambda@Edge function, restore it in place and check
+the distribution follows its new version.
 
 Runs against the embedded endpoint (started here) unless an endpoint URL is given. Reports through a
 callback so the CLI decides how to print; the last line the CLI prints on success is
@@ -27,6 +28,7 @@ from . import edge as edge_mod
 from . import estate as estate_mod
 from . import summary, verify
 from . import triggers as triggers_mod
+from .policy_run import policy_run
 
 Say = Callable[[str], None]
 PASSWORD = "lambda-ark-demo"
@@ -44,6 +46,7 @@ class DemoReport:
     verify: dict[str, int] = field(default_factory=dict)
     edge_restore: dict[str, int] = field(default_factory=dict)
     drill: dict[str, Any] = field(default_factory=dict)  # status, RTO, outcomes by status
+    policy: dict[str, Any] = field(default_factory=dict)  # the policy step: what two `run`s did
     verified: bool = False
     problems: list[str] = field(default_factory=list)
 
@@ -89,6 +92,7 @@ def _scenario(aws: Aws, say: Say, repo_path: Path, regions: list[str], lost: str
     second = _backup(aws, repo, say, "second backup")
     report.backups.append(_summary(second))
     snapshot = repo.load_snapshot("latest")
+    report.policy = policy_run(aws, repo_path, PASSWORD, say)
 
     _lose_region(aws, say, repo, snapshot, estate, report)
     _lose_edge_function(aws, say, repo, snapshot, estate.edge, report)

@@ -68,9 +68,9 @@ def _doc(exclusive: bool, now: datetime) -> bytes:
     }).encode()
 
 
-def list_locks(backend: Backend) -> list[LockInfo]:
+def list_locks(backend: Backend, prefix: str = "locks/") -> list[LockInfo]:
     out = []
-    for obj in backend.list("locks/"):
+    for obj in backend.list(prefix):
         try:
             doc = json.loads(backend.get(obj.name))
             out.append(LockInfo(obj.name, bool(doc["exclusive"]), str(doc["host"]), int(doc["pid"]),
@@ -84,11 +84,15 @@ def list_locks(backend: Backend) -> list[LockInfo]:
 
 
 class Lock:
-    """A held lock; refreshed in the background until `release()`."""
+    """A held lock; refreshed in the background until `release()`.
 
-    def __init__(self, backend: Backend, exclusive: bool, clock: Callable[[], float] = time.monotonic) -> None:
-        self.backend, self.exclusive = backend, exclusive
-        self.name = f"locks/{secrets.token_hex(16)}"
+    Locks under another `prefix` are a separate set with the same rules (a job's run lock,
+    `jobs/<job>/locks/`): they conflict only with each other."""
+
+    def __init__(self, backend: Backend, exclusive: bool, clock: Callable[[], float] = time.monotonic,
+                 prefix: str = "locks/") -> None:
+        self.backend, self.exclusive, self.prefix = backend, exclusive, prefix
+        self.name = f"{prefix}{secrets.token_hex(16)}"
         self.clock = clock  # monotonic seconds; tests move it instead of waiting
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -99,7 +103,7 @@ class Lock:
     def acquire(self) -> Lock:
         self.backend.put(self.name, _doc(self.exclusive, datetime.now(UTC)))
         self._last_ok = self.clock()
-        others = [x for x in list_locks(self.backend) if x.name != self.name and not x.is_stale()]
+        others = [x for x in list_locks(self.backend, self.prefix) if x.name != self.name and not x.is_stale()]
         blocking = others if self.exclusive else [x for x in others if x.exclusive]
         if blocking:
             self.backend.delete(self.name)
@@ -165,9 +169,10 @@ class Lock:
         self.release()
 
 
-def unlock(backend: Backend, remove_all: bool = False, now: datetime | None = None) -> list[LockInfo]:
+def unlock(backend: Backend, remove_all: bool = False, now: datetime | None = None,
+           prefix: str = "locks/") -> list[LockInfo]:
     """Remove stale locks (or every lock with `remove_all`); returns those removed."""
-    removed = [x for x in list_locks(backend) if remove_all or x.is_stale(now)]
+    removed = [x for x in list_locks(backend, prefix) if remove_all or x.is_stale(now)]
     for x in removed:
         backend.delete(x.name)
     return removed

@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from ..aws import Aws
     from .writer import Writer
 
-# Names that must stay deletable even under S3 Object Lock.
-UNRETAINED = ("locks/", "keys/")
+# Names that must stay deletable even under S3 Object Lock (jobs/: automation's run locks and state).
+UNRETAINED = ("locks/", "keys/", "jobs/")
 # Record kinds (prefix -> the associated data they are sealed with); see docs/repository-format.md.
 RECORD_KINDS = {"drills": "drill"}
 

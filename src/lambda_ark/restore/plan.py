@@ -36,6 +36,7 @@ BLOCKING = frozenset({"role", "layers", "function", "versions"})
 class RestoreOptions:
     functions: list[str] = field(default_factory=list)  # name globs; empty: all
     regions: list[str] = field(default_factory=list)  # source regions to restore; empty: all
+    accounts: list[str] = field(default_factory=list)  # source accounts to restore; empty: all
     region_map: dict[str, str] = field(default_factory=dict)
     to_region: str | None = None  # every source region -> this one
     to_account: str | None = None
@@ -76,7 +77,9 @@ def select_records(body: BackupBody, options: RestoreOptions) -> list[FunctionRe
     return [
         r
         for r in body.functions
-        if name_matches(r.name, options.functions) and (not options.regions or r.region in options.regions)
+        if name_matches(r.name, options.functions)
+        and (not options.regions or r.region in options.regions)
+        and (not options.accounts or r.account in options.accounts)
     ]
 
 
@@ -90,8 +93,9 @@ def validate_options(aws: Aws, options: RestoreOptions) -> None:
         for region in regions:
             if region not in known:
                 raise UsageError(f"unknown {what} region {region!r} (known: e.g. us-east-1, eu-west-1)")
-    if options.to_account and not (options.to_account.isdigit() and len(options.to_account) == 12):
-        raise UsageError(f"malformed account id {options.to_account!r}: expected 12 digits")
+    for account in [*options.accounts, *([options.to_account] if options.to_account else [])]:
+        if not (account.isdigit() and len(account) == 12):
+            raise UsageError(f"malformed account id {account!r}: expected 12 digits")
     if options.name_template is not None and (options.name_prefix or options.name_suffix):
         raise UsageError("use either --name-template or --name-prefix/--name-suffix, not both")
 
@@ -199,5 +203,7 @@ def _selection(options: RestoreOptions) -> str:
         parts.append("--function " + " ".join(repr(g) for g in options.functions))
     if options.regions:
         parts.append("--region " + " ".join(options.regions))
+    if options.accounts:
+        parts.append("--account " + " ".join(options.accounts))
     return " and ".join(parts) or "(the snapshot holds no functions)"
 

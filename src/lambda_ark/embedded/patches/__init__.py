@@ -24,11 +24,13 @@ from . import (
     lambda_config,
     layers,
     list_paging,
+    organizations_accounts,
     policies,
     provisioned_concurrency,
     recursion,
     revision_ids,
     runtime_management,
+    sts_assume_role,
 )
 
 # Order matters only where patches wrap the same method: revision ids wrap the policy methods that
@@ -51,6 +53,8 @@ PATCHES: tuple[ModuleType, ...] = (
     code_signing,
     recursion,
     runtime_management,
+    sts_assume_role,
+    organizations_accounts,
     cloudformation_lambda,  # after the patches whose stores it fills (URLs, invoke configs, ...)
     cloudformation_failures,
 )

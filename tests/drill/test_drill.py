@@ -228,8 +228,24 @@ def test_a_drill_into_a_scratch_account(estate: Estate, aws: Aws) -> None:
     estate.function("orders")
     estate.backup()
     scratch = own_account(aws)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                      "Principal": {"AWS": estate.acct.id}}]}
+    scratch.aws.client("iam").create_role(RoleName="drill", AssumeRolePolicyDocument=json.dumps(trust))
     role = f"arn:aws:iam::{scratch.id}:role/drill"
     result = run_drill(estate.aws, estate.repo, DrillOptions(role_arn=role, to_region=DST))
     assert result.passed and result.record.target["account"] == scratch.id
     assert leftovers(scratch.aws, DST) == NOTHING_LEFT
     assert estate.lam(DST).list_functions()["Functions"] == []  # nothing in the source account
+
+
+def test_a_scratch_account_that_does_not_trust_the_source_is_refused(estate: Estate, aws: Aws) -> None:
+    from tests.accounts import own_account
+
+    from lambda_ark.errors import AwsError
+
+    estate.function("orders")
+    estate.backup()
+    scratch = own_account(aws)  # its roles trust nobody here
+    with pytest.raises(AwsError, match="AccessDenied"):
+        run_drill(estate.aws, estate.repo, DrillOptions(role_arn=f"arn:aws:iam::{scratch.id}:role/fn"))
+    assert drill_records(estate.repo) == ([], [])

@@ -35,6 +35,7 @@ from .backup_capture import (
 )
 from .backup_guard import DEFAULT_MAX_DELETED, covered, mass_deletion, nothing_captured, refusal
 from .errors import AwsError, IntegrityError, LambdaArkError, SnapshotNotFound, describe
+from .kinds import KINDS
 from .kinds.base import RegionContext
 from .kinds.common import code_sha256, stable_hash
 from .model import BackupBody, FunctionRecord
@@ -200,6 +201,9 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
             contexts = {r: RegionContext(aws=aws, account=account, region=r, put_file=put_file, cache=cache)
                         for r in listed}
             records = _capture(account, contexts, listed, failed, prev, options, progress, result)
+            for kind in KINDS:  # kinds that complete a capture from the whole snapshot (referenced_by)
+                if hasattr(kind, "link"):
+                    kind.link(records, cache)
             if not records and not options.allow_empty:
                 raise LambdaArkError(nothing_captured(result.errors))
             files = _files_of(records, new_files, available)

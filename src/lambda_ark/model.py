@@ -27,6 +27,8 @@ class FunctionRecord(BaseModel):
     captured_at: datetime | None = None
     # kind NAME -> what that kind captured (see lambda_ark.kinds); absent = nothing to restore
     items: dict[str, Any] = Field(default_factory=dict)
+    # invokers the resource policy lets in that no kind captured (`kinds.coverage`), one line each
+    not_captured: list[str] = Field(default_factory=list)
 
     @property
     def key(self) -> str:

@@ -36,7 +36,8 @@ def test_not_found_codes_are_the_services_own(service: str) -> None:
 # Every service whose reads go through maybe(), by boto3 client name (restore's environment probes
 # ask Secrets Manager, SSM, KMS and Step Functions whether an ARN named in a variable exists there).
 CLIENTS = ("lambda", "iam", "s3", "apigateway", "apigatewayv2", "events", "scheduler", "sns", "cloudfront",
-           "dynamodb", "kinesis", "sqs", "secretsmanager", "ssm", "kms", "stepfunctions")
+           "dynamodb", "kinesis", "sqs", "secretsmanager", "ssm", "kms", "stepfunctions", "elbv2", "logs",
+           "cognito-idp", "pipes", "iot", "ses", "firehose", "appsync", "cloudwatch")
 
 
 @pytest.mark.parametrize("service", CLIENTS)

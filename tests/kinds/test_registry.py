@@ -8,7 +8,9 @@ import pytest
 
 from lambda_ark.kinds import KINDS, by_name
 
-TRIGGERS = ("s3_notifications", "apigateway", "apigatewayv2", "eventbridge", "scheduler", "sns", "cloudfront")
+TRIGGERS = ("s3_notifications", "apigateway", "apigatewayv2", "eventbridge", "scheduler", "sns", "alb",
+            "logs_subscriptions", "cognito", "pipes", "iot", "ses", "secrets_rotation", "firehose", "appsync",
+            "cloudwatch_alarms", "cloudfront")
 
 
 def _position(name: str) -> int | None:
@@ -107,16 +109,41 @@ SAMPLES: dict[str, object] = {
     "recursion": {"RecursiveLoop": "Allow"},
     "mapping_tags": [{"qualifier": "", "source": "q", "topics": [], "tags": {"team": "a"}}],
     "runtime_management": {"UpdateRuntimeOn": "Manual", "RuntimeVersionArn": "arn:aws:lambda:us-east-1::runtime:x"},
+    "alb": [{"name": "tg", "arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1", "target": FN,
+             "settings": {"HealthCheckEnabled": False}, "attributes": {}, "tags": {}, "rules": []}],
+    "logs_subscriptions": [{"log_group": "/g", "filter": "f", "function_arn": FN, "settings": {"filterPattern": ""}}],
+    "cognito": [{"pool_id": "p", "pool_name": "n", "pool_arn": "a", "triggers": {"PreSignUp": FN}}],
+    "pipes": [{"name": "p", "arn": "a", "pipe": {"Source": "arn:aws:sqs:us-east-1:123456789012:q", "Target": FN,
+                                                 "RoleArn": "r"}}],
+    "iot": [{"name": "r", "arn": "a", "payload": {"sql": "SELECT * FROM 't'", "actions": [
+        {"lambda": {"functionArn": FN}}]}}],
+    "ses": [{"rule_set": "s", "active": True, "after": [], "rule": {"Name": "r", "Actions": [
+        {"LambdaAction": {"FunctionArn": FN}}]}}],
+    "secrets_rotation": [{"name": "s", "arn": "a", "function_arn": FN, "rules": {"AutomaticallyAfterDays": 30},
+                          "enabled": True}],
+    "firehose": [{"name": "d", "arn": "a", "destination_id": "destinationId-000000000001",
+                  "destination": "ExtendedS3", "processing": {"Enabled": True, "Processors": [
+                      {"Type": "Lambda", "Parameters": [{"ParameterName": "LambdaArn", "ParameterValue": FN}]}]}}],
+    "appsync": [{"api_id": "a", "api_name": "n", "api_arn": "arn", "data_sources": [
+        {"name": "d", "type": "AWS_LAMBDA", "lambdaConfig": {"lambdaFunctionArn": FN}}],
+                 "authorizers": [{"default": True, "config": {"authorizerUri": FN}}]}],
+    "cloudwatch_alarms": [{"name": "a", "arn": "arn", "type": "metric", "tags": [],
+                           "alarm": {"AlarmName": "a", "AlarmActions": [FN]}}],
 }
 RECORD = {"account": "123456789012", "region": "us-east-1", "name": "f", "arn": FN, "items": {}}
 # Kinds whose to_iac declares no resource on purpose: what they record is a property of another
 # kind's resource (reserved/provisioned concurrency, RecursiveLoop and RuntimeManagementConfig of the
 # function or alias, a mapping's Tags): they patch it.
 PROPERTY_KINDS = {"concurrency", "recursion", "runtime_management", "mapping_tags"}
+NO_IAC = {"referenced_by"}  # other resources that name the function, not this function's
+# Trigger kinds whose to_iac still returns CloudFormation snippets (a list) rather than a Fragment:
+# the exporter keeps those as snippets in the template's metadata (see export/template.py).
+SNIPPET_KINDS = {"alb", "logs_subscriptions", "cognito", "pipes", "iot", "ses", "secrets_rotation", "firehose",
+                 "appsync", "cloudwatch_alarms"}
 
 
-def test_every_kind_has_to_iac() -> None:
-    assert [k.NAME for k in KINDS if not callable(getattr(k, "to_iac", None))] == []
+def test_every_kind_but_referenced_by_has_to_iac() -> None:
+    assert {k.NAME for k in KINDS if not callable(getattr(k, "to_iac", None))} == NO_IAC
 
 
 def test_function_to_iac_keeps_secrets_out_and_code_as_an_asset() -> None:
@@ -136,7 +163,7 @@ def test_trigger_and_role_kinds_have_to_iac(name: str) -> None:
     assert callable(getattr(by_name(name), "to_iac", None))
 
 
-@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.NAME)
+@pytest.mark.parametrize("kind", [k for k in KINDS if k.NAME not in NO_IAC], ids=lambda k: k.NAME)
 def test_to_iac_produces_cloudformation_types(kind: ModuleType) -> None:
     from lambda_ark.kinds.iac import Fragment
 
@@ -144,8 +171,35 @@ def test_to_iac_produces_cloudformation_types(kind: ModuleType) -> None:
     record = dict(RECORD, items={"versions": SAMPLES["versions"], "function": SAMPLES["function"],
                                  "aliases": SAMPLES["aliases"]})
     frag = kind.to_iac(record, SAMPLES[kind.NAME])
+    if isinstance(frag, list):  # snippets: only the kinds listed, so a new kind writes a Fragment
+        assert kind.NAME in SNIPPET_KINDS and frag
+        assert all(r["Type"].startswith("AWS::") and isinstance(r.get("Properties"), dict) for r in frag)
+        return
     assert isinstance(frag, Fragment)
     assert frag.resources or frag.patches or frag.outputs or (kind.NAME in PROPERTY_KINDS and frag.notes)
     for logical_id, resource in frag.resources.items():
         assert logical_id.isalnum() and len(logical_id) <= 255
         assert resource["Type"].startswith("AWS::") and isinstance(resource.get("Properties"), dict)
+
+
+# Region-scoped kinds a drill may wire: mappings (created disabled), the API kinds (drill-owned
+# copies), dependents (never rewired: --rewire-dependents is off in a drill).
+DRILL_WIRES = {"mappings", "apigateway", "apigatewayv2", "referenced_by"}
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k.SCOPE == "region" and k.NAME not in DRILL_WIRES],
+                         ids=lambda k: k.NAME)
+def test_a_drill_never_wires_a_trigger_production_uses(kind: ModuleType) -> None:
+    """In isolation every other trigger kind is skipped: by restore's plan, or by its own (before
+    any AWS call: the context here has no AWS at all)."""
+    from typing import Any
+
+    from lambda_ark.kinds.base import RestoreContext
+    from lambda_ark.restore.arns import ArnMapper
+    from lambda_ark.restore.plan import DRILL_SKIPS
+
+    if kind.NAME in DRILL_SKIPS:
+        return
+    ctx = RestoreContext(aws=Any, mapper=ArnMapper(), read_file=lambda key: b"", drill="d1")  # type: ignore[arg-type]
+    changes = kind.plan(ctx, RECORD, SAMPLES[kind.NAME])
+    assert changes and all(c.action == "skipped" and c.detail.startswith("drill: ") for c in changes)

@@ -171,3 +171,33 @@ def test_warnings_on_stderr_or_in_the_json(two: tuple[Repository, str, str], cli
     Path(repo.url, "snapshots", a).write_bytes(b"\x00" * 40)
     res = cli("snapshots", "--repo", repo.url, "--json")
     assert res.code == 0 and len(json.loads(res.out)) == 1 and f"warning: snapshots/{a}" in res.err
+
+
+def test_show_lists_invokers_not_captured_and_dependents(
+    local_repo: Repository, cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAMBDA_ARK_PASSWORD", PASSWORD)
+    fn = _fn("orders", "a1")
+    fn.not_captured = ["invoked by iot.amazonaws.com (arn:aws:iot:eu-west-1:111122223333:rule/t), not captured"]
+    fn.items["referenced_by"] = [
+        {"type": "state_machine", "arn": "arn:aws:states:eu-west-1:111122223333:stateMachine:flow", "name": "flow",
+         "region": "eu-west-1", "detail": "definition", "references": ["arn:x"]},
+        {"type": "environment", "arn": "arn:aws:lambda:us-east-1:111122223333:function:billing", "name": "billing",
+         "region": "us-east-1", "detail": "ORDERS_FN", "references": ["arn:x"]},
+        {"type": "destination", "arn": "arn:aws:lambda:us-east-1:111122223333:function:billing", "name": "billing",
+         "region": "us-east-1", "detail": "OnFailure", "qualifier": "live", "references": ["arn:x"]},
+    ]
+    with local_repo.writer() as w:
+        w.commit(snapshot(body=BackupBody(functions=[fn]).model_dump()))
+    res = cli("show", "--repo", local_repo.url, "latest")
+    assert res.code == 0, res.err
+    assert "orders (eu-west-1, 111122223333):" in res.out
+    assert "  invoked by iot.amazonaws.com (arn:aws:iot:eu-west-1:111122223333:rule/t), not captured" in res.out
+    assert "  referenced by state machine flow (eu-west-1)" in res.out
+    assert "  referenced by function billing (us-east-1) environment ORDERS_FN" in res.out
+    assert "  referenced by function billing (us-east-1) destination OnFailure of live" in res.out
+    assert SECRET not in res.out
+    (row,) = json.loads(cli("show", "--repo", local_repo.url, "latest", "--json").out)["functions"]
+    assert row["not_captured"] == fn.not_captured
+    assert [d["type"] for d in row["referenced_by"]] == ["state_machine", "environment", "destination"]
+    assert all("references" not in d for d in row["referenced_by"])

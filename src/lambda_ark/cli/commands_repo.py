@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from ..errors import LambdaArkError, UsageError
+from ..kinds.referenced_by import describe as describe_dependent
 from ..repository import Repository
 from ..repository.diff import diff_snapshots, function_rows
 from . import app
@@ -210,7 +211,9 @@ def snapshots(repo: RepoOpt, tag: Annotated[list[str] | None, typer.Option("--ta
 def show(repo: RepoOpt, snapshot: Annotated[str, typer.Argument(help="Id, unique prefix, or 'latest'.")],
          json_out: JsonOpt = False,
          password_file: PasswordFileOpt = None, password_command: PasswordCommandOpt = None) -> None:
-    """Show a snapshot's functions (names, regions, fingerprints, recorded kinds; never their settings).
+    """Show a snapshot's functions (names, regions, fingerprints, recorded kinds; never their settings),
+    then, per function, the invokers its resource policy lets in that no kind captured and the
+    dependents (state machines, other functions) that name it.
 
     Example: lambda-ark show --repo /backups/ark latest
     """
@@ -227,6 +230,12 @@ def show(repo: RepoOpt, snapshot: Annotated[str, typer.Argument(help="Id, unique
     for row in rows:
         table.add_row(row["account"], row["region"], row["name"], row["fingerprint"][:12], ",".join(row["items"]))
     console().print(table)
+    for row in rows:  # what the table cannot say: invokers nobody captured, and who depends on it
+        lines = [*row["not_captured"], *(f"referenced by {describe_dependent(e)}" for e in row["referenced_by"])]
+        if lines:
+            typer.echo(f"{row['name']} ({row['region']}, {row['account']}):")
+            for line in lines:
+                typer.echo(f"  {line}")
     typer.echo(f"{len(rows)} functions, {len(snap.files)} stored files")
 
 

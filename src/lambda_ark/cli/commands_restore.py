@@ -75,6 +75,14 @@ def restore(
             help="Grant invoke permissions a trigger needs that the source lacked (default: restore exactly).",
         ),
     ] = False,
+    rewire_dependents: Annotated[
+        bool,
+        typer.Option(
+            "--rewire-dependents",
+            help="Rewrite state machines and other functions that name a restored function to name it where it "
+            "is restored (default: the plan lists them).",
+        ),
+    ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, change nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
     endpoint_url: EndpointOpt = None,
@@ -113,6 +121,7 @@ def restore(
         name_template=name_template,
         arn_map=parse_arn_map(arn_map or []),
         fix_permissions=fix_permissions,
+        rewire_dependents=rewire_dependents,
     )
     aws = connect(endpoint_url=endpoint_url)
     note_embedded(aws, json_out or quiet)

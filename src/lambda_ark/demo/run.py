@@ -86,6 +86,10 @@ def _scenario(aws: Aws, say: Say, repo_path: Path, regions: list[str], lost: str
     say(f"repository initialised at {repo_path}")
     first = _backup(aws, repo, say, "first backup (every enabled region)")
     report.backups.append(_summary(first))
+    invisible = [w.split(": ", 1)[1] for w in first.warnings if w.endswith(", not captured")]
+    if invisible:
+        say(f"nothing invisible: {len(invisible)} invokers the resource policies let in are captured by no kind, "
+            f"e.g. {invisible[0]} (`show` lists them per function)")
 
     changed = _change_some(aws, estate)
     say(f"changed {len(changed)} functions: {', '.join(changed)}")
@@ -111,8 +115,9 @@ def _lose_region(aws: Aws, say: Say, repo: Repository, snapshot: Snapshot, estat
     estate_mod.event_sources(aws, target)  # the target region's own queue, stream and table
     arn_map = triggers_mod.target_infrastructure(aws, lost, target)
     ((src_bucket, dst_bucket),) = arn_map.items()
-    say(f"target infrastructure in {target}: queue, stream, table, topic {triggers_mod.TOPIC}; bucket "
-        f"{src_bucket.split(':::')[1]} mapped to {dst_bucket.split(':::')[1]} (S3 notifies only same-region functions)")
+    say(f"target infrastructure in {target}: queue, stream, table, topic {triggers_mod.TOPIC}, load balancer "
+        f"{triggers_mod.LOAD_BALANCER}, user pool {triggers_mod.USER_POOL}; bucket {src_bucket.split(':::')[1]} "
+        f"mapped to {dst_bucket.split(':::')[1]} (S3 notifies only same-region functions)")
     options = RestoreOptions(regions=[lost], to_region=target, arn_map=arn_map)
     plan = plan_restore(aws, repo, snapshot, options)
     say(f"restore plan into {target}: {summary.actions(plan_result(plan))}")
@@ -192,7 +197,8 @@ def _short(arn: str) -> str:
 
 
 _KIND_LABELS = {"s3_notifications": "S3 notification", "apigateway": "REST API", "apigatewayv2": "HTTP API",
-                "eventbridge": "EventBridge rule", "scheduler": "Scheduler schedule", "sns": "SNS subscription"}
+                "eventbridge": "EventBridge rule", "scheduler": "Scheduler schedule", "sns": "SNS subscription",
+                "alb": "ALB target group", "logs_subscriptions": "log subscription", "cognito": "Cognito trigger"}
 
 
 def _backup(aws: Aws, repo: Repository, say: Say, label: str) -> BackupResult:

@@ -27,6 +27,11 @@ _TALLY: tuple[tuple[str, str, str, Ids], ...] = (
     ("eventbridge", "EventBridge rule", "EventBridge rules", lambda n, d: [(e["bus"], e["name"]) for e in d]),
     ("scheduler", "schedule", "schedules", lambda n, d: [(e["group"], e["name"]) for e in d]),
     ("sns", "SNS subscription", "SNS subscriptions", lambda n, d: [(e["topic_arn"], e["endpoint"]) for e in d]),
+    ("alb", "ALB target group", "ALB target groups", lambda n, d: [g["name"] for g in d]),
+    ("logs_subscriptions", "log subscription", "log subscriptions",
+     lambda n, d: [(e["log_group"], e["filter"]) for e in d]),
+    ("cognito", "user pool trigger", "user pool triggers", lambda n, d: [(e["pool_id"], k) for e in d
+                                                                          for k in e["triggers"]]),
     ("cloudfront", "CloudFront distribution", "CloudFront distributions",
      lambda n, d: [a["distribution_id"] for a in d.get("associations", [])]),
 )

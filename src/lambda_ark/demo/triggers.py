@@ -1,5 +1,6 @@
 """Triggers of every kind for one region's functions, as a real estate has them, plus the target
-infrastructure a restore elsewhere needs (its own topic, and a bucket standing for the source one).
+infrastructure a restore elsewhere needs (its own topic, a bucket standing for the source one, and
+the load balancer and user pool lambda-ark does not create).
 
 Every trigger comes with the `add_permission` statement that lets its service invoke the function
 (Scheduler excepted: it invokes through its own execution role).
@@ -20,6 +21,10 @@ RULE = "nightly-report"
 SCHEDULE = "hourly-sync"
 SCHEDULE_GROUP = "demo-jobs"
 SCHEDULER_ROLE = "lambda-ark-demo-scheduler"
+LOAD_BALANCER = "demo-front"
+TARGET_GROUP = "demo-web"
+LOG_GROUP = "/demo/audit"
+USER_POOL = "demo-customers"
 _SCHEDULER_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}],
@@ -55,6 +60,9 @@ def pick(names: list[str]) -> dict[str, tuple[str, str]]:
         "eventbridge": (aliased[0], "live"),
         "scheduler": (aliased[min(2, len(aliased) - 1)], "live"),
         "sns": (names[7 % len(names)], ""),
+        "alb": (names[8 % len(names)], ""),
+        "logs_subscriptions": (names[9 % len(names)], ""),
+        "cognito": (names[10 % len(names)], ""),
     }
 
 
@@ -102,20 +110,61 @@ def wire(aws: Aws, region: str, names: list[str]) -> list[Trigger]:
     sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn_arn("sns"),
                   Attributes={"FilterPolicy": json.dumps({"type": ["order.created"]})})
 
+    _alb(aws, region, lam, targets["alb"], fn_arn("alb"))
+    logs = aws.client("logs", region)
+    logs.create_log_group(logGroupName=LOG_GROUP)
+    _allow(lam, targets["logs_subscriptions"], "audit-logs", "logs.amazonaws.com",
+           f"arn:aws:logs:{region}:{account}:log-group:{LOG_GROUP}:*", account)
+    logs.put_subscription_filter(logGroupName=LOG_GROUP, filterName="ship-audit", filterPattern="ERROR",
+                                 destinationArn=fn_arn("logs_subscriptions"))
+    pool = aws.client("cognito-idp", region).create_user_pool(
+        PoolName=USER_POOL, AutoVerifiedAttributes=["email"], LambdaConfig={"PreSignUp": fn_arn("cognito")})["UserPool"]
+    _allow(lam, targets["cognito"], "sign-up", "cognito-idp.amazonaws.com",
+           f"arn:aws:cognito-idp:{region}:{account}:userpool/{pool['Id']}")
+
     sources = {"s3_notifications": bucket, "apigateway": REST_API, "apigatewayv2": HTTP_API, "eventbridge": RULE,
-               "scheduler": f"{SCHEDULE_GROUP}/{SCHEDULE}", "sns": TOPIC}
+               "scheduler": f"{SCHEDULE_GROUP}/{SCHEDULE}", "sns": TOPIC, "alb": TARGET_GROUP,
+               "logs_subscriptions": LOG_GROUP, "cognito": USER_POOL}
     principals = {"s3_notifications": "s3.amazonaws.com", "apigateway": "apigateway.amazonaws.com",
                   "apigatewayv2": "apigateway.amazonaws.com", "eventbridge": "events.amazonaws.com",
-                  "sns": "sns.amazonaws.com"}
+                  "sns": "sns.amazonaws.com", "alb": "elasticloadbalancing.amazonaws.com",
+                  "logs_subscriptions": "logs.amazonaws.com", "cognito": "cognito-idp.amazonaws.com"}
     return [Trigger(kind, sources[kind], fn, q, principals.get(kind, "")) for kind, (fn, q) in targets.items()]
 
 
 def target_infrastructure(aws: Aws, source: str, target: str) -> dict[str, str]:
-    """What the target region must have before a restore from `source`: its own topic, and a bucket
-    standing for the source bucket (S3 notifies only same-region functions). Returns the ARN map."""
+    """What the target region must have before a restore from `source`: its own topic, a bucket
+    standing for the source bucket (S3 notifies only same-region functions), a load balancer with the
+    same name and listener, a user pool with the same name (lambda-ark creates neither: subnets,
+    certificates, users are not in a snapshot). Returns the ARN map."""
     aws.client("sns", target).create_topic(Name=TOPIC)
     _create_bucket(aws, target, bucket_name(target))
+    load_balancer(aws, target)
+    aws.client("cognito-idp", target).create_user_pool(PoolName=USER_POOL, AutoVerifiedAttributes=["email"])
     return {f"arn:aws:s3:::{bucket_name(source)}": f"arn:aws:s3:::{bucket_name(target)}"}
+
+
+def load_balancer(aws: Aws, region: str) -> str:
+    """An internet-facing ALB with an HTTP:80 listener answering 404; returns the listener's ARN."""
+    ec2, elb = aws.client("ec2", region), aws.client("elbv2", region)
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{region}{zone}")[
+        "Subnet"]["SubnetId"] for i, zone in ((1, "a"), (2, "b"))]
+    lb = elb.create_load_balancer(Name=LOAD_BALANCER, Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    return str(elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}])["Listeners"][0]["ListenerArn"])
+
+
+def _alb(aws: Aws, region: str, lam: Any, target: tuple[str, str], fn_arn: str) -> None:
+    """A target group of type lambda behind the demo load balancer, for /web/* requests."""
+    elb = aws.client("elbv2", region)
+    listener = load_balancer(aws, region)
+    group = elb.create_target_group(Name=TARGET_GROUP, TargetType="lambda", HealthCheckEnabled=True,
+                                    HealthCheckPath="/health")["TargetGroups"][0]["TargetGroupArn"]
+    _allow(lam, target, "web-alb", "elasticloadbalancing.amazonaws.com", group)
+    elb.register_targets(TargetGroupArn=group, Targets=[{"Id": fn_arn}])
+    elb.create_rule(ListenerArn=listener, Priority=10, Conditions=[{"Field": "path-pattern", "Values": ["/web/*"]}],
+                    Actions=[{"Type": "forward", "TargetGroupArn": group}])
 
 
 def scheduler_role(aws: Aws) -> str:

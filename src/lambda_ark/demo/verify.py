@@ -121,9 +121,40 @@ def _sns(aws: Aws, region: str, t: Trigger) -> Found:
     return [s["Endpoint"] for s in subs if s["Protocol"] == "lambda"], topic
 
 
+def _alb(aws: Aws, region: str, t: Trigger) -> Found:
+    """The target group holds the function, and the load balancer's rule forwards to that group."""
+    elb = aws.client("elbv2", region)
+    (group,) = elb.describe_target_groups(Names=[t.source])["TargetGroups"]
+    arn = group["TargetGroupArn"]
+    (lb,) = elb.describe_load_balancers(Names=[trig.LOAD_BALANCER])["LoadBalancers"]
+    forwarded = [a.get("TargetGroupArn") for listener in elb.describe_listeners(LoadBalancerArn=lb[
+        "LoadBalancerArn"])["Listeners"] for r in elb.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+        for a in r["Actions"]]
+    if arn not in forwarded:
+        return [], arn
+    return [d["Target"]["Id"] for d in elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]], arn
+
+
+def _logs(aws: Aws, region: str, t: Trigger) -> Found:
+    filters = aws.client("logs", region).describe_subscription_filters(logGroupName=t.source)["subscriptionFilters"]
+    return [f["destinationArn"] for f in filters], f"arn:aws:logs:{region}:{aws.account_id()}:log-group:{t.source}:*"
+
+
+def _cognito(aws: Aws, region: str, t: Trigger) -> Found:
+    idp = aws.client("cognito-idp", region)
+    pools = [p for p in idp.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == t.source]
+    if len(pools) != 1:
+        return [], ""
+    pool = idp.describe_user_pool(UserPoolId=pools[0]["Id"])["UserPool"]
+    if pool.get("AutoVerifiedAttributes") != ["email"]:  # the pool's other settings survived the update
+        return [], ""
+    return list((pool.get("LambdaConfig") or {}).values()), f"arn:aws:cognito-idp:{region}:{aws.account_id()}:" \
+                                                            f"userpool/{pool['Id']}"
+
+
 _CHECKS: dict[str, Callable[[Aws, str, Trigger], Found]] = {
     "s3_notifications": _s3, "apigateway": _rest, "apigatewayv2": _http, "eventbridge": _rule,
-    "scheduler": _schedule, "sns": _sns,
+    "scheduler": _schedule, "sns": _sns, "alb": _alb, "logs_subscriptions": _logs, "cognito": _cognito,
 }
 
 

@@ -46,7 +46,8 @@ def document(template: Template, snapshot_id: str, asset_name: AssetName, read_t
                           f"of account {template.account} in {template.region}")
     doc["Metadata"] = {"LambdaArk": {"Snapshot": snapshot_id, "SourceAccount": template.account,
                                      "SourceRegion": template.region, "Functions": template.functions,
-                                     **({"NotExported": template.notes} if template.notes else {})}}
+                                     **({"NotExported": template.notes} if template.notes else {}),
+                                     **({"Snippets": template.snippets} if template.snippets else {})}}
     if parameters:
         doc["Parameters"] = parameters
     doc["Resources"] = resources

@@ -35,6 +35,9 @@ class Template:
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # CloudFormation snippets of kinds whose to_iac predates fragments (some partial): kept for
+    # people in the template's metadata, never deployed as they are
+    snippets: list[dict[str, Any]] = field(default_factory=list)
 
     def packages(self) -> set[str]:
         """Snapshot file keys of the packages (zips) the template deploys from."""
@@ -61,9 +64,16 @@ def _template(account: str, region: str, records: list[FunctionRecord]) -> Templ
     for kind in KINDS:
         for rec in sorted(records, key=lambda r: r.name):
             data = rec.items.get(kind.NAME)
-            if data is None:
+            to_iac = getattr(kind, "to_iac", None)
+            if data is None or to_iac is None:  # referenced_by: other resources, not this function's
                 continue
-            part: iac.Fragment = kind.to_iac(rec.model_dump(mode="json"), data)
+            part = to_iac(rec.model_dump(mode="json"), data)
+            if isinstance(part, list):
+                template.snippets.append({"Kind": kind.NAME, "Function": rec.name, "Resources": part})
+                note = (f"{kind.NAME}: exported as CloudFormation snippets in the template's metadata "
+                        "(LambdaArk.Snippets), to complete and deploy by hand")
+                template.notes.extend([note] if note not in template.notes else [])
+                continue
             for logical_id, resource in part.resources.items():
                 if logical_id in frag.resources:
                     merged, conflict = merge(frag.resources[logical_id], resource)
@@ -87,6 +97,7 @@ def _template(account: str, region: str, records: list[FunctionRecord]) -> Templ
     resolver = Resolver(frag.arns, account, region)
     template.resources = resolver.walk(frag.resources)
     template.outputs = resolver.walk(frag.outputs)
+    template.snippets = resolver.walk(template.snippets)
     template.parameters = frag.parameters
     return template
 

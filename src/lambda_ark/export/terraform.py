@@ -115,6 +115,8 @@ class Translator:
                              for name, o in self.t.outputs.items()}
         if self.notes:
             doc["//notes"] = self.notes
+        if self.t.snippets:
+            doc["//cloudformation snippets"] = self.t.snippets
         return doc
 
     def add(self, tf_type: str, name: str, args: dict[str, Any], depends: list[str] | None = None) -> None:

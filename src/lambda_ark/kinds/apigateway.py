@@ -36,6 +36,7 @@ PERMISSIONS = (
 )
 SCOPE = "region"
 ORDER_REASON = "after the function, versions/aliases and policy: integrations name them; re-grants a new API id"
+INVOKERS = ("apigateway.amazonaws.com",)  # whom its triggers invoke through the resource policy
 
 _URI_RE = re.compile(r":lambda:path/\d{4}-\d{2}-\d{2}/functions/(.+)/invocations$")
 _API_FIELDS = (
@@ -232,6 +233,12 @@ def _put_method(
     for status, resp in integration.get("integrationResponses", {}).items():
         extra = target.clean(resp, ("selectionPattern", "responseParameters", "responseTemplates", "contentHandling"))
         call(client, "put_integration_response", **ids, statusCode=status, **extra)
+
+
+def sources(record: dict[str, Any], data: list[dict[str, Any]]) -> list[str]:
+    """The source ARNs this kind's triggers invoke from (any stage, method and path of each API)."""
+    partition = str(record["arn"]).split(":")[1]
+    return [f"arn:{partition}:execute-api:{record['region']}:{record['account']}:{e['id']}/*" for e in data]
 
 
 def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:

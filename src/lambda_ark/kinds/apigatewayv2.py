@@ -31,6 +31,7 @@ PERMISSIONS = (
 )
 SCOPE = "region"
 ORDER_REASON = "after the function, versions/aliases and policy: integrations name them; adds the new API's permission"
+INVOKERS = ("apigateway.amazonaws.com",)  # whom its triggers invoke through the resource policy
 
 _API_FIELDS = (
     "Name",
@@ -233,6 +234,12 @@ def _put_stage(client: Any, api: ApiRef, stage: dict[str, Any], *, create: bool)
         call(client, "create_stage", ApiId=api_id, **stage)
     if not stage.get("AutoDeploy"):
         call(client, "create_deployment", ApiId=api_id, StageName=stage["StageName"])
+
+
+def sources(record: dict[str, Any], data: list[dict[str, Any]]) -> list[str]:
+    """The source ARNs this kind's triggers invoke from (any stage and route of each API)."""
+    partition = str(record["arn"]).split(":")[1]
+    return [f"arn:{partition}:execute-api:{record['region']}:{record['account']}:{e['id']}/*" for e in data]
 
 
 def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:

@@ -110,6 +110,9 @@ class RestoreContext:
     # APIs are recreated as drill-owned copies; layers are published under drill-owned names; every
     # resource created is tagged DRILL_TAG=<id> (and desired tags include it, so a re-plan is quiet).
     drill: str | None = None
+    # --rewire-dependents: rewrite what names a restored function elsewhere (state machines, other
+    # functions' environment and destinations) to name it where it is restored (off: reported only)
+    rewire_dependents: bool = False
     # scratch space shared across functions in one restore, keyed by kind NAME (e.g. an API recreated
     # for one function is found again, not recreated, for the next function it integrates)
     state: dict[str, Any] = field(default_factory=dict)

@@ -111,6 +111,15 @@ NOT_FOUND: dict[str, tuple[str, ...]] = {
     "ssm": ("ParameterNotFound",),
     "kms": ("NotFoundException",),
     "stepfunctions": ("StateMachineDoesNotExist",),
+    "elbv2": ("TargetGroupNotFound", "LoadBalancerNotFound", "ListenerNotFound", "RuleNotFound"),
+    "logs": ("ResourceNotFoundException",),
+    "cognito-idp": ("ResourceNotFoundException",),
+    "pipes": ("NotFoundException",),
+    "iot": ("ResourceNotFoundException",),
+    "ses": ("RuleSetDoesNotExist", "RuleDoesNotExist"),
+    "firehose": ("ResourceNotFoundException",),
+    "appsync": ("NotFoundException",),
+    "cloudwatch": ("ResourceNotFound",),
 }
 
 
@@ -167,6 +176,14 @@ def optional(ctx: RegionContext, operation: str, **kwargs: Any) -> Any | None:
         if first:
             ctx.warnings.append(f"{operation} is not available in {ctx.region} ({error_code(exc)}): not recorded")
         return None
+
+
+def offered(ctx: RegionContext, service: str) -> bool:
+    """Whether `service` exists in ctx.region, by botocore's endpoint data: a region that data leaves
+    out (EventBridge Pipes in a new region, say) has nothing to scan, and calling there would only
+    fail to connect. A service the data lists nowhere is assumed to be everywhere."""
+    regions = memo(ctx.cache, ("offered", service), lambda: set(ctx.aws.session.get_available_regions(service)))
+    return not regions or ctx.region in regions
 
 
 def code_sha256(data: bytes) -> str:

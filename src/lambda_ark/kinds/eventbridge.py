@@ -33,6 +33,7 @@ PERMISSIONS = (
 )
 SCOPE = "region"
 ORDER_REASON = "after the function, its versions/aliases and policy: a target names them and needs permission"
+INVOKERS = ("events.amazonaws.com",)  # whom its triggers invoke through the resource policy
 
 _RULE_FIELDS = ("EventPattern", "ScheduleExpression", "State", "Description", "RoleArn")
 _TARGET_FIELDS = ("Id", "Arn", "Input", "InputPath", "InputTransformer", "RetryPolicy", "DeadLetterConfig")
@@ -151,6 +152,11 @@ def _put(ctx: RestoreContext, client: Any, entry: dict[str, Any], put_rule: bool
     got = call(client, "put_targets", Rule=entry["name"], EventBusName=bus, Targets=targets)
     if got.get("FailedEntryCount"):
         raise AwsError(f"put_targets on rule {entry['name']}: {got.get('FailedEntries')}")
+
+
+def sources(record: dict[str, Any], data: list[dict[str, Any]]) -> list[str]:
+    """The source ARNs this kind's triggers invoke from (the rules)."""
+    return [str(e["arn"]) for e in data]
 
 
 def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:

@@ -29,6 +29,7 @@ PERMISSIONS = (
 )
 SCOPE = "region"
 ORDER_REASON = "after the function and its policy: S3 tests the invoke permission when the notification is put"
+INVOKERS = ("s3.amazonaws.com",)  # whom its triggers invoke through the resource policy (coverage)
 
 _MISSING_BUCKET = NOT_FOUND["s3"]
 
@@ -167,6 +168,11 @@ def _same_trigger(want: dict[str, Any], live: dict[str, Any]) -> bool:
     return (not want["id"] or not live["id"] or want["id"] == live["id"]) and {
         k: v for k, v in want.items() if k not in ("id", "bucket")
     } == {k: v for k, v in live.items() if k != "id"}
+
+
+def sources(record: dict[str, Any], data: list[dict[str, Any]]) -> list[str]:
+    """The source ARNs this kind's triggers invoke from (matched against the resource policy)."""
+    return [f"arn:aws:s3:::{e['bucket']}" for e in data]
 
 
 def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:

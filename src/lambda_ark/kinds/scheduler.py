@@ -32,6 +32,8 @@ PERMISSIONS = (
 )
 SCOPE = "region"
 ORDER_REASON = "after the function and its versions/aliases: a schedule's target names them"
+# Scheduler invokes through its role; a statement for it in the policy is matched all the same
+INVOKERS = ("scheduler.amazonaws.com",)
 
 _FIELDS = (
     "ScheduleExpression",
@@ -129,6 +131,13 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]
 def _put(ctx: RestoreContext, client: Any, entry: dict[str, Any], operation: str) -> None:
     want = _mapped(ctx, entry["schedule"])  # now: new version numbers known
     call(client, operation, Name=entry["name"], GroupName=entry["group"], **_as_args(want))
+
+
+def sources(record: dict[str, Any], data: list[dict[str, Any]]) -> list[str]:
+    """The source ARNs this kind's triggers invoke from (the schedules)."""
+    partition = str(record["arn"]).split(":")[1]
+    return [f"arn:{partition}:scheduler:{record['region']}:{record['account']}:schedule/{e['group']}/{e['name']}"
+            for e in data]
 
 
 def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:

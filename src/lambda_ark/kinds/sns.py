@@ -30,6 +30,7 @@ PERMISSIONS = (
 )
 SCOPE = "region"
 ORDER_REASON = "after the function, its versions/aliases and policy: SNS invokes the endpoint it names"
+INVOKERS = ("sns.amazonaws.com",)  # whom its triggers invoke through the resource policy
 
 # Attributes that shape delivery to a function; the rest (owner, ARNs, confirmation) are SNS's own.
 _ATTRIBUTES = ("FilterPolicy", "FilterPolicyScope", "RedrivePolicy")
@@ -121,6 +122,11 @@ def _set_attributes(ctx: RestoreContext, client: Any, sub: dict[str, Any], arn: 
     # the scope goes first: a policy is validated against the scope already set
     for key in sorted(differ, key=lambda k: k != "FilterPolicyScope"):
         call(client, "set_subscription_attributes", SubscriptionArn=arn, AttributeName=key, AttributeValue=differ[key])
+
+
+def sources(record: dict[str, Any], data: list[dict[str, Any]]) -> list[str]:
+    """The source ARNs this kind's triggers invoke from (the topics)."""
+    return [str(s["topic_arn"]) for s in data]
 
 
 def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:

@@ -61,10 +61,17 @@ def _functions(snap: Snapshot) -> dict[str, FunctionRecord]:
     return {f.key: f for f in body.functions}
 
 
+# What a `referenced_by` entry (kinds.referenced_by) may show: who depends, never a value it holds.
+_DEPENDENT = ("type", "arn", "name", "region", "detail", "qualifier")
+
+
 def function_rows(snap: Snapshot) -> list[dict[str, Any]]:
+    """Per function: identity, fingerprint, recorded kinds, the invokers no kind captured, and the
+    dependents that name it (a variable's name, never its value)."""
     return [
         {"account": f.account, "region": f.region, "name": f.name, "fingerprint": f.fingerprint,
-         "items": sorted(f.items)}
+         "items": sorted(f.items), "not_captured": list(f.not_captured),
+         "referenced_by": [{k: e[k] for k in _DEPENDENT if k in e} for e in f.items.get("referenced_by") or []]}
         for f in sorted(_functions(snap).values(), key=lambda f: f.key)
     ]
 

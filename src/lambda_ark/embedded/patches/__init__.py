@@ -11,11 +11,13 @@ from types import ModuleType
 
 from . import (
     apigateway_stages,
+    appsync_data_sources,
     cloudformation_failures,
     cloudformation_lambda,
     cloudfront_associations,
     code_signing,
     code_urls,
+    elb_lambda_targets,
     event_invoke_configs,
     event_source_mappings,
     function_urls,
@@ -24,12 +26,15 @@ from . import (
     lambda_config,
     layers,
     list_paging,
+    logs_subscriptions,
     organizations_accounts,
     policies,
     provisioned_concurrency,
     recursion,
     revision_ids,
     runtime_management,
+    secrets_rotation,
+    ses_receipt_rules,
     sts_assume_role,
 )
 
@@ -55,6 +60,11 @@ PATCHES: tuple[ModuleType, ...] = (
     runtime_management,
     sts_assume_role,
     organizations_accounts,
+    logs_subscriptions,
+    elb_lambda_targets,
+    ses_receipt_rules,
+    secrets_rotation,
+    appsync_data_sources,
     cloudformation_lambda,  # after the patches whose stores it fills (URLs, invoke configs, ...)
     cloudformation_failures,
 )

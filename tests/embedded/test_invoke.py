@@ -22,7 +22,7 @@ import pytest
 PY = f"python{sys.version_info.major}.{sys.version_info.minor}"
 
 HANDLERS = """
-import os, sys, time
+import json, os, sys, time
 
 def echo(event, context):
     print("got", event)
@@ -58,6 +58,10 @@ def unmarshallable(event, context):
 def mark(event, context):
     import boto3
     boto3.client("s3").put_object(Bucket=event["bucket"], Key="ran", Body=b"yes")
+
+def mark_env(event, context):
+    import boto3
+    boto3.client("s3").put_object(Bucket=os.environ["BUCKET"], Key="ran", Body=json.dumps(event).encode())
 
 def whoami(event, context):
     import boto3
@@ -259,3 +263,26 @@ def test_event_invocations_run_after_the_answer_and_dry_runs_not_at_all(
             break
         time.sleep(0.05)
     assert s3.get_object(Bucket=bucket, Key="ran")["Body"].read() == b"yes"
+
+
+def test_another_services_invocation_runs_in_the_background_and_never_fails_its_call(
+    client: Callable[..., Any], make: Callable[..., str], unique: Callable[[str], str]
+) -> None:
+    """SNS delivers to a subscribed function on its own: the Publish succeeds whether or not this
+    endpoint can run the function, and a function it can run runs, after the answer."""
+    s3, sns, lam = client("s3"), client("sns"), client("lambda")
+    bucket = unique("marks")
+    s3.create_bucket(Bucket=bucket)
+    runs = make("mark_env", Environment={"Variables": {"BUCKET": bucket}})
+    cannot = make("echo", runtime="nodejs20.x")
+    topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    for name in (runs, cannot):
+        arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+        sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="hello")  # no error, though one function cannot run here
+    for _ in range(300):
+        if s3.list_objects_v2(Bucket=bucket).get("KeyCount"):
+            break
+        time.sleep(0.05)
+    event = json.loads(s3.get_object(Bucket=bucket, Key="ran")["Body"].read())
+    assert event["Records"][0]["Sns"]["Message"] == "hello"

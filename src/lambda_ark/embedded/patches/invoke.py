@@ -18,18 +18,27 @@ backend's `invoke` and the response handler.
 Here: Python runtimes whose version this machine has an interpreter for run as on AWS (see
 `embedded.runtime`); any other runtime, and container images, answer HTTP 501 `NotImplemented`
 naming the runtime, which callers can tell from a failure of the function itself.
+
+Other moto services invoke functions through the backend's `invoke` or the function object's own
+(Secrets Manager's rotation steps; SNS, CloudWatch Logs and stream deliveries, which moto would run
+in Docker). On AWS those are the service's own invocations: the caller of
+the service's API never sees the function's result or failure. So an invocation that does not come
+through the Invoke API runs in the background (when this machine can run it) and answers what moto
+always answered (the payload echoed): a function that cannot run here never fails another
+service's call.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import threading
 from typing import Any
 from urllib.parse import unquote
 
 from moto.awslambda.exceptions import LambdaClientError
-from moto.awslambda.models import LambdaFunction
+from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.awslambda.responses import LambdaResponse
 from moto.awslambda.utils import get_backend, make_function_arn
 from moto.awslambda_simple.models import LambdaSimpleBackend
@@ -48,13 +57,14 @@ class TooManyRequests(JsonRESTError):
 
 
 def invoke(
-    self: LambdaSimpleBackend,
+    self: LambdaBackend,
     function_name: str,
     qualifier: str | None,
     body: Any,
     headers: Any,
     response_headers: Any,
 ) -> bytes:
+    """The Invoke API (see the module docstring)."""
     fn = self.get_function(function_name, qualifier)  # raises ResourceNotFoundException like AWS
     response_headers["x-amz-executed-version"] = str(fn.version)
     kind = headers.get("X-Amz-Invocation-Type") or "RequestResponse"
@@ -75,6 +85,47 @@ def invoke(
     return outcome.payload
 
 
+def service_invoke(
+    self: LambdaSimpleBackend,
+    function_name: str,
+    qualifier: str | None,
+    body: Any,
+    headers: Any,
+    response_headers: Any,
+) -> bytes:
+    """Another service's invocation: run in the background where possible, answer as moto did."""
+    fn = self.get_function(function_name, qualifier)
+    response_headers["x-amz-executed-version"] = str(fn.version)
+    try:
+        inv = _invocation(fn, qualifier, _payload(body))
+    except (NotImplementedError, LambdaClientError):
+        inv = None  # not run here, or not JSON: the service's own call goes on regardless
+    if inv is not None and runtime.interpreter(inv.runtime) is not None:
+        url = context.current().base_url
+        threading.Thread(target=_quietly, args=(inv, url), name="lambda-ark-invoke-service", daemon=True).start()
+    if self.lambda_simple_results_queue:
+        return str(self.lambda_simple_results_queue.pop(0)).encode()
+    return str(body or "Simple Lambda happy path OK").encode() if isinstance(body, str | None) else bytes(body)
+
+
+def function_invoke(self: LambdaFunction, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+    """moto's services that deliver events (SNS, CloudWatch Logs, Kinesis, DynamoDB Streams, SQS
+    mappings) call the function object itself, which would start Docker: the same as above."""
+    try:
+        inv = _invocation(self, None, _payload(body))
+    except (NotImplementedError, LambdaClientError):
+        return b""
+    if runtime.interpreter(inv.runtime) is not None:
+        url = context.current().base_url
+        threading.Thread(target=_quietly, args=(inv, url), name="lambda-ark-invoke-service", daemon=True).start()
+    return b""
+
+
+def _quietly(inv: runtime.Invocation, url: str) -> None:
+    with contextlib.suppress(Exception):  # the function's own failure is its log's business
+        runtime.run(inv, url)
+
+
 # A synchronous response larger than this is Function.ResponseSizeTooLarge (6 MB)
 MAX_RESPONSE = 6 * 1024 * 1024
 
@@ -85,7 +136,7 @@ def invoke_response(self: LambdaResponse) -> tuple[int, dict[str, str], bytes]:
     function_name = unquote(self.path.rsplit("/", 2)[-2])
     qualifier = self.querystring.get("Qualifier", [None])[0]
     kind = self.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
-    answer = self.backend.invoke(function_name, qualifier, self.body, self.headers, headers)
+    answer = invoke(self.backend, function_name, qualifier, self.body, self.headers, headers)
     payload = answer.encode() if isinstance(answer, str) else bytes(answer or b"")
     if kind in ("Event", "DryRun"):
         status = 202 if kind == "Event" else 204
@@ -169,5 +220,6 @@ def _role_credentials(fn: LambdaFunction) -> dict[str, str]:
 def apply() -> None:
     # moto picks the Lambda backend class per request from this (process-global) config.
     default_user_config["lambda"]["use_docker"] = False
-    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+    LambdaSimpleBackend.invoke = service_invoke  # type: ignore[method-assign]
+    LambdaFunction.invoke = function_invoke  # type: ignore[method-assign]
     LambdaResponse.invoke = invoke_response  # type: ignore[method-assign]

@@ -25,6 +25,7 @@ from .common import (
     read_password,
 )
 from .progress import region_progress
+from .transfer import LimitDownloadOpt, LimitUploadOpt, S3EndpointOpt, transfer
 
 
 @app.command()
@@ -60,6 +61,9 @@ def backup(
             "vanished since the previous snapshot: 20 or 20%.",
         ),
     ] = "20%",
+    limit_upload: LimitUploadOpt = None,
+    limit_download: LimitDownloadOpt = None,
+    s3_endpoint: S3EndpointOpt = None,
     endpoint_url: EndpointOpt = None,
     password_file: PasswordFileOpt = None,
     password_command: PasswordCommandOpt = None,
@@ -89,7 +93,7 @@ def backup(
     )
     aws = connect(endpoint_url=endpoint_url, max_workers=workers)
     note_embedded(aws, json_out or quiet)
-    repository = Repository.open(repo, password=read_password(), aws=aws)
+    repository = Repository.open(repo, password=read_password(), aws=aws, transfer=transfer())
     with region_progress(not (json_out or quiet)) as progress:
         result = run_backup(aws, repository, options, progress=progress)
     _report(result, json_out, quiet, dict(aws.calls))

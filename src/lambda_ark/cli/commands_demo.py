@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from ..demo.run import run_demo
 from . import app
 from .common import JsonOpt, print_json
 
@@ -29,6 +28,8 @@ def demo(
 
     Example: lambda-ark demo
     """
+    from ..demo.run import run_demo  # here, not at the top: it loads the embedded endpoint (moto), which
+    # every other command would otherwise pay for at start-up
 
     def say(line: str) -> None:
         if not json_out:

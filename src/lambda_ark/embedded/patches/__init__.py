@@ -33,6 +33,8 @@ from . import (
     recursion,
     revision_ids,
     runtime_management,
+    s3_bucket_policies,
+    s3_multipart_uploads,
     secrets_rotation,
     ses_receipt_rules,
     sts_assume_role,
@@ -65,6 +67,8 @@ PATCHES: tuple[ModuleType, ...] = (
     ses_receipt_rules,
     secrets_rotation,
     appsync_data_sources,
+    s3_bucket_policies,
+    s3_multipart_uploads,
     cloudformation_lambda,  # after the patches whose stores it fills (URLs, invoke configs, ...)
     cloudformation_failures,
 )

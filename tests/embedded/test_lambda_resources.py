@@ -129,6 +129,7 @@ def test_function_urls_per_qualifier_and_listed(client: Callable[..., Any], fn: 
                                           InvokeMode="RESPONSE_STREAM")
     assert own["FunctionUrl"] != live["FunctionUrl"]
     assert lam.get_function_url_config(FunctionName=fn)["AuthType"] == "NONE"
+    assert own["InvokeMode"] == lam.get_function_url_config(FunctionName=fn)["InvokeMode"] == "BUFFERED"
     got = lam.get_function_url_config(FunctionName=fn, Qualifier="live")
     assert (got["FunctionArn"], got["AuthType"], got["InvokeMode"]) == (f"{arn}:live", "AWS_IAM", "RESPONSE_STREAM")
     listed = lam.list_function_url_configs(FunctionName=fn)["FunctionUrlConfigs"]

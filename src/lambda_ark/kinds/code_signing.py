@@ -157,8 +157,9 @@ def _find_or_create(ctx: RestoreContext, client: Any, region: str, want: dict[st
             "AllowedPublishers": {"SigningProfileVersionArns": want["allowed_publishers"]},
             "CodeSigningPolicies": want["policies"],
         }
-        if want["tags"]:
-            args["Tags"] = want["tags"]
+        tags = {**want["tags"], **ctx.drill_tags()}
+        if tags:
+            args["Tags"] = tags
         created = call(client, "create_code_signing_config", **args)["CodeSigningConfig"]
         ctx.shared(NAME)[region].append(created)
         return str(created["CodeSigningConfigArn"])
@@ -193,15 +194,15 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> l
     return [Change(NAME, target, action, detail, fields=["CodeSigningConfigArn"], apply=apply)]
 
 
-def to_iac(record: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        iac.resource(
-            "AWS::Lambda::CodeSigningConfig",
-            {
-                "Description": data["description"],
-                "AllowedPublishers": {"SigningProfileVersionArns": data["allowed_publishers"]},
-                "CodeSigningPolicies": data["policies"],
-                "Tags": [{"Key": k, "Value": v} for k, v in sorted(data["tags"].items())],
-            },
-        )
-    ]
+def to_iac(record: dict[str, Any], data: dict[str, Any]) -> iac.Fragment:
+    frag = iac.Fragment()
+    cid = iac.logical("CodeSigning", data["arn"].rsplit(":", 1)[-1])
+    frag.add(cid, "AWS::Lambda::CodeSigningConfig", {
+        "Description": data["description"],
+        "AllowedPublishers": {"SigningProfileVersionArns": data["allowed_publishers"]},
+        "CodeSigningPolicies": data["policies"],
+        "Tags": iac.tag_list(data["tags"]),
+    })
+    frag.arns[data["arn"]] = f"${{{cid}.CodeSigningConfigArn}}"
+    frag.patches[iac.function_id(record)] = {"CodeSigningConfigArn": {"Fn::GetAtt": [cid, "CodeSigningConfigArn"]}}
+    return frag

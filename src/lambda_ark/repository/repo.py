@@ -13,7 +13,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import IntegrityError, RepositoryExists, RepositoryNotFound, SnapshotNotFound, UsageError, WrongKey
+from ..errors import (
+    IntegrityError,
+    RepositoryError,
+    RepositoryExists,
+    RepositoryNotFound,
+    SnapshotNotFound,
+    UsageError,
+    WrongKey,
+)
 from . import keys
 from .backends import Backend, NotFound, innermost, open_backend
 from .backends.transport import Transfer, open_with_retries, wrap
@@ -30,6 +38,8 @@ if TYPE_CHECKING:
 
 # Names that must stay deletable even under S3 Object Lock (jobs/: automation's run locks and state).
 UNRETAINED = ("locks/", "keys/", "jobs/")
+# Record kinds (prefix -> the associated data they are sealed with); see docs/repository-format.md.
+RECORD_KINDS = {"drills": "drill"}
 
 
 def _ambient_aws(aws: Aws | None, backend: Backend) -> Aws | None:
@@ -286,6 +296,30 @@ class Repository:
             raise IntegrityError(f"snapshots/{snap_id}: tree is not valid JSON ({exc})") from exc
         return Snapshot(id=snap_id, **head.model_dump(exclude={"version", "tree"}),
                         body=tree["body"], files=tree["files"])
+
+    # -- records: small sealed documents of their own kind (drills) ------------------------------
+    def save_record(self, kind: str, plain: bytes) -> str:
+        """Store a document as `<kind>/<id>`, sealed like a snapshot header (id = keyed hash of the
+        plaintext, associated data = the kind); write-once and atomic. Take a lock first."""
+        aad = RECORD_KINDS[kind]
+        record_id = self.key.id(plain)
+        self.backend.put(f"{kind}/{record_id}", self.key.seal(plain, aad))
+        return record_id
+
+    def record_ids(self, kind: str) -> list[str]:
+        RECORD_KINDS[kind]  # noqa: B018 - an unknown kind is a KeyError, not an empty listing
+        return [o.name.split("/", 1)[1] for o in self.backend.list(f"{kind}/")]
+
+    def load_record(self, kind: str, record_id: str) -> bytes:
+        """The document, decrypted and checked against its id (IntegrityError otherwise)."""
+        name = f"{kind}/{record_id}"
+        try:
+            plain = self.key.open(self.backend.get(name), RECORD_KINDS[kind], name)
+        except NotFound:
+            raise RepositoryError(f"{name} not found") from None
+        if self.key.id(plain) != record_id:
+            raise IntegrityError(f"{name}: content does not match its id")
+        return plain
 
     # -- reading data --------------------------------------------------------------------------
     def load_chunks(self, ids: list[str]) -> dict[str, bytes]:

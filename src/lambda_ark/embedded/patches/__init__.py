@@ -12,6 +12,8 @@ from types import ModuleType
 from . import (
     apigateway_stages,
     appsync_data_sources,
+    cloudformation_failures,
+    cloudformation_lambda,
     cloudfront_associations,
     code_signing,
     code_urls,
@@ -71,6 +73,8 @@ PATCHES: tuple[ModuleType, ...] = (
     appsync_data_sources,
     s3_bucket_policies,
     s3_multipart_uploads,
+    cloudformation_lambda,  # after the patches whose stores it fills (URLs, invoke configs, ...)
+    cloudformation_failures,
 )
 
 _applied = False

@@ -24,3 +24,4 @@ test: install
 bench: install
 	$(BIN)/python bench/backup.py
 	$(BIN)/python bench/repository.py
+	$(BIN)/python bench/copy.py

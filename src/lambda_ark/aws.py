@@ -6,6 +6,7 @@ LocalStack, the embedded endpoint) is decided here once and nowhere else.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections import Counter
@@ -21,6 +22,11 @@ from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 
 from .errors import AwsError, UsageError
+from .ratelimit import Limiter
+
+# Error codes with which AWS says "slow down" (counted per attempt in `Aws.throttles`).
+THROTTLE_CODES = frozenset({"TooManyRequestsException", "ThrottlingException", "Throttling", "RequestLimitExceeded",
+                            "SlowDown", "TooManyRequests"})
 
 DEFAULT_REGION = "us-east-1"
 SESSION_NAME = "lambda-ark"  # RoleSessionName of every assumed role: CloudTrail shows lambda-ark's calls as such
@@ -41,8 +47,13 @@ class Aws:
     embedded: bool = False  # talks to the embedded endpoint started in this process (--endpoint-url embedded)
     # AWS calls made through this Aws, by "service.Operation" (for --json results and benchmarks)
     calls: Counter[str] = field(default_factory=Counter)
+    # attempts AWS answered with a throttle, by "service.Operation" (retried by botocore)
+    throttles: Counter[str] = field(default_factory=Counter)
+    # Token buckets keeping this Aws to a share of AWS's API rates (None: no client-side limit).
+    limiter: Limiter | None = None
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _account: str | None = field(default=None, repr=False)
 
     def client(self, service: str, region: str | None = None) -> Any:
         region = region or self.session.region_name or DEFAULT_REGION
@@ -59,6 +70,9 @@ class Aws:
                 )
                 client = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
                 client.meta.events.register("before-call", self._count)
+                client.meta.events.register("needs-retry", self._count_throttle)
+                # before-send fires for every attempt, retries included: each one takes a token
+                client.meta.events.register("before-send", functools.partial(self._take_token, region))
                 self._clients[key] = client
             return self._clients[key]
 
@@ -68,6 +82,24 @@ class Aws:
             self.calls[f"{service}.{model.name}"] += 1
         for hook in CALL_HOOKS:
             hook(service, model.name)
+
+    def _count_throttle(self, response: Any = None, operation: Any = None, **_: Any) -> None:
+        if not response or operation is None:
+            return
+        code = (response[1] or {}).get("Error", {}).get("Code", "") if isinstance(response, tuple) else ""
+        if code in THROTTLE_CODES:
+            with self._lock:
+                self.throttles[f"{operation.service_model.service_name}.{operation.name}"] += 1
+
+    def _take_token(self, region: str, event_name: str = "", **_: Any) -> None:
+        if self.limiter is None:
+            return
+        parts = event_name.split(".")  # before-send.<service>.<Operation>
+        if len(parts) != 3 or parts[1] not in ("lambda", "cloudtrail"):
+            return
+        if self._account is None:  # the bucket's account, asked once (STS is not metered)
+            self._account = self.account_id()
+        self.limiter.acquire(self._account, region, parts[1], parts[2])
 
     def account_id(self) -> str:
         return str(call(self.client("sts"), "get_caller_identity")["Account"])
@@ -99,8 +131,9 @@ class Aws:
         core = botocore.session.Session()
         core._credentials = credentials  # botocore has no public setter for refreshable credentials
         session = boto3.Session(botocore_session=core, region_name=self.session.region_name)
+        # the same token buckets (keyed by account): every Aws of one run shares one API budget
         return Aws(session=session, endpoint_url=self.endpoint_url, max_workers=self.max_workers,
-                   embedded=self.embedded)
+                   embedded=self.embedded, limiter=self.limiter)
 
     def known_regions(self) -> set[str]:
         return set(self.session.get_available_regions("lambda")) | {DEFAULT_REGION}
@@ -209,13 +242,18 @@ NO_CREDENTIALS = (
 )
 
 
-def connect(endpoint_url: str | None = None, region: str | None = None, max_workers: int = 8) -> Aws:
+def connect(
+    endpoint_url: str | None = None, region: str | None = None, max_workers: int = 8, api_share: float | None = None
+) -> Aws:
     """Open an `Aws` for the standard credential chain, or for one endpoint.
 
     `endpoint_url` (or `AWS_ENDPOINT_URL`) points every client at one endpoint, e.g. LocalStack or a
     running `lambda-ark endpoint`; the value `embedded` starts lambda-ark's own endpoint in this
     process. With neither and no credentials this is an error, never a silent switch to an empty
     in-memory estate: a backup of that would "succeed" over nothing.
+
+    `api_share` (0-1) keeps every call to a quota-metered API (`ratelimit.rate_of`) within that share of
+    AWS's published rate, per account and region, across all threads of the returned `Aws`.
     """
     endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
     region_name = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
@@ -232,4 +270,5 @@ def connect(endpoint_url: str | None = None, region: str | None = None, max_work
         # Local endpoints accept any key; AWS would reject these, which is the point. The embedded
         # endpoint never sees real credentials, even when some are configured.
         session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region_name)
-    return Aws(session=session, endpoint_url=endpoint_url, max_workers=max_workers, embedded=embedded)
+    limiter = Limiter(share=api_share) if api_share is not None else None
+    return Aws(session=session, endpoint_url=endpoint_url, max_workers=max_workers, embedded=embedded, limiter=limiter)

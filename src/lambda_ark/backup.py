@@ -1,9 +1,13 @@
-"""Backup: select -> lock -> previous snapshot -> capture what changed -> check -> manifest.
+"""Backup: select -> lock -> previous snapshot -> change feed -> capture what changed -> check -> manifest.
 
 Cost follows change, not estate size: a function whose fingerprint (from list_functions) equals the
 previous snapshot's is carried forward without get_function or download; region-wide listings
 (event source mappings, triggers) are read once per region and matched in memory
-(`backup_capture`).
+(`backup_capture`). What the fingerprint cannot see (aliases, tags, concurrency, permissions,
+triggers...) the change feed names (`change_feed`: CloudTrail since the previous snapshot's
+coverage, or events pushed by `watch`); without a complete feed, region listings are read on every
+run and unchanged functions are re-read periodically (`capture_plan`), and the snapshot says
+`change_feed: none`.
 
 Never success over nothing (`backup_guard`): a run with nothing to record writes nothing; a scope
 that lost too many functions is recorded but flagged; the previous snapshot is read under the
@@ -26,14 +30,18 @@ from .aws import Aws
 from .backup_capture import (
     Previous,
     Progress,
+    RegionFeed,
     RegionOutcome,
     backup_region,
     file_keys,
-    fingerprint,
-    recapture_due,
-    select_functions,
+    files_of,
+    known_layers,
 )
+from .backup_feed import RPO_KEPT, choose_feed, coverage, listed_times, region_feeds, rpo
 from .backup_guard import DEFAULT_MAX_DELETED, covered, mass_deletion, nothing_captured, refusal
+from .backup_select import Listed, select_functions
+from .capture_plan import fingerprint, recapture_due
+from .change_feed import DEFAULT_DELAY, Feed
 from .errors import AwsError, IntegrityError, LambdaArkError, SnapshotNotFound, describe
 from .kinds import KINDS
 from .kinds.base import RegionContext
@@ -74,6 +82,9 @@ class BackupOptions:
     kinds: frozenset[str] | None = None  # only these recorded kinds (None: all); "function" is always captured
     # Function keys (account/region/name) to read from AWS whatever their fingerprint: retrying what failed.
     recapture: frozenset[str] = frozenset()
+    change_feed: bool = True  # ask CloudTrail what changed since the previous snapshot
+    feed_delay: timedelta = DEFAULT_DELAY  # how late CloudTrail may show an event
+    feed: Feed | None = None  # changes already known (watch mode); None: ask CloudTrail
 
 
 @dataclass
@@ -92,6 +103,10 @@ class BackupResult:
     # What the errors are about, as keys: account/region/name for a function, account/region for a region
     # (or a region-wide listing) that failed. What `BackupOptions.recapture` retries.
     failed: list[str] = field(default_factory=list)
+    change_feed: str = "none"  # none | cloudtrail | events: how this run learnt what changed
+    changes: int = 0  # the feed's changes in this run's window
+    # per change read again: what, the event, its time, and seconds from the event to the snapshot
+    rpo: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def partial(self) -> bool:
@@ -116,6 +131,9 @@ class BackupResult:
             "errors": self.errors,
             "anomaly": self.anomaly,
             "failed": self.failed,
+            "change_feed": self.change_feed,
+            "changes": self.changes,
+            "rpo": self.rpo,
         }
 
 
@@ -159,19 +177,20 @@ def _records_all(recorded: list[str] | None, wanted: frozenset[str] | None) -> b
 
 def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Progress | None = None) -> BackupResult:
     started = time.monotonic()
+    began = datetime.now(UTC)
     result = BackupResult()
     account = aws.account_id()
     result.regions = regions = aws.resolve_regions(options.regions)
+    scope = scope_key(account, regions, options)
     listed, failed = _list_regions(aws, regions, options)
     # Decided before the lock is taken: a run with nothing to record leaves the repository untouched.
-    if reason := refusal(regions, failed, sum(len(f) for f in listed.values()), options.allow_empty):
+    if reason := refusal(regions, failed, sum(len(x.functions) for x in listed.values()), options.allow_empty):
         raise (AwsError if failed else LambdaArkError)(reason)
     if progress:
-        for region, fns in listed.items():
-            progress("total", region, len(fns))
+        for region, found in listed.items():
+            progress("total", region, len(found.functions))
     result.errors.extend(f"region {region}: {error}" for region, error in sorted(failed.items()))
     result.failed.extend(f"{account}/{region}" for region in sorted(failed))
-    scope = scope_key(account, regions, options)
 
     # The previous snapshot is read, and its data checked, under a lock held until the commit: a prune
     # that finished before cannot leave us referencing data it deleted, and none can start meanwhile.
@@ -183,7 +202,12 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
         except IntegrityError as exc:  # trust nothing of it: read everything from AWS again
             prev_snap = None
             result.warnings.append(f"previous snapshot unreadable, every function captured again: {exc}")
-        prev = _previous(repo, prev_snap)
+        prev = _previous(repo, prev_snap, scope)
+        feed = choose_feed(aws, regions, prev, options, datetime.now(UTC))
+        result.change_feed, result.changes = feed.source, len(feed.changes)
+        if feed.reason and prev_snap is not None and not options.full:
+            result.warnings.append(f"change feed: {feed.reason}; unchanged functions are trusted by their "
+                                   "fingerprint and re-read periodically, trigger listings are read again")
         with repo.writer() as writer:
             new_files: dict[str, FileRef] = {}
             lock = threading.Lock()
@@ -197,16 +221,18 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
 
             # Files the kinds may name without storing them again: those the repository still has.
             available = {k: v for k, v in (prev_snap.files if prev_snap else {}).items() if k not in prev.missing}
-            cache: dict[str, Any] = {"known_files": set(available), "include_roles": options.include_roles}
+            cache: dict[str, Any] = {"known_files": set(available), "include_roles": options.include_roles,
+                                     "known_layers": known_layers(prev)}
             contexts = {r: RegionContext(aws=aws, account=account, region=r, put_file=put_file, cache=cache)
                         for r in listed}
-            records = _capture(account, contexts, listed, failed, prev, options, progress, result)
+            feeds = region_feeds(feed, prev, account, listed)
+            records, outcomes = _capture(account, contexts, listed, failed, prev, options, progress, result, feeds)
             for kind in KINDS:  # kinds that complete a capture from the whole snapshot (referenced_by)
                 if hasattr(kind, "link"):
                     kind.link(records, cache)
             if not records and not options.allow_empty:
                 raise LambdaArkError(nothing_captured(result.errors))
-            files = _files_of(records, new_files, available)
+            files = files_of(records, new_files, available)
             if prev_snap is not None:
                 had = covered(prev.records.values(), account, regions, options.functions, options.shard, options.tags)
                 if deletion := mass_deletion(had, {r.key for r in records}, options.max_deleted):
@@ -215,24 +241,19 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
             result.tags = _tags(options, result)
             writer.flush()  # so the summary can say what this run added
             result.bytes_added = writer.bytes_added  # the summary's figure: `snapshots` shows the same
+            now = datetime.now(UTC)
+            listed_at = listed_times(prev, account, outcomes)
+            covers = coverage(prev, feed, records, listed_at, account, regions, bool(result.errors))
+            result.rpo = rpo([c for o in outcomes.values() for c in o.acted_on], now)
             snapshot = Snapshot(
-                time=datetime.now(UTC),
+                time=now,
                 host=socket.gethostname(),
                 tags=result.tags,
                 parent=prev_snap.id if prev_snap else None,
-                summary={
-                    "scope": scope,
-                    "bytes_added": result.bytes_added,
-                    "functions": result.functions,
-                    "captured": result.captured,
-                    "unchanged": result.unchanged,
-                    "regions": len(regions),
-                    "errors": len(result.errors),
-                    # a narrower capture says what it recorded: no run that records more carries from it
-                    **({"kinds": sorted(options.kinds | {"function"})} if options.kinds is not None else {}),
-                },
+                summary=_summary(scope, result, regions, began, covers, options),
                 body=BackupBody(
-                    regions={account: regions}, functions=records, notes=sorted(set(result.warnings))
+                    regions={account: regions}, functions=records, notes=sorted(set(result.warnings)),
+                    listed=listed_at,
                 ).model_dump(mode="json"),
                 files=files,
             )
@@ -241,39 +262,64 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
     return result
 
 
+def _summary(
+    scope: str, result: BackupResult, regions: list[str], began: datetime, covers: datetime | None,
+    options: BackupOptions,
+) -> dict[str, Any]:
+    seconds = [r["rpo_seconds"] for r in result.rpo if r["rpo_seconds"] is not None]
+    return {
+        # a narrower capture says what it recorded: no run that records more carries from it
+        **({"kinds": sorted(options.kinds | {"function"})} if options.kinds is not None else {}),
+        "scope": scope,
+        "bytes_added": result.bytes_added,
+        "functions": result.functions,
+        "captured": result.captured,
+        "unchanged": result.unchanged,
+        "regions": len(regions),
+        "errors": len(result.errors),
+        "started": began.isoformat(),
+        "covered": covers.isoformat() if covers else None,
+        "change_feed": result.change_feed,
+        "changes": result.changes,
+        "rpo_max_seconds": max(seconds) if seconds else None,
+        "rpo": result.rpo[:RPO_KEPT],
+    }
+
+
 def _capture(
     account: str,
     contexts: dict[str, RegionContext],
-    listed: dict[str, list[dict[str, Any]]],
+    listed: dict[str, Listed],
     failed: dict[str, str],
     prev: Previous,
     options: BackupOptions,
     progress: Progress | None,
     result: BackupResult,
-) -> list[FunctionRecord]:
+    feeds: dict[str, RegionFeed],
+) -> tuple[list[FunctionRecord], dict[str, RegionOutcome]]:
     """Every region's records (sorted): captured or carried forward; counts and problems go to `result`."""
 
     def one_region(region: str) -> RegionOutcome:
         try:
-            return backup_region(contexts[region], listed[region], prev, options, progress)
+            return backup_region(contexts[region], listed[region].functions, prev, options, progress, feeds[region])
         except Exception as exc:  # noqa: BLE001 - one region's failure must not lose the others
             outcome = _carried(prev, account, region, f"region {region}: {describe(exc)}")
             outcome.failed_region = True
             return outcome
 
-    outcomes = parallel_map(one_region, sorted(listed), max(1, min(4, len(listed))))
-    outcomes += [_carried(prev, account, region, "") for region in sorted(failed)]  # their error is known
+    regions = sorted(listed)
+    outcomes = dict(zip(regions, parallel_map(one_region, regions, max(1, min(4, len(listed)))), strict=True))
+    outcomes |= {region: _carried(prev, account, region, "") for region in sorted(failed)}  # their error is known
     records: list[FunctionRecord] = []
-    for region, outcome in zip(sorted(listed), outcomes, strict=False):
+    for region, outcome in outcomes.items():
         result.failed += [f"{account}/{region}"] if outcome.failed_region else []
         result.failed += sorted(f"{account}/{region}/{name}" for name in set(outcome.failed))
-    for outcome in outcomes:
         records.extend(outcome.records)
         result.captured += outcome.captured
         result.unchanged += outcome.unchanged
         result.warnings.extend(outcome.warnings)
         result.errors.extend(outcome.errors)
-    return sorted(records, key=lambda r: (r.account, r.region, r.name))
+    return sorted(records, key=lambda r: (r.account, r.region, r.name)), outcomes
 
 
 def _carried(prev: Previous, account: str, region: str, error: str) -> RegionOutcome:
@@ -312,16 +358,16 @@ def _shared_lock(repo: Repository) -> Iterator[None]:
 
 def _list_regions(
     aws: Aws, regions: list[str], options: BackupOptions
-) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
+) -> tuple[dict[str, Listed], dict[str, str]]:
     """Each region's selected functions, and the error of each region that could not be listed."""
 
-    def one(region: str) -> tuple[list[dict[str, Any]] | None, str]:
+    def one(region: str) -> tuple[Listed | None, str]:
         try:
             return select_functions(aws, region, options), ""
         except Exception as exc:  # noqa: BLE001 - one region's failure must not lose the others
             return None, describe(exc)
 
-    listed: dict[str, list[dict[str, Any]]] = {}
+    listed: dict[str, Listed] = {}
     failed: dict[str, str] = {}
     for region, (fns, error) in zip(regions, parallel_map(one, regions, max(1, min(4, len(regions)))), strict=True):
         if fns is None:
@@ -331,28 +377,18 @@ def _list_regions(
     return listed, failed
 
 
-def _previous(repo: Repository, snap: Snapshot | None) -> Previous:
+def _previous(repo: Repository, snap: Snapshot | None, scope: str) -> Previous:
     """The previous snapshot's records, and which of its files the repository no longer has all data
-    of (a lost pack, a damaged index): functions naming those are captured again, never carried."""
+    of (a lost pack, a damaged index): functions naming those are captured again, never carried.
+    Its coverage counts only for a snapshot of the same scope (another scope's covers other functions)."""
     if snap is None:
         return Previous()
-    records = {r.key: r for r in BackupBody.model_validate(snap.body).functions}
-    return Previous(records=records, missing=repo.missing_files(snap.files) if snap.files else set())
-
-
-def _files_of(
-    records: list[FunctionRecord], new_files: dict[str, FileRef], available: dict[str, FileRef]
-) -> dict[str, FileRef]:
-    """The snapshot's file table. Every key a record names was stored by this run or is still in the
-    repository; anything else would be a snapshot that cannot be restored, so none is written."""
-    files: dict[str, FileRef] = {}
-    for rec in records:
-        for key in file_keys(rec.items):
-            ref = new_files.get(key) or available.get(key)
-            if ref is None:
-                raise LambdaArkError(
-                    f"no snapshot written: function {rec.key} names file {key}, which this run did not store "
-                    "and the repository does not have"
-                )
-            files[key] = ref
-    return files
+    body = BackupBody.model_validate(snap.body)
+    same = snap.summary.get("scope") == scope
+    covered_at = snap.summary.get("covered") if same else None
+    return Previous(
+        records={r.key: r for r in body.functions},
+        missing=repo.missing_files(snap.files) if snap.files else set(),
+        listed=dict(body.listed) if same else {},
+        covered=datetime.fromisoformat(covered_at) if isinstance(covered_at, str) else None,
+    )

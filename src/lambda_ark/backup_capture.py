@@ -1,5 +1,6 @@
-"""Capture, one region at a time: select functions, read region-wide listings once, capture each
-function whose fingerprint changed and carry the rest forward.
+"""Capture, one region at a time: list again the region-scoped kinds that need it, read each function
+as `capture_plan` decides (in full, only the kinds the change feed names, or not at all) and carry
+the rest forward from the previous snapshot.
 
 Failures stay as small as they can: a region-scoped kind whose listing fails costs that kind (its
 previous capture is kept), a function-scoped kind failing for one function costs that function
@@ -8,32 +9,30 @@ previous capture is kept), a function-scoped kind failing for one function costs
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .aws import Aws, error_code
-from .errors import AwsError, describe
+from .aws import error_code
+from .backup_select import published_versions, worth_listing_versions
+from .capture_plan import FunctionPlan, fingerprint, plan_function, plan_region, recapture_due
+from .change_feed import Change, FeedIndex
+from .errors import AwsError, LambdaArkError, describe
 from .kinds import KINDS
 from .kinds.base import RegionContext
-from .kinds.common import pages, stable_hash
+from .kinds.common import seed_versions
 from .kinds.coverage import not_captured
+from .kinds.mappings import discover as mapping_index
 from .model import FunctionRecord
 from .parallel import parallel_map
-from .selection import in_shard, name_matches
+from .repository import FileRef
 
 if TYPE_CHECKING:
     from .backup import BackupOptions
 
 Progress = Callable[[str, str, int], None]  # (event "total"|"advance", region, n)
-
-
-def fingerprint(listed: dict[str, Any]) -> str:
-    """What list_functions says about a function; equal fingerprints mean nothing to capture again."""
-    return stable_hash({"code": listed.get("CodeSha256"), "revision": listed.get("RevisionId"), "listed": listed})
 
 
 def file_keys(obj: Any) -> Iterator[str]:
@@ -49,51 +48,15 @@ def file_keys(obj: Any) -> Iterator[str]:
             yield from file_keys(v)
 
 
-def recapture_due(old: FunctionRecord, now: datetime, after: timedelta | None) -> bool:
-    """Whether an unchanged function's capture is old enough to read again.
-
-    Each function comes due somewhere in [after/2, after] (fixed by its ARN), so an estate first
-    captured in one run is re-read over several runs rather than all at once.
-    """
-    if after is None:
-        return False
-    if old.captured_at is None:
-        return True
-    share = 0.5 + (int.from_bytes(hashlib.sha256(old.arn.encode()).digest()[:2], "big") % 501) / 1000
-    return now - old.captured_at >= after * share
-
-
-def select_functions(aws: Aws, region: str, options: BackupOptions) -> list[dict[str, Any]]:
-    """The region's functions this run covers (names, shard, tags), as list_functions describes them."""
-    client = aws.client("lambda", region)
-    fns = [
-        f
-        for f in pages(client, "list_functions", "Functions")
-        if name_matches(f["FunctionName"], options.functions) and in_shard(f["FunctionArn"], options.shard)
-    ]
-    if options.tags:
-        tagged = _tagged_function_arns(aws, region, options.tags)
-        fns = [f for f in fns if f["FunctionArn"] in tagged]
-    return fns
-
-
-def _tagged_function_arns(aws: Aws, region: str, tags: dict[str, str]) -> set[str]:
-    """Functions carrying all `tags`, from one paged Resource Groups Tagging API listing per region
-    (not one ListTags call per function)."""
-    filters = [{"Key": k, "Values": [v]} for k, v in tags.items()]
-    client = aws.client("resourcegroupstaggingapi", region)
-    listed = pages(
-        client, "get_resources", "ResourceTagMappingList", ResourceTypeFilters=["lambda:function"], TagFilters=filters
-    )
-    return {m["ResourceARN"] for m in listed}
-
-
 @dataclass
 class Previous:
     """What the previous snapshot offers this run: its records, and which of its files are gone."""
 
     records: dict[str, FunctionRecord] = field(default_factory=dict)
     missing: set[str] = field(default_factory=set)  # file keys whose data the repository lost
+    # "account/region" -> region-scoped kind -> when it was last listed
+    listed: dict[str, dict[str, datetime]] = field(default_factory=dict)
+    covered: datetime | None = None  # every change before this time is reflected in it (backup_feed)
 
     def usable(self, record: FunctionRecord) -> bool:
         """Whether `record` can be carried forward: every file it names is still stored."""
@@ -115,6 +78,17 @@ class RegionOutcome:
     errors: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # names of functions an error is about
     failed_region: bool = False  # the region, or a region-wide listing, failed
+    listed: dict[str, datetime] = field(default_factory=dict)  # region-scoped kinds listed now, and when
+    acted_on: list[Change] = field(default_factory=list)  # the feed's changes this run read again
+
+
+@dataclass
+class RegionFeed:
+    """What the change feed says about one region, and what the previous snapshot knows of it."""
+
+    index: FeedIndex = field(default_factory=lambda: FeedIndex([]))
+    complete: bool = False
+    last_listed: dict[str, datetime] = field(default_factory=dict)  # region-scoped kind -> last listing
 
 
 def wanted(kind: Any, options: BackupOptions) -> bool:
@@ -149,59 +123,115 @@ def backup_region(
     prev: Previous,
     options: BackupOptions,
     progress: Progress | None,
+    feed: RegionFeed | None = None,
 ) -> RegionOutcome:
     out = RegionOutcome()
     if not fns:
         return out
+    feed = feed or RegionFeed()
     region = ctx.region
+    now = datetime.now(UTC)
+    plans = _plans(ctx, fns, prev, options, feed, now)
+    fresh = sum(p.fresh for p in plans.values())
+    ctx.cache.setdefault("planned", {})[region] = fresh  # kinds choose bulk listings when many are read
+    known = sum(len(prev.item(_key(ctx, fn), "versions") or []) for fn in fns)
+    if worth_listing_versions(len(fns), known, fresh):
+        seed_versions(ctx.cache, region, published_versions(ctx.client("lambda"), {f["FunctionName"] for f in fns}))
     # One listing per region for region-scoped kinds, however many functions there are; the services
     # are independent, so their listings run side by side (a run costs the slowest, not the sum). A
     # listing that fails costs that kind only: each function keeps the kind's previous capture.
+    named = feed.index.regional(region)
+    to_list = plan_region(
+        feed_complete=feed.complete, full=options.full, named=named, last_listed=feed.last_listed,
+        unknown_functions=any(prev.records.get(_key(ctx, fn)) is None for fn in fns), now=now,
+        every=options.recapture_after,
+    )
     indexes: dict[str, Any] = {}
     failed_kinds: set[str] = set()
 
-    def discover(kind: Any) -> tuple[Any, Exception | None]:
+    def discover(kind: Any) -> tuple[Any, datetime, Exception | None]:
+        started = datetime.now(UTC)
         try:
-            return kind.discover(ctx), None
+            return kind.discover(ctx), started, None
         except Exception as exc:  # noqa: BLE001 - one service's failure must not cost the region
-            return None, exc
+            return None, started, exc
 
-    region_kinds = [kind for kind in KINDS if kind.SCOPE == "region" and wanted(kind, options)]
-    for kind, (index, exc) in zip(region_kinds, parallel_map(discover, region_kinds, _DISCOVERY_WORKERS),
-                                  strict=True):
+    region_kinds = [k for k in KINDS if k.SCOPE == "region" and wanted(k, options) and k.NAME in to_list]
+    for kind, (index, started, exc) in zip(
+        region_kinds, parallel_map(discover, region_kinds, _DISCOVERY_WORKERS), strict=True
+    ):
         if exc is None:
             indexes[kind.NAME] = index
+            out.listed[kind.NAME] = started
         else:
             failed_kinds.add(kind.NAME)
             out.failed_region = True
             out.errors.append(f"{kind.NAME} in {region}: {describe(exc)} (its previous capture was kept)")
+    out.acted_on.extend(c for c in named if c.kind in out.listed)
     lock = threading.Lock()
     kind_failures: list[tuple[str, str, Exception]] = []
 
     def one(fn: dict[str, Any]) -> None:
         name = fn["FunctionName"]
+        plan = plans[name]
 
         def kind_failed(kind: str, exc: Exception) -> None:
             with lock:
                 kind_failures.append((kind, name, exc))
 
         try:
-            record, captured = _capture_function(ctx, fn, indexes, failed_kinds, prev, options, kind_failed)
+            record = _capture_function(ctx, fn, plan, indexes, failed_kinds, prev, options, kind_failed)
         except Exception as exc:  # noqa: BLE001 - one function's failure is data, not the end of the run
             with lock:
                 _function_failed(out, prev, ctx, name, exc)
         else:
             with lock:
                 out.records.append(record)
-                out.captured += captured
-                out.unchanged += not captured
+                out.captured += plan.reads
+                out.unchanged += not plan.reads
+                out.acted_on.extend(plan.why)
         if progress:
             progress("advance", region, 1)
 
     parallel_map(one, fns, options.workers)
-    out.failed.extend(name for _, name, _ in kind_failures)
     out.warnings.extend(ctx.warnings)
     out.errors.extend(_grouped(kind_failures, region))
+    out.failed.extend(name for _, name, _ in kind_failures)
+    return out
+
+
+def _key(ctx: RegionContext, fn: dict[str, Any]) -> str:
+    return f"{ctx.account}/{ctx.region}/{fn['FunctionName']}"
+
+
+def _plans(
+    ctx: RegionContext, fns: list[dict[str, Any]], prev: Previous, options: BackupOptions, feed: RegionFeed,
+    now: datetime,
+) -> dict[str, FunctionPlan]:
+    """Each function's plan, decided before any capture (kinds pick bulk listings by the count)."""
+    uuids = _mapping_uuids(ctx, feed.index)
+    plans = {}
+    for fn in fns:
+        old = prev.records.get(_key(ctx, fn))
+        signing = ((old.items.get("code_signing") or {}).get("arn") if old else None) or ""
+        resources = {"mapping_tags": uuids.get(fn["FunctionArn"], set()), "code_signing": {signing} - {""}}
+        named = feed.index.for_function(ctx.region, fn["FunctionName"], str(fn.get("Role", "")), resources)
+        plans[fn["FunctionName"]] = plan_function(
+            old, fingerprint(fn), usable=old is None or prev.usable(old),
+            full=options.full or _key(ctx, fn) in options.recapture,
+            due=old is not None and recapture_due(old, now, options.recapture_after), named=named,
+        )
+    return plans
+
+
+def _mapping_uuids(ctx: RegionContext, index: FeedIndex) -> dict[str, set[str]]:
+    """Event source mapping UUIDs by function ARN, when the feed names a mapping only by its UUID (a
+    tag change); one listing per region, shared with the mappings kind."""
+    if not any(c.kind == "mapping_tags" and c.region == ctx.region for c in index.by_resource):
+        return {}
+    out: dict[str, set[str]] = {}
+    for fn_arn, found in mapping_index(ctx).items():
+        out.setdefault(fn_arn, set()).update(str(m.get("UUID", "")) for m in found)
     return out
 
 
@@ -242,29 +272,22 @@ def _function_failed(out: RegionOutcome, prev: Previous, ctx: RegionContext, nam
 def _capture_function(
     ctx: RegionContext,
     fn: dict[str, Any],
+    plan: FunctionPlan,
     indexes: dict[str, Any],
     failed_kinds: set[str],
     prev: Previous,
     options: BackupOptions,
     kind_failed: Callable[[str, Exception], None],
-) -> tuple[FunctionRecord, bool]:
-    fp = fingerprint(fn)
-    key = f"{ctx.account}/{ctx.region}/{fn['FunctionName']}"
+) -> FunctionRecord:
+    key = _key(ctx, fn)
     old = prev.records.get(key)
     now = datetime.now(UTC)
-    captured = (
-        options.full
-        or key in options.recapture
-        or old is None
-        or old.fingerprint != fp
-        or not prev.usable(old)  # its stored data is gone: read it from AWS again
-        or recapture_due(old, now, options.recapture_after)
-    )
     items: dict[str, Any] = {}
     for kind in KINDS:
         if not wanted(kind, options):
             continue
-        if kind.NAME in failed_kinds or (kind.SCOPE == "function" and not captured):
+        read = kind.NAME in plan.kinds if kind.SCOPE == "function" else kind.NAME in indexes
+        if kind.NAME in failed_kinds or not read:
             data = prev.item(key, kind.NAME)
         else:
             try:
@@ -282,12 +305,40 @@ def _capture_function(
         region=ctx.region,
         name=fn["FunctionName"],
         arn=fn["FunctionArn"],
-        fingerprint=fp,
-        captured_at=now if captured or old is None else old.captured_at,
+        fingerprint=fingerprint(fn),
+        captured_at=now if plan.fresh or old is None else old.captured_at,
         items=items,
     )
     # nothing invisible: an invoker the policy lets in that no kind captured is said, every run
     record.not_captured = not_captured({"account": ctx.account, "region": ctx.region, "arn": fn["FunctionArn"],
                                         "items": items}, KINDS)
     ctx.warnings.extend(f"function {fn['FunctionName']} in {ctx.region}: {line}" for line in record.not_captured)
-    return record, captured
+    return record
+
+
+def known_layers(prev: Previous) -> dict[str, dict[str, Any]]:
+    """Layer versions the previous snapshot holds with their content, by ARN (they never change)."""
+    out: dict[str, dict[str, Any]] = {}
+    for key in prev.records:
+        for layer in prev.item(key, "layers") or []:
+            if not layer.get("external"):
+                out[layer["arn"]] = layer
+    return out
+
+
+def files_of(
+    records: list[FunctionRecord], new_files: dict[str, FileRef], available: dict[str, FileRef]
+) -> dict[str, FileRef]:
+    """The snapshot's file table. Every key a record names was stored by this run or is still in the
+    repository; anything else would be a snapshot that cannot be restored, so none is written."""
+    files: dict[str, FileRef] = {}
+    for rec in records:
+        for key in file_keys(rec.items):
+            ref = new_files.get(key) or available.get(key)
+            if ref is None:
+                raise LambdaArkError(
+                    f"no snapshot written: function {rec.key} names file {key}, which this run did not store "
+                    "and the repository does not have"
+                )
+            files[key] = ref
+    return files

@@ -41,3 +41,6 @@ class BackupBody(BaseModel):
     functions: list[FunctionRecord] = Field(default_factory=list)
     # things seen but not restorable as such (Lambda@Edge replicas, triggers with no permission…)
     notes: list[str] = Field(default_factory=list)
+    # "account/region" -> region-scoped kind -> when it was last listed there (by this backup or, when a
+    # complete change feed made listing it again unnecessary, by an earlier one): its re-read backstop
+    listed: dict[str, dict[str, datetime]] = Field(default_factory=dict)

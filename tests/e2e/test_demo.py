@@ -29,7 +29,9 @@ def test_demo_restores_every_kind_and_verifies() -> None:
     assert "demo: policy job hourly (rate(1 hour), keep_last 3, rpo 2h) ran for slot " in out
     assert "demo: policy run again within the hour: not due" in out
     assert "demo-secret" not in done.stdout + done.stderr  # environment variables are secrets
-    assert len(lines) <= 20
+    drill = [line for line in lines if line.startswith("demo: drill ") and " passed: RTO " in line]
+    assert len(drill) == 1 and drill[0].endswith("s for 12 functions")  # the demo ends with a drill
+    assert len(lines) <= 24
 
 
 def test_demo_json_report() -> None:
@@ -42,4 +44,5 @@ def test_demo_json_report() -> None:
     assert set(report["verify"]) <= {"unchanged", "skipped"} and report["verify"].get("skipped", 0) == 2
     # unchanged: one, plus the recreated function's recursion and runtime settings (AWS's defaults)
     assert report["edge_restore"] == {"create": 2, "update": 1, "unchanged": 3}
+    assert report["drill"]["status"] == "passed" and report["drill"]["rto_seconds"] > 0
     assert (report["policy"]["first"], report["policy"]["second"]) == ("ran", "not due")

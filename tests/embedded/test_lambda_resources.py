@@ -129,6 +129,7 @@ def test_function_urls_per_qualifier_and_listed(client: Callable[..., Any], fn: 
                                           InvokeMode="RESPONSE_STREAM")
     assert own["FunctionUrl"] != live["FunctionUrl"]
     assert lam.get_function_url_config(FunctionName=fn)["AuthType"] == "NONE"
+    assert own["InvokeMode"] == lam.get_function_url_config(FunctionName=fn)["InvokeMode"] == "BUFFERED"
     got = lam.get_function_url_config(FunctionName=fn, Qualifier="live")
     assert (got["FunctionArn"], got["AuthType"], got["InvokeMode"]) == (f"{arn}:live", "AWS_IAM", "RESPONSE_STREAM")
     listed = lam.list_function_url_configs(FunctionName=fn)["FunctionUrlConfigs"]
@@ -140,3 +141,14 @@ def test_function_urls_per_qualifier_and_listed(client: Callable[..., Any], fn: 
     with pytest.raises(botocore.exceptions.ClientError) as info:
         lam.create_function_url_config(FunctionName=fn, AuthType="NONE")
     assert info.value.response["Error"]["Code"] == "ResourceConflictException"
+
+
+def test_creating_an_alias_that_exists_is_a_resource_conflict(client: Callable[..., Any], role: str,
+                                                              unique: Callable[[str], str]) -> None:
+    lam = client("lambda")
+    name = unique("conflict")
+    create_function(lam, name, role, Publish=True)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    with pytest.raises(lam.exceptions.ResourceConflictException) as info:
+        lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409

@@ -66,7 +66,7 @@ def test_remove_permission_honours_qualifier_and_revision(client: Callable[..., 
     lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
     add(lam, name, "same-sid")
     add(lam, name, "same-sid", "live")
-    rid = lam.get_alias(FunctionName=name, Name="live")["RevisionId"]
+    rid = lam.get_policy(FunctionName=name, Qualifier="live")["RevisionId"]  # the policy's own revision
     lam.remove_permission(FunctionName=name, StatementId="same-sid", Qualifier="live", RevisionId=rid)
     assert statements(lam, name, "live") == []
     assert [s["Sid"] for s in statements(lam, name)] == ["same-sid"]

@@ -19,6 +19,8 @@ from lambda_ark.restore.arns import ArnMapper
 A, B = "eu-west-1", "eu-central-1"
 
 
+IAC_RECORD = {"account": "1", "region": "r", "name": "f", "arn": "arn:aws:lambda:r:1:function:f", "items": {}}
+
 def _uri(region: str, fn_arn: str) -> str:
     return f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{fn_arn}/invocations"
 
@@ -149,8 +151,9 @@ def test_to_iac_types() -> None:
     data = [{"id": "x", "api": {"name": "n"}, "stages": [{"stageName": "prod"}], "methods": [
         {"path": "/", "httpMethod": "GET", "method": {}, "function_arn": "f",
          "integration": {"type": "AWS_PROXY", "httpMethod": "POST", "uri": "u"}}]}]
-    assert [r["Type"] for r in kind.to_iac({}, data)] == [
-        "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Method", "AWS::ApiGateway::Stage"]
+    assert [r["Type"] for r in kind.to_iac(IAC_RECORD, data).resources.values()] == [
+        "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Method", "AWS::ApiGateway::Deployment",
+        "AWS::ApiGateway::Stage"]
 
 
 def test_stages_come_back_with_their_deployment_canary_and_tracing(

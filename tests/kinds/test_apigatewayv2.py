@@ -19,6 +19,8 @@ from lambda_ark.restore.arns import ArnMapper, FunctionId
 A, B = "eu-west-1", "eu-central-1"
 
 
+IAC_RECORD = {"account": "1", "region": "r", "name": "f", "arn": "arn:aws:lambda:r:1:function:f", "items": {}}
+
 def _http_api(aws: Aws, name: str, fn_arn: str) -> tuple[str, str]:
     v2 = aws.client("apigatewayv2", A)
     api = v2.create_api(Name=name, ProtocolType="HTTP", Description="orders",
@@ -109,7 +111,7 @@ def test_to_iac_types() -> None:
     data = [{"id": "x", "api": {"Name": "n", "ProtocolType": "HTTP"}, "stages": [{"StageName": "$default"}],
              "integrations": [{"function_arn": "f", "integration": {"IntegrationType": "AWS_PROXY"},
                                "routes": [{"RouteKey": "$default"}]}]}]
-    assert [r["Type"] for r in kind.to_iac({}, data)] == [
+    assert [r["Type"] for r in kind.to_iac(IAC_RECORD, data).resources.values()] == [
         "AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Route",
         "AWS::ApiGatewayV2::Stage"]
 

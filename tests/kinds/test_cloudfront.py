@@ -128,4 +128,4 @@ def test_replica_is_recorded_and_skipped(region_ctx: Callable[..., Any], restore
     assert data == {"replica_of": f"arn:aws:lambda:{HOME}:{ACCOUNT}:function:edge"}
     (change,) = applied(kind, restore_ctx(ArnMapper()), record_of(replica, "eu-west-1"), data)
     assert change.action == "skipped" and "replica" in change.detail
-    assert kind.to_iac({}, data) == []
+    assert kind.to_iac({}, data).resources == {}

@@ -16,6 +16,8 @@ A, B = "eu-west-1", "eu-central-1"
 PATTERN = {"source": ["my.app"], "detail-type": ["order"]}
 
 
+IAC_RECORD = {"account": "1", "region": "r", "name": "f", "arn": "arn:aws:lambda:r:1:function:f", "items": {}}
+
 def test_round_trip_with_custom_bus_and_new_version_numbers(
     aws: Aws, uid: Callable[[str], str], make_function: Callable[..., dict[str, Any]],
     region_ctx: Callable[..., Any], restore_ctx: Callable[..., Any],
@@ -99,5 +101,7 @@ def test_changed_rule_is_updated_and_other_targets_survive(
 def test_to_iac_pattern_is_an_object() -> None:
     data = [{"bus": "default", "name": "r", "arn": "x", "rule": {"EventPattern": json.dumps(PATTERN)},
              "targets": [{"Id": "t", "Arn": "arn:aws:lambda:r:1:function:f"}]}]
-    (res,) = kind.to_iac({}, data)
+    frag = kind.to_iac(IAC_RECORD, data)
+    (res,) = frag.resources.values()
     assert res["Type"] == "AWS::Events::Rule" and res["Properties"]["EventPattern"] == PATTERN
+    assert frag.arns == {"x": "${RuleDefaultR.Arn}"}  # a permission naming the rule becomes its GetAtt

@@ -85,13 +85,18 @@ SAMPLES: dict[str, object] = {
                                      "event_type": "origin-request", "include_body": False,
                                      "version_arn": FN + ":1"}],
                    "function_associations": [], "cloudfront_functions": {}},
-    "role": {"name": "r", "path": "/", "trust_policy": {}, "managed": [], "max_session_duration": 3600,
+    "role": {"arn": "arn:aws:iam::123456789012:role/r",
+             "name": "r", "path": "/", "trust_policy": {}, "managed": [], "max_session_duration": 3600,
              "inline": {}, "customer_managed": {}},
-    "function": {"package_type": "Zip", "code_sha256": "abc+/=", "architectures": ["x86_64"], "tags": {"t": "v"},
+    "function": {"package_type": "Zip", "code_sha256": "abc", "file": "abc", "architectures": ["x86_64"],
+                 "tags": {"t": "v"},
                  "config": {"Runtime": "python3.12", "Handler": "h.h", "Role": "arn:aws:iam::1:role/r",
                             "KMSKeyArn": "k", "Environment": {"Variables": {"TOKEN": "s3cr3t"}}}},
-    "versions": [{"version": "1", "description": "d", "code_sha256": "abc", "config": {}}],
+    "versions": [{"version": "1", "description": "d", "code_sha256": "abc",
+                  "config": {"Runtime": "python3.12", "Handler": "h.h", "Role": "arn:aws:iam::1:role/r",
+                             "KMSKeyArn": "k", "Environment": {"Variables": {"TOKEN": "s3cr3t"}}}}],
     "aliases": [{"name": "live", "function_version": "1", "description": "", "weights": {"2": 0.1}}],
+    "concurrency": {"reserved": 5, "provisioned": {"live": 2}},
     "layers": [{"arn": "l", "name": "shared", "version": 1, "description": "", "compatible_runtimes": [],
                 "compatible_architectures": [], "code_sha256": "abc", "file": "abc"}],
     "url": {"": {"AuthType": "NONE", "InvokeMode": "BUFFERED"}},
@@ -126,23 +131,29 @@ SAMPLES: dict[str, object] = {
                            "alarm": {"AlarmName": "a", "AlarmActions": [FN]}}],
 }
 RECORD = {"account": "123456789012", "region": "us-east-1", "name": "f", "arn": FN, "items": {}}
-# Kinds with no CloudFormation resource of their own: reserved and provisioned concurrency are
-# properties of AWS::Lambda::Function / Alias / Version, which an export assembles.
-NO_IAC = {"concurrency", "referenced_by"}  # referenced_by: other resources, not this function's
-# Kinds whose to_iac is empty on purpose: what they record is a property of another resource
-# (AWS::Lambda::Function's RecursiveLoop and RuntimeManagementConfig, EventSourceMapping's Tags).
-PROPERTY_KINDS = {"recursion", "runtime_management", "mapping_tags"}
+# Kinds whose to_iac declares no resource on purpose: what they record is a property of another
+# kind's resource (reserved/provisioned concurrency, RecursiveLoop and RuntimeManagementConfig of the
+# function or alias, a mapping's Tags): they patch it.
+PROPERTY_KINDS = {"concurrency", "recursion", "runtime_management", "mapping_tags"}
+NO_IAC = {"referenced_by"}  # other resources that name the function, not this function's
+# Trigger kinds whose to_iac still returns CloudFormation snippets (a list) rather than a Fragment:
+# the exporter keeps those as snippets in the template's metadata (see export/template.py).
+SNIPPET_KINDS = {"alb", "logs_subscriptions", "cognito", "pipes", "iot", "ses", "secrets_rotation", "firehose",
+                 "appsync", "cloudwatch_alarms"}
 
 
-def test_every_kind_but_concurrency_has_to_iac() -> None:
-    assert {k.NAME for k in KINDS if not hasattr(k, "to_iac")} == NO_IAC
+def test_every_kind_but_referenced_by_has_to_iac() -> None:
+    assert {k.NAME for k in KINDS if not callable(getattr(k, "to_iac", None))} == NO_IAC
 
 
-def test_function_to_iac_keeps_secrets_out_and_names_code_safely() -> None:
-    (resource,) = by_name("function").to_iac(RECORD, SAMPLES["function"])
-    assert "s3cr3t" not in str(resource)
-    assert resource["Properties"]["Environment"]["Variables"]["TOKEN"] == "{{resolve:ssm:/lambda-ark/f/TOKEN}}"
-    assert resource["Properties"]["KmsKeyArn"] == "k" and "/" not in resource["Properties"]["Code"]["S3Key"][11:]
+def test_function_to_iac_keeps_secrets_out_and_code_as_an_asset() -> None:
+    frag = by_name("function").to_iac(RECORD, SAMPLES["function"])
+    ((logical_id, resource),) = frag.resources.items()
+    assert "s3cr3t" not in str(frag)
+    variables = resource["Properties"]["Environment"]["Variables"]
+    assert frag.parameters[variables["TOKEN"]["Ref"]]["NoEcho"] is True
+    assert resource["Properties"]["KmsKeyArn"] == "k" and resource["Properties"]["Code"] == {"LambdaArk::Asset": "abc"}
+    assert frag.arns == {FN: f"${{{logical_id}.Arn}}"}
 
 
 @pytest.mark.parametrize("name", [*TRIGGERS, "role"])
@@ -152,10 +163,43 @@ def test_trigger_and_role_kinds_have_to_iac(name: str) -> None:
     assert callable(getattr(by_name(name), "to_iac", None))
 
 
-@pytest.mark.parametrize("kind", [k for k in KINDS if hasattr(k, "to_iac")], ids=lambda k: k.NAME)
+@pytest.mark.parametrize("kind", [k for k in KINDS if k.NAME not in NO_IAC], ids=lambda k: k.NAME)
 def test_to_iac_produces_cloudformation_types(kind: ModuleType) -> None:
+    from lambda_ark.kinds.iac import Fragment
+
     assert kind.NAME in SAMPLES, f"add a sample of {kind.NAME}'s data to SAMPLES"
-    resources = kind.to_iac(RECORD, SAMPLES[kind.NAME])
-    assert resources or kind.NAME in PROPERTY_KINDS
-    for resource in resources:
+    record = dict(RECORD, items={"versions": SAMPLES["versions"], "function": SAMPLES["function"],
+                                 "aliases": SAMPLES["aliases"]})
+    frag = kind.to_iac(record, SAMPLES[kind.NAME])
+    if isinstance(frag, list):  # snippets: only the kinds listed, so a new kind writes a Fragment
+        assert kind.NAME in SNIPPET_KINDS and frag
+        assert all(r["Type"].startswith("AWS::") and isinstance(r.get("Properties"), dict) for r in frag)
+        return
+    assert isinstance(frag, Fragment)
+    assert frag.resources or frag.patches or frag.outputs or (kind.NAME in PROPERTY_KINDS and frag.notes)
+    for logical_id, resource in frag.resources.items():
+        assert logical_id.isalnum() and len(logical_id) <= 255
         assert resource["Type"].startswith("AWS::") and isinstance(resource.get("Properties"), dict)
+
+
+# Region-scoped kinds a drill may wire: mappings (created disabled), the API kinds (drill-owned
+# copies), dependents (never rewired: --rewire-dependents is off in a drill).
+DRILL_WIRES = {"mappings", "apigateway", "apigatewayv2", "referenced_by"}
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k.SCOPE == "region" and k.NAME not in DRILL_WIRES],
+                         ids=lambda k: k.NAME)
+def test_a_drill_never_wires_a_trigger_production_uses(kind: ModuleType) -> None:
+    """In isolation every other trigger kind is skipped: by restore's plan, or by its own (before
+    any AWS call: the context here has no AWS at all)."""
+    from typing import Any
+
+    from lambda_ark.kinds.base import RestoreContext
+    from lambda_ark.restore.arns import ArnMapper
+    from lambda_ark.restore.plan import DRILL_SKIPS
+
+    if kind.NAME in DRILL_SKIPS:
+        return
+    ctx = RestoreContext(aws=Any, mapper=ArnMapper(), read_file=lambda key: b"", drill="d1")  # type: ignore[arg-type]
+    changes = kind.plan(ctx, RECORD, SAMPLES[kind.NAME])
+    assert changes and all(c.action == "skipped" and c.detail.startswith("drill: ") for c in changes)

@@ -83,6 +83,8 @@ def test_missing_role_warns(aws: Aws, uid: Callable[[str], str], region_ctx: Cal
 def test_role_name_and_iac() -> None:
     assert kind.role_name(f"arn:aws:iam::{ACCOUNT}:role/a/b/name") == ("/a/b/", "name")
     assert kind.role_name(f"arn:aws:iam::{ACCOUNT}:role/name") == ("/", "name")
-    data = {"name": "n", "path": "/", "trust_policy": TRUST, "managed": ["p"], "max_session_duration": 3600,
+    data = {"arn": f"arn:aws:iam::{ACCOUNT}:role/n", "name": "n", "path": "/",
+            "trust_policy": TRUST, "managed": ["p"], "max_session_duration": 3600,
             "inline": {"i": INLINE}, "customer_managed": {"p": {"name": "p", "path": "/", "document": MANAGED}}}
-    assert [r["Type"] for r in kind.to_iac({}, data)] == ["AWS::IAM::ManagedPolicy", "AWS::IAM::Role"]
+    assert [r["Type"] for r in kind.to_iac({}, data).resources.values()] == ["AWS::IAM::ManagedPolicy",
+                                                                            "AWS::IAM::Role"]

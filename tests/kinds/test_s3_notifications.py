@@ -14,6 +14,8 @@ from lambda_ark.restore.arns import ArnMapper, FunctionId
 A, B = "eu-west-1", "eu-central-1"
 
 
+IAC_RECORD = {"account": "1", "region": "r", "name": "f", "arn": "arn:aws:lambda:r:1:function:f", "items": {}}
+
 def _bucket(aws: Aws, name: str, region: str = A) -> None:
     aws.client("s3", region).create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
 
@@ -131,7 +133,8 @@ def test_capture_costs_no_calls_per_function(
 def test_to_iac_one_configuration_per_event() -> None:
     data = [{"bucket": "b", "id": "x", "function_arn": "arn:aws:lambda:r:1:function:f",
              "events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"], "filter": [{"name": "prefix", "value": "p/"}]}]
-    (res,) = kind.to_iac({}, data)
-    assert res["Type"] == "AWS::S3::Bucket"
+    frag = kind.to_iac(IAC_RECORD, data)
+    (res,) = frag.resources.values()
+    assert res["Type"] == "AWS::S3::Bucket" and res["Properties"]["BucketName"] == {"Ref": next(iter(frag.parameters))}
     confs = res["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
     assert [c["Event"] for c in confs] == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]

@@ -65,5 +65,5 @@ def test_round_trip_recreates_group_and_schedule(
 def test_to_iac() -> None:
     data = [{"group": "default", "name": "n", "schedule": {"ScheduleExpression": "rate(1 hour)",
                                                            "Target": {"Arn": "a", "RoleArn": "r"}}}]
-    (res,) = kind.to_iac({}, data)
+    (res,) = kind.to_iac({}, data).resources.values()
     assert res["Type"] == "AWS::Scheduler::Schedule" and res["Properties"]["ScheduleExpression"] == "rate(1 hour)"

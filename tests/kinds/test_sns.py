@@ -16,6 +16,8 @@ A, B = "eu-west-1", "eu-central-1"
 FILTER = {"kind": ["order"], "amount": [{"numeric": [">", 10]}]}
 
 
+IAC_RECORD = {"account": "1", "region": "r", "name": "f", "arn": "arn:aws:lambda:r:1:function:f", "items": {}}
+
 def _lambda_subs(aws: Aws, region: str, topic: str) -> list[dict[str, Any]]:
     subs = aws.client("sns", region).list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     return [s for s in subs if s["Protocol"] == "lambda"]
@@ -91,5 +93,5 @@ def test_changed_filter_policy_is_updated_and_unpermitted_subscription_warns(
 def test_to_iac_filter_policy_is_an_object() -> None:
     data = [{"topic_arn": "arn:aws:sns:r:1:t", "endpoint": "arn:aws:lambda:r:1:function:f",
              "attributes": {"FilterPolicy": json.dumps(FILTER), "FilterPolicyScope": "MessageAttributes"}}]
-    (res,) = kind.to_iac({}, data)
+    (res,) = kind.to_iac(IAC_RECORD, data).resources.values()
     assert res["Type"] == "AWS::SNS::Subscription" and res["Properties"]["FilterPolicy"] == FILTER

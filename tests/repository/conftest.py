@@ -24,6 +24,8 @@ PASSWORD = "correct horse"
 # Password flags hand their values on through these variables (os.environ, not monkeypatch).
 _PASSWORD_VARS = [f"LAMBDA_ARK_{prefix}PASSWORD{suffix}" for prefix in ("", "FROM_")
                   for suffix in ("", "_FILE", "_COMMAND")] + ["LAMBDA_ARK_FROM_REPOSITORY"]
+# Transfer options hand their values on the same way.
+_PASSWORD_VARS += ["LAMBDA_ARK_LIMIT_UPLOAD", "LAMBDA_ARK_LIMIT_DOWNLOAD", "LAMBDA_ARK_S3_ENDPOINT"]
 
 
 @pytest.fixture(autouse=True)

@@ -9,38 +9,46 @@ import pytest
 
 from lambda_ark.aws import Aws
 from lambda_ark.errors import RepositoryNotFound
-from lambda_ark.repository.backends import NotFound, open_backend
+from lambda_ark.repository.backends import Backend, NotFound, open_backend
 from lambda_ark.repository.backends.local import LocalBackend
+from lambda_ark.repository.backends.transport import wrap
 
 from .conftest import make_bucket
 
 
-def test_put_get_overwrite(repo_url: str, aws_or_none: Aws | None) -> None:
-    b = open_backend(repo_url, aws_or_none)
+@pytest.fixture(params=["bare", "transport"])
+def store(request: pytest.FixtureRequest, repo_url: str, aws_or_none: Aws | None) -> Backend:
+    """Each backend as it is, and behind the transport wrapper every repository uses: the same answers."""
+    bare = open_backend(repo_url, aws_or_none)
+    return wrap(bare) if request.param == "transport" else bare
+
+
+def test_put_get_overwrite(store: Backend) -> None:
+    b = store
     b.put("data/ab/one", b"hello")
     assert b.get("data/ab/one") == b"hello"
     b.put("data/ab/one", b"world!")
     assert b.get("data/ab/one") == b"world!"
 
 
-def test_range_reads(repo_url: str, aws_or_none: Aws | None) -> None:
-    b = open_backend(repo_url, aws_or_none)
+def test_range_reads(store: Backend) -> None:
+    b = store
     b.put("x", bytes(range(100)))
     assert b.get("x", 10, 5) == bytes(range(10, 15))
     assert b.get("x", 95) == bytes(range(95, 100))
     assert b.get("x", 0, 0) == b""
 
 
-def test_missing_is_not_found(repo_url: str, aws_or_none: Aws | None) -> None:
-    b = open_backend(repo_url, aws_or_none)
+def test_missing_is_not_found(store: Backend) -> None:
+    b = store
     with pytest.raises(NotFound, match="nope"):
         b.get("nope")
     assert not b.exists("nope")
     b.delete("nope")  # deleting what is not there is fine
 
 
-def test_list_by_prefix_with_sizes(repo_url: str, aws_or_none: Aws | None) -> None:
-    b = open_backend(repo_url, aws_or_none)
+def test_list_by_prefix_with_sizes(store: Backend) -> None:
+    b = store
     for name in ("data/00/a", "data/01/b", "index/c", "snapshots/d"):
         b.put(name, name.encode())
     assert sorted((o.name, o.size) for o in b.list("data/")) == [("data/00/a", 9), ("data/01/b", 9)]
@@ -48,8 +56,8 @@ def test_list_by_prefix_with_sizes(repo_url: str, aws_or_none: Aws | None) -> No
     assert list(b.list("locks/")) == []
 
 
-def test_exists_and_delete(repo_url: str, aws_or_none: Aws | None) -> None:
-    b = open_backend(repo_url, aws_or_none)
+def test_exists_and_delete(store: Backend) -> None:
+    b = store
     b.put("keys/k", b"1")
     assert b.exists("keys/k")
     b.delete("keys/k")

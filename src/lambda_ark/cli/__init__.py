@@ -20,6 +20,7 @@ import typer
 from .. import __version__
 from ..errors import LambdaArkError
 from .common import PasswordCommandOpt, PasswordFileOpt
+from .transfer import LimitDownloadOpt, LimitUploadOpt, S3EndpointOpt
 
 app = typer.Typer(
     name="lambda-ark",
@@ -47,6 +48,9 @@ def _global(
     ] = None,
     password_file: PasswordFileOpt = None,
     password_command: PasswordCommandOpt = None,
+    limit_upload: LimitUploadOpt = None,
+    limit_download: LimitDownloadOpt = None,
+    s3_endpoint: S3EndpointOpt = None,
     version: Annotated[
         bool, typer.Option("--version", is_eager=True, callback=_show_version, help="Print the version and exit.")
     ] = False,
@@ -62,16 +66,21 @@ def _global(
 
 # Importing the command modules registers their commands on `app`.
 from . import (  # noqa: E402,F401
+    commands_access,
     commands_backup,
     commands_copy,
     commands_demo,
+    commands_drill,
     commands_endpoint,
+    commands_export,
     commands_iam,
     commands_maintenance,
     commands_policy,
+    commands_replicas,
     commands_repo,
     commands_restore,
     commands_run,
+    commands_watch,
 )
 
 # click's exceptions, by class name: typer bundles its own copy of click (typer._click) and older

@@ -10,6 +10,7 @@ import typer
 from ..aws import connect
 from ..backup import BackupOptions, BackupResult, run_backup
 from ..backup_guard import parse_max_deleted
+from ..ratelimit import parse_share
 from ..repository import Repository
 from ..selection import parse_regions, parse_shard, parse_tags, validate_globs
 from . import app
@@ -25,6 +26,7 @@ from .common import (
     read_password,
 )
 from .progress import region_progress
+from .transfer import LimitDownloadOpt, LimitUploadOpt, S3EndpointOpt, transfer
 
 
 @app.command()
@@ -60,6 +62,28 @@ def backup(
             "vanished since the previous snapshot: 20 or 20%.",
         ),
     ] = "20%",
+    change_feed: Annotated[
+        bool,
+        typer.Option(
+            "--change-feed/--no-change-feed",
+            help="Ask CloudTrail what changed since the previous snapshot (aliases, tags, permissions, triggers...). "
+            "Without it, unchanged functions are trusted by fingerprint and re-read every --recapture-days.",
+        ),
+    ] = True,
+    feed_delay: Annotated[
+        int, typer.Option("--feed-delay", min=0, help="Seconds CloudTrail may take to show an event (AWS: minutes).")
+    ] = 900,
+    api_share: Annotated[
+        str,
+        typer.Option(
+            "--api-share",
+            help="Share of AWS's Lambda API rates this backup may use, per account and region (the rest is left "
+            "for your deploys): 50 or 50%.",
+        ),
+    ] = "50%",
+    limit_upload: LimitUploadOpt = None,
+    limit_download: LimitDownloadOpt = None,
+    s3_endpoint: S3EndpointOpt = None,
     endpoint_url: EndpointOpt = None,
     password_file: PasswordFileOpt = None,
     password_command: PasswordCommandOpt = None,
@@ -71,6 +95,9 @@ def backup(
     Exit codes: 0 all done; 1 nothing written (no credentials, empty selection, every region failed);
     3 snapshot written but partial (something could not be read; previous captures kept) or flagged
     as a mass deletion.
+
+    An incremental backup asks CloudTrail (LookupEvents) what changed since the previous snapshot and
+    reads exactly that again; the summary says which feed it used (change_feed: cloudtrail | none).
 
     Example: lambda-ark backup --repo /backups/ark --regions us-east-1,eu-west-1 --function 'orders-*' --tag nightly
     """
@@ -86,26 +113,32 @@ def backup(
         snapshot_tags=[*(tag or []), *(snapshot_tag or [])],
         allow_empty=allow_empty,
         max_deleted=parse_max_deleted(max_deleted),
+        change_feed=change_feed,
+        feed_delay=timedelta(seconds=feed_delay),
     )
-    aws = connect(endpoint_url=endpoint_url, max_workers=workers)
+    aws = connect(endpoint_url=endpoint_url, max_workers=workers, api_share=parse_share(api_share))
     note_embedded(aws, json_out or quiet)
-    repository = Repository.open(repo, password=read_password(), aws=aws)
+    repository = Repository.open(repo, password=read_password(), aws=aws, transfer=transfer())
     with region_progress(not (json_out or quiet)) as progress:
         result = run_backup(aws, repository, options, progress=progress)
-    _report(result, json_out, quiet, dict(aws.calls))
+    report(result, json_out, quiet, dict(aws.calls), dict(aws.throttles))
     if not result.ok:
         raise typer.Exit(3)
 
 
-def _report(result: BackupResult, json_out: bool, quiet: bool, calls: dict[str, int]) -> None:
+def report(
+    result: BackupResult, json_out: bool, quiet: bool, calls: dict[str, int], throttles: dict[str, int]
+) -> None:
+    """One backup's result: a line (or JSON), then its warnings and errors (also used by `watch`)."""
     if json_out:
-        print_json(result.as_dict() | {"aws_calls": calls})
+        print_json(result.as_dict() | {"aws_calls": calls, "aws_throttles": throttles})
     elif not quiet:
         typer.echo(
             f"snapshot {result.snapshot_id[:8]}: {_n(result.functions, 'function')} "
             f"in {_n(len(result.regions), 'region')}, "
             f"{result.captured} captured, {result.unchanged} unchanged, {result.bytes_added:,} bytes added, "
-            f"{result.duration:.1f}s"
+            f"{result.duration:.1f}s; change feed: {result.change_feed}"
+            + (f", worst RPO {max(r['rpo_seconds'] for r in result.rpo):.1f}s" if result.rpo else "")
         )
         for w in result.warnings:
             typer.echo(f"warning: {w}", err=True)

@@ -23,14 +23,15 @@ def demo(
     function behind a CloudFront distribution), back it up, change a few functions and back up
     again, run it as a policy job (a second run in the same slot does nothing), delete a region,
     restore it into another region with its triggers rewired, then delete the Lambda@Edge function
-    and restore it in place; verify every restored attribute and trigger.
+    and restore it in place; verify every restored attribute and trigger; end with a drill (a
+    region restored into isolation, invoked, its RTO measured, cleaned up).
     Needs no AWS account.
 
     Example: lambda-ark demo
     """
-
     load_embedded()  # the demo runs on the embedded endpoint: say how to install it if it is missing
-    from ..demo.run import run_demo
+    from ..demo.run import run_demo  # here, not at the top: it loads the embedded endpoint (moto), which
+    # every other command would otherwise pay for at start-up
 
     def say(line: str) -> None:
         if not json_out:

@@ -21,11 +21,20 @@ def endpoint(
     latency_ms: Annotated[
         int, typer.Option("--latency-ms", min=0, help="Delay every request, like a real AWS API round trip.")
     ] = 0,
+    aws_quotas: Annotated[
+        bool,
+        typer.Option(
+            "--aws-quotas",
+            help="Enforce AWS's Lambda API rates per account and region (GetFunction 100/s, GetPolicy 15/s, "
+            "the rest 15/s together; CloudTrail LookupEvents 2/s), answering AWS's throttling errors.",
+        ),
+    ] = False,
 ) -> None:
     """Run the embedded AWS endpoint (Lambda, S3, IAM, CloudFront, ... in memory) until Ctrl-C.
 
     The first line of output is the endpoint's URL. Any AWS client can use it with any credentials;
-    its state lives in this process only and is gone when it stops.
+    its state lives in this process only and is gone when it stops. It records a CloudTrail event for
+    every change (LookupEvents answers them, EventBridge rules receive them).
 
     Examples (a fixed port, then any free port with the URL read from the first line):
 
@@ -39,7 +48,7 @@ def endpoint(
     """
     embedded = load_embedded()
     try:
-        running = embedded.start(port=port, host=host, latency=latency_ms / 1000)
+        running = embedded.start(port=port, host=host, latency=latency_ms / 1000, aws_quotas=aws_quotas)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     typer.echo(running.url)  # first line, flushed: scripts read the URL from here

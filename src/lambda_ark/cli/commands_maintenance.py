@@ -150,7 +150,9 @@ def _print_prune(p: dict[str, Any]) -> None:
     typer.echo(f"{'would delete' if p['dry_run'] else 'deleted'} {p['packs_deleted']} packs and "
                f"{p['orphans_deleted']} unindexed packs, repacked {p['packs_repacked']}, kept {p['packs_kept']}; "
                f"{size(p['bytes_freed'])} freed" + (f"; {len(p['retained'])} objects under Object Lock kept"
-                                                     if p["retained"] else ""))
+                                                     if p["retained"] else "")
+               + (f"; {p['uploads_aborted']} unfinished uploads over a day old aborted"
+                  if p.get("uploads_aborted") else ""))
 
 
 @app.command("prune")

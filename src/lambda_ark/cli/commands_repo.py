@@ -23,6 +23,7 @@ from .. import scopes
 from ..errors import LambdaArkError, UsageError
 from ..kinds.referenced_by import describe as describe_dependent
 from ..repository import Repository
+from ..repository.crypto import MasterKey
 from ..repository.diff import diff_snapshots, function_rows
 from ..repository.policy import parse_group_by
 from . import app
@@ -36,6 +37,8 @@ from .common import (
     print_json,
     read_password,
 )
+from .from_repo import FromPasswordCommandOpt, FromPasswordFileOpt, from_password
+from .transfer import S3EndpointOpt, transfer
 
 key_app = typer.Typer(help="Manage the keys (passphrases, KMS keys) that open a repository.",
                       no_args_is_help=True)
@@ -52,9 +55,11 @@ class Partial(LambdaArkError):
 KmsOpt = Annotated[str | None, typer.Option("--kms-key-id", help="KMS key (id, ARN or alias) to wrap the key.")]
 
 
-def open_repo(url: str) -> Repository:
-    """Open with KMS keys if reachable, else the password (flags, env, file, command, or a prompt)."""
-    return Repository.open(url, password=env_password(), ask_password=read_password)
+def open_repo(url: str, master: MasterKey | None = None) -> Repository:
+    """Open with KMS keys if reachable, else the password (flags, env, file, command, or a prompt);
+    or with `master`, a master key in hand, when it opens this repository (a replica of its owner's)."""
+    return Repository.open(url, password=env_password(), ask_password=read_password, transfer=transfer(),
+                           master=master)
 
 
 def warn(repo: Repository) -> None:
@@ -104,6 +109,13 @@ def init(
     kms_key_id: KmsOpt = None,
     retention_days: Annotated[int | None, typer.Option(
         "--retention-days", min=1, help="S3 Object Lock retention for new objects (default: the bucket's).")] = None,
+    from_repo: Annotated[str | None, typer.Option(
+        "--from-repo", help="Make this repository a replica of that one: it shares its master key and chunker, so "
+                            "`copy` moves packs as they are and resumes where it stopped. Its password: "
+                            "--from-password-file / LAMBDA_ARK_FROM_PASSWORD, else the same.")] = None,
+    from_password_file: FromPasswordFileOpt = None,
+    from_password_command: FromPasswordCommandOpt = None,
+    s3_endpoint: S3EndpointOpt = None,
     json_out: JsonOpt = False,
     password_file: PasswordFileOpt = None,
     password_command: PasswordCommandOpt = None,
@@ -111,16 +123,23 @@ def init(
     """Create an encrypted repository (password from LAMBDA_ARK_PASSWORD, a file, a command, or a prompt; or KMS).
 
     Example: lambda-ark init --repo s3://my-backups/ark --kms-key-id alias/lambda-ark
+
+    A replica in another region, on site or at the edge (then `lambda-ark copy --from-repo …`):
+    lambda-ark init --repo s3://dr-backups-eu/ark --from-repo s3://my-backups/ark
     """
+    source = Repository.open(from_repo, password=from_password(), transfer=transfer()) if from_repo else None
     password = env_password() if kms_key_id else read_password(confirm=True)
     if not password and not kms_key_id:
         raise UsageError("no password: set LAMBDA_ARK_PASSWORD, --password-file or --password-command, "
                          "or use --kms-key-id")
-    r = Repository.init(repo, password=password, kms_key_id=kms_key_id, retention_days=retention_days)
+    r = Repository.init(repo, password=password, kms_key_id=kms_key_id, retention_days=retention_days,
+                        transfer=transfer(), copy_of=source)
     if json_out:
-        print_json({"url": r.url, "id": r.config.id, "version": r.config.version, "keys": r.list_keys()})
+        print_json({"url": r.url, "id": r.config.id, "version": r.config.version, "keys": r.list_keys(),
+                    "replica_of": source.url if source else None})
     else:
-        typer.echo(f"created repository {r.config.id[:8]} (format {r.config.version}) at {r.url}")
+        of = f", a replica of {source.url}" if source else ""
+        typer.echo(f"created repository {r.config.id[:8]} (format {r.config.version}) at {r.url}{of}")
 
 
 @key_app.command("add")

@@ -12,6 +12,7 @@ from ..aws import Aws, connect
 from ..errors import UsageError
 from ..kinds.base import Change
 from ..repository import Repository, Snapshot
+from ..repository.nearest import Choice
 from ..restore.apply import RestoreResult, apply_plan, plan_result
 from ..restore.plan import RestoreOptions, plan_restore, validate_options
 from ..scopes import load_latest_per_scope
@@ -23,20 +24,20 @@ from .common import (
     PasswordCommandOpt,
     PasswordFileOpt,
     QuietOpt,
-    RepoOpt,
     console,
     note_embedded,
     print_json,
-    read_password,
 )
 from .progress import change_progress
+from .replica_opts import PreferOpt, ReposOpt, open_nearest
+from .transfer import LimitDownloadOpt, S3EndpointOpt
 
 _STYLE = {"create": "green", "update": "yellow", "unchanged": "dim", "failed": "red", "skipped": "magenta"}
 
 
 @app.command()
 def restore(
-    repo: RepoOpt,
+    repo: ReposOpt,
     snapshot: Annotated[str | None, typer.Argument(
         help="Snapshot id, unique prefix, or 'latest' (or none, with --latest-per-scope).")] = None,
     latest_per_scope: Annotated[
@@ -96,6 +97,9 @@ def restore(
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, change nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+    prefer: PreferOpt = None,
+    limit_download: LimitDownloadOpt = None,
+    s3_endpoint: S3EndpointOpt = None,
     endpoint_url: EndpointOpt = None,
     password_file: PasswordFileOpt = None,
     password_command: PasswordCommandOpt = None,
@@ -120,6 +124,13 @@ def restore(
 
     \b
         lambda-ark restore latest --to-region us-west-2 --name-template '{name}-{region}' --yes
+
+    From the nearest healthy copy: give --repo once per replica (the primary first); each is measured
+    and the fastest that holds the snapshot is read (--prefer REGION to choose), falling back to the
+    next when reads fail; the report names the replica, its latency and throughput.
+
+    \b
+        lambda-ark restore latest -r s3://backups/ark -r s3://dr-eu/ark -r /mnt/edge/ark --yes
 
     S3 notifies only functions in the bucket's own region: to move a bucket's triggers, map it,
     e.g. --map arn:aws:s3:::uploads=arn:aws:s3:::uploads-us-west-2; a VPC function needs its subnets
@@ -146,36 +157,40 @@ def restore(
     aws = connect(endpoint_url=endpoint_url)
     note_embedded(aws, json_out or quiet)
     validate_options(aws, options)
-    repository = Repository.open(repo, password=read_password(), aws=aws)
+    # --latest-per-scope: a replica holding the newest snapshot holds every scope's (copies go whole)
+    repository, snapshot, choice = open_nearest(repo, snapshot or "latest", prefer, aws)
     # A shared lock, as backup takes: prune must not delete data this restore is about to read.
     show = "json" if json_out else "quiet" if quiet else "table"
     with repository.lock():
-        if snapshot is not None:
-            snap = repository.load_snapshot(snapshot)
-        else:
+        if latest_per_scope:
             snap = load_latest_per_scope(repository, tag or [])
-        _restore(aws, repository, snap, options, dry_run, yes, show)
+        else:
+            snap = repository.load_snapshot(snapshot)
+        _restore(aws, repository, snap, options, dry_run, yes, show, choice)
 
 
 def _restore(
-    aws: Aws, repository: Repository, snap: Snapshot, options: RestoreOptions, dry_run: bool, yes: bool, show: str
+    aws: Aws, repository: Repository, snap: Snapshot, options: RestoreOptions, dry_run: bool, yes: bool, show: str,
+    choice: Choice | None = None,
 ) -> None:
+    if choice is not None and show == "table":
+        typer.echo("\n".join(choice.report()), err=True)  # which replica, before the plan is read from it
     with change_progress("planning", show == "table") as on_change:
         plan = plan_restore(aws, repository, snap, options, on_change=on_change)
     planned = plan_result(plan)
     planned.warnings += repository.warnings  # a damaged index file worked around, say
     if dry_run or not yes:
-        _render(planned, show)
+        _render(planned, show, choice)
         if dry_run or not _confirmed(show):
             raise typer.Exit(3 if planned.partial else 0)
     if not any(c.apply is not None for c in plan.changes):
         if yes:
-            _render(planned, show)  # nothing to do: the plan is also what was done
+            _render(planned, show, choice)  # nothing to do: the plan is also what was done
         raise typer.Exit(3 if planned.partial else 0)
     with change_progress("restoring", show == "table") as on_change:
         result = apply_plan(plan, on_change=on_change)
     result.warnings += [w for w in repository.warnings if w not in result.warnings]
-    _render(result, show)
+    _render(result, show, choice)
     if result.partial:
         raise typer.Exit(3)
 
@@ -187,9 +202,9 @@ def _confirmed(show: str) -> bool:
     return bool(typer.confirm("apply this plan?", default=False))
 
 
-def _render(result: RestoreResult, show: str) -> None:
+def _render(result: RestoreResult, show: str, choice: Choice | None = None) -> None:
     if show == "json":
-        print_json(result.as_dict())
+        print_json(result.as_dict() | ({"replica": choice.as_dict()} if choice else {}))
         return
     if show == "quiet":
         for c in result.failed:
@@ -205,7 +220,10 @@ def _render(result: RestoreResult, show: str) -> None:
     console().print(table)
     counts = ", ".join(f"{n} {a}" for a, n in sorted(result.counts().items()))
     verb = "planned" if result.dry_run else "done"
-    typer.echo(f"{verb}: {counts} ({result.duration:.1f}s)")
+    source = f" from {choice.reader.used.describe()}" if choice else ""
+    typer.echo(f"{verb}: {counts} ({result.duration:.1f}s){source}")
+    for line in choice.reader.switches if choice else []:
+        typer.echo(f"note: {line}", err=True)
 
 
 def _interesting(changes: list[Change]) -> list[Change]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,11 @@ from ..kinds.cloudfront import HOME
 from . import edge as edge_mod
 from . import triggers as triggers_mod
 
-RUNTIMES = ("python3.12", "python3.11", "nodejs20.x", "nodejs22.x")
+# The first Python runtime is this machine's own (when Lambda offers it), so that the demo's drill can
+# run those functions on the embedded endpoint, which runs Python handlers with a local interpreter.
+_LOCAL = f"python{sys.version_info.major}.{sys.version_info.minor}"
+RUNTIMES = (_LOCAL if _LOCAL in ("python3.10", "python3.11", "python3.12", "python3.13") else "python3.12",
+            "python3.11" if _LOCAL != "python3.11" else "python3.12", "nodejs20.x", "nodejs22.x")
 ROLE_NAME = "lambda-ark-demo-role"
 TRUST = {
     "Version": "2012-10-17",
@@ -130,7 +135,7 @@ def _build_region(aws: Aws, region: str, role: str, count: int, src: dict[str, s
         LayerName="shared-utils",
         Description="shared helpers",
         Content={"ZipFile": layer_package()},
-        CompatibleRuntimes=["python3.12", "python3.11"],
+        CompatibleRuntimes=sorted(r for r in RUNTIMES if r.startswith("python")),
     )["LayerVersionArn"]
     names = []
     for i in range(count):

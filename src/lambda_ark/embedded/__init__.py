@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from . import context
+from . import calls, cloudtrail, context
 from .patches import apply_all, code_urls
+from .quotas import Quotas
 from .server import Server
 
 __all__ = ["Endpoint", "reset", "shared_endpoint", "start"]
@@ -29,6 +30,11 @@ class Endpoint:
 
     url: str
     server: Server = field(repr=False)
+
+    @property
+    def quotas(self) -> Quotas | None:
+        """AWS's API rate quotas as this endpoint enforces them (None: it enforces none)."""
+        return self.server.quotas
 
     @property
     def code_url_ttl(self) -> int:
@@ -57,14 +63,15 @@ class Endpoint:
         self.server.stop()
 
 
-def start(port: int = 0, host: str = "127.0.0.1", latency: float = 0.0) -> Endpoint:
+def start(port: int = 0, host: str = "127.0.0.1", latency: float = 0.0, aws_quotas: bool = False) -> Endpoint:
     """Start an endpoint on `host:port` (0 = a free port) in a background thread.
 
     `latency` (seconds) delays every request, so concurrency can be tried as it behaves against AWS,
-    where a call costs a network round trip rather than local CPU.
+    where a call costs a network round trip rather than local CPU. `aws_quotas` enforces AWS's API
+    rate quotas per account and region (`quotas.py`), answering AWS's throttling errors.
     """
     apply_all()
-    server = Server(host, port, latency=latency)
+    server = Server(host, port, latency=latency, aws_quotas=aws_quotas)
     context.set_fallback(server.settings)
     server.start()
     return Endpoint(url=server.settings.base_url, server=server)
@@ -76,6 +83,8 @@ def reset() -> None:
 
     moto_api_backend.reset()
     code_urls.reset()
+    cloudtrail.reset()
+    calls.reset()
 
 
 _shared: Endpoint | None = None

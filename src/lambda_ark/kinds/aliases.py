@@ -98,23 +98,30 @@ def _put(
     return f"-> version {want['FunctionVersion']}"
 
 
-def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        iac.resource(
-            "AWS::Lambda::Alias",
-            {
-                "FunctionName": iac.function_name(record),
-                "Name": a["name"],
-                "FunctionVersion": a["function_version"],
-                "Description": a["description"],
-                "RoutingConfig": {
-                    "AdditionalVersionWeights": [
-                        {"FunctionVersion": v, "FunctionWeight": w} for v, w in sorted(a["weights"].items())
-                    ]
-                }
-                if a["weights"]
-                else None,
-            },
-        )
-        for a in data
-    ]
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:
+    frag = iac.Fragment()
+    name = iac.function_name(record)
+    for a in data:
+        version = iac.version_value(record, a["function_version"])
+        if version is None:
+            frag.notes.append(f"{name}: alias {a['name']} points at version {a['function_version']}, which the "
+                              "template cannot publish; not exported")
+            continue
+        weights = []
+        for v, w in sorted(a["weights"].items()):
+            extra = iac.version_value(record, v)
+            if extra is None:
+                frag.notes.append(f"{name}: alias {a['name']} sends {w:.0%} to version {v}, which the template "
+                                  "cannot publish; that routing is not exported")
+                continue
+            weights.append({"FunctionVersion": extra, "FunctionWeight": w})
+        aid = iac.alias_id(record, a["name"])
+        frag.add(aid, "AWS::Lambda::Alias", {
+            "FunctionName": {"Ref": iac.function_id(record)},
+            "Name": a["name"],
+            "FunctionVersion": version,
+            "Description": a["description"],
+            "RoutingConfig": {"AdditionalVersionWeights": weights} if weights else None,
+        })
+        frag.arns[f"{record['arn']}:{a['name']}"] = f"${{{aid}}}"
+    return frag

@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from ..aws import call
+from . import apigateway_iac, iac
 from . import apigateway_stages as stages
 from . import apigateway_target as target
 from .base import Change, RegionContext, RestoreContext
@@ -240,27 +241,5 @@ def sources(record: dict[str, Any], data: list[dict[str, Any]]) -> list[str]:
     return [f"arn:{partition}:execute-api:{record['region']}:{record['account']}:{e['id']}/*" for e in data]
 
 
-def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for entry in data:
-        api = {k: v for k, v in entry["api"].items() if k != "tags"}
-        out.append({"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": api.pop("name"), **api}})
-        for m in entry["methods"]:
-            i = m["integration"]
-            out.append(
-                {
-                    "Type": "AWS::ApiGateway::Method",
-                    "Metadata": {"Path": m["path"]},
-                    "Properties": {
-                        "HttpMethod": m["httpMethod"],
-                        "AuthorizationType": m["method"].get("authorizationType", "NONE"),
-                        "Integration": {
-                            "Type": i["type"],
-                            "IntegrationHttpMethod": i.get("httpMethod"),
-                            "Uri": i["uri"],
-                        },
-                    },
-                }
-            )
-        out.extend(stages.to_iac(entry["stages"]))
-    return out
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:
+    return apigateway_iac.rest(record, data)

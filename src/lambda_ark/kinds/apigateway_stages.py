@@ -135,28 +135,3 @@ def _map_ops(prefix: str, want: dict[str, str], have: dict[str, str]) -> list[di
 
 def _patch(client: Any, api_id: str, stage: str, ops: list[dict[str, str]]) -> None:
     call(client, "update_stage", restApiId=api_id, stageName=stage, patchOperations=ops)
-
-
-def to_iac(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for s in stages:
-        props: dict[str, Any] = {"StageName": s["stageName"]}
-        if s.get("description"):
-            props["Description"] = s["description"]
-        if s.get("variables"):
-            props["Variables"] = s["variables"]
-        if s.get("tracingEnabled"):
-            props["TracingEnabled"] = True
-        if s.get("canarySettings"):
-            c = s["canarySettings"]
-            props["CanarySetting"] = {
-                k: v
-                for k, v in (
-                    ("PercentTraffic", c.get("percentTraffic")),
-                    ("StageVariableOverrides", c.get("stageVariableOverrides")),
-                    ("UseStageCache", c.get("useStageCache")),
-                )
-                if v is not None
-            }
-        out.append({"Type": "AWS::ApiGateway::Stage", "Properties": props})
-    return out

@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 
 from ..aws import call
-from .base import Change, RestoreContext
+from .base import DRILL_TAG, Change, RestoreContext
 from .common import pages
 from .policy import NAME as POLICY
 from .policy import permission_args
@@ -78,8 +78,13 @@ class ApiRef:
         return self.planned != self.old_id
 
 
-def pick_api(apis: list[dict[str, Any]], source: str, old_id: str, name: str, shape: ApiShape) -> dict[str, Any] | None:
-    """The target API that stands for the source API, or None (see the module docstring)."""
+def pick_api(apis: list[dict[str, Any]], source: str, old_id: str, name: str, shape: ApiShape,
+             drill: str | None = None) -> dict[str, Any] | None:
+    """The target API that stands for the source API, or None (see the module docstring). A drill
+    uses only a copy of its own, never the source API or anyone else's."""
+    if drill is not None:
+        return next((a for a in apis if (a.get(shape.tags_key) or {}).get(SOURCE_TAG) == source
+                     and (a.get(shape.tags_key) or {}).get(DRILL_TAG) == drill), None)
     for candidates in (
         [a for a in apis if (a.get(shape.tags_key) or {}).get(SOURCE_TAG) == source],
         [a for a in apis if str(a[shape.id_key]) == old_id and str(a[shape.name_key]) == name],
@@ -106,7 +111,7 @@ def find_or_create_api(
         return ApiRef(entry["id"], region, known[key], known, key), None
     api = entry["api"]
     found = pick_api(
-        list(pages(client, shape.list_op, shape.list_key)), source, entry["id"], api[shape.name_key], shape
+        list(pages(client, shape.list_op, shape.list_key)), source, entry["id"], api[shape.name_key], shape, ctx.drill
     )
     if found is not None:
         known[key] = str(found[shape.id_key])
@@ -117,7 +122,7 @@ def find_or_create_api(
 
     def create() -> str:
         args = {k: v for k, v in api.items() if k != shape.tags_key}
-        tags = {**api.get(shape.tags_key, {}), SOURCE_TAG: source}
+        tags = {**api.get(shape.tags_key, {}), SOURCE_TAG: source, **ctx.drill_tags()}
         known[key] = str(call(client, shape.create_op, **args, **{shape.tags_key: tags})[shape.id_key])
         return f"API {known[key]} from API {entry['id']}"
 

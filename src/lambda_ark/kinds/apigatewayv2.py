@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 
 from ..aws import call
+from . import apigateway_iac, iac
 from .apigateway import function_of_uri
 from .apigateway_target import HTTP, ApiRef, clean, execute_arn, find_or_create_api, plan_grant
 from .base import Change, RegionContext, RestoreContext, once
@@ -241,12 +242,5 @@ def sources(record: dict[str, Any], data: list[dict[str, Any]]) -> list[str]:
     return [f"arn:{partition}:execute-api:{record['region']}:{record['account']}:{e['id']}/*" for e in data]
 
 
-def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for entry in data:
-        out.append({"Type": "AWS::ApiGatewayV2::Api", "Properties": entry["api"]})
-        for integration in entry["integrations"]:
-            out.append({"Type": "AWS::ApiGatewayV2::Integration", "Properties": integration["integration"]})
-            out.extend({"Type": "AWS::ApiGatewayV2::Route", "Properties": route} for route in integration["routes"])
-        out.extend({"Type": "AWS::ApiGatewayV2::Stage", "Properties": stage} for stage in entry["stages"])
-    return out
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:
+    return apigateway_iac.http(record, data)

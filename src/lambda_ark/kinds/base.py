@@ -36,6 +36,10 @@ from ..restore.arns import ArnMapper, FunctionId
 Scope = Literal["function", "region"]
 Action = Literal["create", "update", "unchanged", "failed", "skipped"]
 
+# The tag a drill puts on everything it creates (value: the drill's id), so that its cleanup, and
+# `lambda-ark drill --cleanup` after a drill that was killed, find what to delete.
+DRILL_TAG = "lambda-ark:drill"
+
 
 @dataclass
 class RegionContext:
@@ -101,6 +105,11 @@ class RestoreContext:
     # --fix-permissions: grant invoke permissions the source lacked where a trigger needs one (off:
     # a restore is exact and adds nothing the source did not have)
     fix_permissions: bool = False
+    # A drill's id: restore into isolation. Event source mappings are created disabled; triggers in
+    # other services that production uses (S3, SNS, EventBridge, Scheduler, CloudFront) are skipped;
+    # APIs are recreated as drill-owned copies; layers are published under drill-owned names; every
+    # resource created is tagged DRILL_TAG=<id> (and desired tags include it, so a re-plan is quiet).
+    drill: str | None = None
     # --rewire-dependents: rewrite what names a restored function elsewhere (state machines, other
     # functions' environment and destinations) to name it where it is restored (off: reported only)
     rewire_dependents: bool = False
@@ -122,6 +131,24 @@ class RestoreContext:
         """This restore's scratch space for one kind (thread-safe to create)."""
         with self._lock:
             return self.state.setdefault(kind, {})  # type: ignore[no-any-return]
+
+    @property
+    def isolated(self) -> bool:
+        return self.drill is not None
+
+    def drill_tags(self) -> dict[str, str]:
+        """Tags every resource this restore creates must carry ({} outside a drill)."""
+        return {DRILL_TAG: self.drill} if self.drill is not None else {}
+
+    def isolated_skip(self, kind: str, target: str, what: str) -> list[Change]:
+        """A drill does not wire `what` (a trigger production uses) to its restored function."""
+        return [Change(kind, target, "skipped", f"drill: {what} not wired, so production's events never reach the "
+                                                "drill's copy")]
+
+    def drill_layer_name(self, name: str) -> str:
+        """A layer name of this drill's own: its published versions never join a production layer,
+        and its cleanup finds them by the name (layer versions carry no tags)."""
+        return drill_layer_name(name, str(self.drill))
 
     def source(self, record: dict[str, Any]) -> FunctionId:
         return FunctionId.of(record)
@@ -152,6 +179,17 @@ class RestoreContext:
         """At plan time: the qualifier is a version this restore republishes, so the target has no
         version by that number yet (anything found under the old number is another version)."""
         return bool(qualifier) and self.mapper.unknown_yet(FunctionId.of(record), qualifier)
+
+
+def drill_layer_name(name: str, drill: str) -> str:
+    """`<name>-drill-<id>`, the layer name shortened to keep within Lambda's 140 characters."""
+    return f"{name[:100]}-drill-{drill}"
+
+
+def drill_of_layer(name: str) -> str | None:
+    """The drill id a layer name made by `drill_layer_name` ends with, else None."""
+    head, sep, drill = name.rpartition("-drill-")
+    return drill if sep and head and drill.isalnum() else None
 
 
 class Kind(Protocol):

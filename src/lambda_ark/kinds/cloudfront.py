@@ -18,6 +18,7 @@ from typing import Any
 
 from ..aws import call, error_code
 from ..errors import AwsError
+from . import iac
 from .base import Change, RegionContext, RestoreContext, once
 from .common import maybe
 from .triggers import FunctionIndex, is_function_arn, lock
@@ -125,6 +126,10 @@ def _edge_function(ctx: RegionContext, arn: str) -> dict[str, Any]:
 
 
 def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> list[Change]:
+    if ctx.isolated:
+        distributions = ", ".join(sorted({a["distribution_id"] for a in data.get("associations", [])}))
+        return ctx.isolated_skip(NAME, f"{ctx.target_name(record)} ({ctx.target_region(record)})",
+                                 f"CloudFront associations {distributions}".strip())
     if "replica_of" in data:
         return [
             Change(
@@ -249,29 +254,29 @@ def _apply(
     return Change(NAME, label, "update" if same_event else "create", arn)
 
 
-def to_iac(record: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Snippets only: a distribution is far more than its associations (see Metadata)."""
+def to_iac(record: dict[str, Any], data: dict[str, Any]) -> iac.Fragment:
+    """CloudFront Functions are declared (config and code); a distribution is far more than its
+    associations and is not recorded, so each association is an output naming the version to attach
+    where (Lambda@Edge functions must live in us-east-1)."""
+    frag = iac.Fragment()
     if "replica_of" in data:
-        return []
-    out: list[dict[str, Any]] = [
-        {
-            "Type": "AWS::CloudFront::Function",
-            "Properties": {"Name": f["name"], "FunctionConfig": f["config"], "AutoPublish": True},
-        }
-        for f in data.get("cloudfront_functions", {}).values()
-    ]
+        return frag
+    for f in data.get("cloudfront_functions", {}).values():
+        config = {"Comment": "", **f["config"]}
+        props = {"Name": f["name"], "FunctionConfig": config, "FunctionCode": iac.text(f["file"]), "AutoPublish": True}
+        frag.add(iac.logical("CloudFrontFunction", f["name"]), "AWS::CloudFront::Function", props)
     for a in data["associations"]:
-        where = "DefaultCacheBehavior" if a["path"] == "*" else "CacheBehaviors"
-        association = {
-            "EventType": a["event_type"],
-            "IncludeBody": a["include_body"],
-            "LambdaFunctionARN": a["version_arn"],
+        version = a["version_arn"].rsplit(":", 1)[-1]
+        if version not in iac.exported_versions(record):
+            frag.notes.append(f"{iac.function_name(record)}: version {version}, which distribution "
+                              f"{a['distribution_id']} runs, is not exported")
+            continue
+        body = ", with the body" if a["include_body"] else ""
+        frag.outputs[iac.logical("Edge", a["distribution_id"], a["path"], a["event_type"])] = {
+            "Description": f"attach to CloudFront distribution {a['distribution_id']}, path {a['path']}, "
+                           f"{a['event_type']}{body}",
+            "Value": a["version_arn"],
         }
-        out.append(
-            {
-                "Type": "AWS::CloudFront::Distribution",
-                "Metadata": {"DistributionId": a["distribution_id"], "PathPattern": a["path"]},
-                "Properties": {"DistributionConfig": {where: {"LambdaFunctionAssociations": [association]}}},
-            }
-        )
-    return out
+    if record.get("region") != HOME:
+        frag.notes.append(f"{iac.function_name(record)}: Lambda@Edge functions must be deployed in {HOME}")
+    return frag

@@ -2,7 +2,11 @@
 and what to do with unsigned or badly signed code), from GetFunctionCodeSigningConfig.
 
 The config is a resource of its own that many functions share: backup reads each one once per run
-(GetCodeSigningConfig and its tags), restore reuses a config in the target with the same allowed
+(GetCodeSigningConfig and its tags). Which config a function uses comes from one
+GetFunctionCodeSigningConfig per function, or, when many functions of a region are read in full,
+from the region's configs and their functions (ListCodeSigningConfigs, then
+ListFunctionsByCodeSigningConfig per config: usually one call for the region instead of one per
+function, on Lambda's shared quota). Restore reuses a config in the target with the same allowed
 publishers and policy, or creates one, then points the function at it. Restore only adds or
 re-points: a function whose snapshot has no config keeps whatever config it has in the target
 (removing one would weaken a control someone put there; that is a decision for a person).
@@ -23,6 +27,7 @@ NAME = "code_signing"
 SERVICE = "lambda"
 PERMISSIONS = (
     "lambda:GetFunctionCodeSigningConfig",
+    "lambda:ListFunctionsByCodeSigningConfig",
     "lambda:GetCodeSigningConfig",
     "lambda:ListTags",
     "lambda:ListCodeSigningConfigs",
@@ -45,15 +50,46 @@ def discover(ctx: RegionContext) -> None:
     return None
 
 
+# Functions read in full in a region from which on the region's listing is cheaper than a call each
+# (an estate usually has a handful of configs: the listing is one call plus one per config).
+BULK_FROM = 3
+
+
 def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> dict[str, Any] | None:
-    got = optional(ctx, "get_function_code_signing_config", FunctionName=fn["FunctionName"])
-    arn = (got or {}).get("CodeSigningConfigArn")
+    users = _users(ctx) if ctx.cache.get("planned", {}).get(ctx.region, 0) >= BULK_FROM else None
+    if users is not None:
+        arn = users.get(fn["FunctionName"])
+    else:
+        got = optional(ctx, "get_function_code_signing_config", FunctionName=fn["FunctionName"])
+        arn = (got or {}).get("CodeSigningConfigArn")
     if not arn:
         return None
     config = memo(ctx.cache, (NAME, ctx.region, arn), lambda: _read_config(ctx, arn))
     if config is None:
         ctx.warnings.append(f"code signing config {arn} of {fn['FunctionName']} was deleted during backup")
     return config
+
+
+def _users(ctx: RegionContext) -> dict[str, str] | None:
+    """Function name -> config ARN for the region, listed once per run; None where the listing is
+    not available (then each function is asked on its own)."""
+
+    def listing() -> dict[str, str] | None:
+        client = ctx.client("lambda")
+        try:
+            found = list(pages(client, "list_code_signing_configs", "CodeSigningConfigs"))
+            return {
+                arn.split(":function:")[-1].split(":")[0]: conf["CodeSigningConfigArn"]
+                for conf in found
+                for arn in pages(client, "list_functions_by_code_signing_config", "FunctionArns",
+                                 CodeSigningConfigArn=conf["CodeSigningConfigArn"])
+            }
+        except AwsError as exc:
+            if unavailable(exc):
+                return None
+            raise
+
+    return memo(ctx.cache, (NAME, "users", ctx.region), listing)
 
 
 def _read_config(ctx: RegionContext, arn: str) -> dict[str, Any] | None:
@@ -121,8 +157,9 @@ def _find_or_create(ctx: RestoreContext, client: Any, region: str, want: dict[st
             "AllowedPublishers": {"SigningProfileVersionArns": want["allowed_publishers"]},
             "CodeSigningPolicies": want["policies"],
         }
-        if want["tags"]:
-            args["Tags"] = want["tags"]
+        tags = {**want["tags"], **ctx.drill_tags()}
+        if tags:
+            args["Tags"] = tags
         created = call(client, "create_code_signing_config", **args)["CodeSigningConfig"]
         ctx.shared(NAME)[region].append(created)
         return str(created["CodeSigningConfigArn"])
@@ -157,15 +194,15 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> l
     return [Change(NAME, target, action, detail, fields=["CodeSigningConfigArn"], apply=apply)]
 
 
-def to_iac(record: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        iac.resource(
-            "AWS::Lambda::CodeSigningConfig",
-            {
-                "Description": data["description"],
-                "AllowedPublishers": {"SigningProfileVersionArns": data["allowed_publishers"]},
-                "CodeSigningPolicies": data["policies"],
-                "Tags": [{"Key": k, "Value": v} for k, v in sorted(data["tags"].items())],
-            },
-        )
-    ]
+def to_iac(record: dict[str, Any], data: dict[str, Any]) -> iac.Fragment:
+    frag = iac.Fragment()
+    cid = iac.logical("CodeSigning", data["arn"].rsplit(":", 1)[-1])
+    frag.add(cid, "AWS::Lambda::CodeSigningConfig", {
+        "Description": data["description"],
+        "AllowedPublishers": {"SigningProfileVersionArns": data["allowed_publishers"]},
+        "CodeSigningPolicies": data["policies"],
+        "Tags": iac.tag_list(data["tags"]),
+    })
+    frag.arns[data["arn"]] = f"${{{cid}.CodeSigningConfigArn}}"
+    frag.patches[iac.function_id(record)] = {"CodeSigningConfigArn": {"Fn::GetAtt": [cid, "CodeSigningConfigArn"]}}
+    return frag

@@ -71,6 +71,16 @@ def aliases_of(cache: dict[str, Any], client: Any, name: str) -> list[dict[str, 
     )
 
 
+def seed_versions(cache: dict[str, Any], region: str, versions: dict[str, list[dict[str, Any]]]) -> None:
+    """Published versions already listed (ListFunctions with FunctionVersion=ALL), by function name:
+    `versions_of` answers from them instead of calling ListVersionsByFunction."""
+    with _memo_lock:
+        store: dict[tuple[str, ...], Any] = cache.setdefault("memo", {})
+        for name, found in versions.items():
+            ordered = sorted((v for v in found if v["Version"] != "$LATEST"), key=lambda v: int(v["Version"]))
+            store[("versions", region, name)] = ordered
+
+
 def versions_of(cache: dict[str, Any], client: Any, name: str) -> list[dict[str, Any]]:
     """Published versions only ($LATEST left out)."""
     return memo(

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..aws import call, error_code
 from ..errors import AwsError
+from . import iac
 from .base import Change, RegionContext, RestoreContext
 from .common import NOT_FOUND, maybe, memo, pages, versions_of
 
@@ -116,3 +117,19 @@ def _put_provisioned(
     call(client, "put_provisioned_concurrency_config", FunctionName=name, Qualifier=q,
          ProvisionedConcurrentExecutions=count)
     return f"{count} on {q}"
+
+
+def to_iac(record: dict[str, Any], data: dict[str, Any]) -> iac.Fragment:
+    """No resource of its own: ReservedConcurrentExecutions is a property of the function, and
+    ProvisionedConcurrencyConfig one of AWS::Lambda::Alias / Version."""
+    frag = iac.Fragment()
+    if data.get("reserved") is not None:
+        frag.patches[iac.function_id(record)] = {"ReservedConcurrentExecutions": data["reserved"]}
+    for qualifier, count in data.get("provisioned", {}).items():
+        if qualifier not in iac.exported_versions(record) | iac.exported_aliases(record):
+            frag.notes.append(f"{iac.function_name(record)}: provisioned concurrency of {qualifier} is not "
+                              "exported (the version or alias is not)")
+            continue
+        owner = iac.version_id(record, qualifier) if qualifier.isdigit() else iac.alias_id(record, qualifier)
+        frag.patches[owner] = {"ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": count}}
+    return frag

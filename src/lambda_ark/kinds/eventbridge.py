@@ -13,6 +13,7 @@ from typing import Any
 
 from ..aws import call
 from ..errors import AwsError
+from . import iac
 from .base import Action, Change, RegionContext, RestoreContext, once
 from .common import NOT_FOUND, maybe, pages, strip_none
 from .triggers import FunctionIndex, check_permission, is_function_arn, json_equal
@@ -86,6 +87,9 @@ def _rule_differs(live: dict[str, Any], want: dict[str, Any]) -> bool:
 
 def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
     region = ctx.target_region(record)
+    if ctx.isolated:
+        return ctx.isolated_skip(NAME, f"{ctx.target_name(record)} ({region})",
+                                 "rules " + ", ".join(f"{e['bus']}/{e['name']}" for e in data))
     client = ctx.client("events", region)
     changes: list[Change] = []
     for entry in data:
@@ -155,12 +159,20 @@ def sources(record: dict[str, Any], data: list[dict[str, Any]]) -> list[str]:
     return [str(e["arn"]) for e in data]
 
 
-def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:
+    """The rule with this function's targets (the exporter merges the targets of every function
+    that shares a rule). A custom event bus is named, not declared: its policies are not recorded."""
+    frag = iac.Fragment()
     for entry in data:
-        props: dict[str, Any] = {"Name": entry["name"], "EventBusName": entry["bus"], **entry["rule"]}
+        props: dict[str, Any] = {"Name": entry["name"], **entry["rule"]}
+        if entry["bus"] != "default":
+            props["EventBusName"] = entry["bus"]
+            frag.notes.append(f"rule {entry['name']}: event bus {entry['bus']} must exist where the template is "
+                              "deployed (buses are not exported)")
         if "EventPattern" in props:  # CloudFormation takes the pattern as an object
             props["EventPattern"] = json.loads(props["EventPattern"])
         props["Targets"] = entry["targets"]
-        out.append({"Type": "AWS::Events::Rule", "Properties": props})
-    return out
+        rid = iac.logical("Rule", entry["bus"], entry["name"])
+        frag.add(rid, "AWS::Events::Rule", props)
+        frag.arns[entry["arn"]] = f"${{{rid}.Arn}}"
+    return frag

@@ -178,6 +178,7 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> l
     client = ctx.client("lambda", region)
     target = f"{name} ({region})"
     want = desired_config(ctx, record, data["config"])
+    tags = {**data["tags"], **ctx.drill_tags()}
     live = maybe(client, "get_function", FunctionName=name)
     if live is None:
 
@@ -188,7 +189,7 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> l
                 Code=code_source(ctx, data),
                 PackageType=data["package_type"],
                 Architectures=data["architectures"],
-                Tags=data["tags"],
+                Tags=tags,
                 Publish=False,
                 **desired_config(ctx, record, data["config"]),
             )
@@ -202,13 +203,13 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, Any]) -> l
         want, normalize_config(conf)
     )
     live_tags = live.get("Tags", {}) or {}
-    if live_tags != data["tags"]:
+    if live_tags != tags:
         fields.append("tags")
     if not fields:
         return [Change(NAME, target, "unchanged")]
 
     def update() -> None:
-        _update(ctx, client, name, record, data, live_tags, conf["FunctionArn"])
+        _update(ctx, client, name, record, data, (live_tags, tags), conf["FunctionArn"])
 
     return [Change(NAME, target, "update", ", ".join(fields), fields=fields, apply=update)]
 
@@ -261,18 +262,19 @@ def _update(
     name: str,
     record: dict[str, Any],
     data: dict[str, Any],
-    live_tags: dict[str, str],
+    tags: tuple[dict[str, str], dict[str, str]],
     arn: str,
 ) -> None:
-    """Bring code, configuration and tags to the snapshot's (decided again now: layers published
-    by this restore have their ARNs only now)."""
+    """Bring code, configuration and tags (live, wanted) to the snapshot's (decided again now:
+    layers published by this restore have their ARNs only now)."""
     conf = call(client, "get_function_configuration", FunctionName=name)
     set_code(ctx, client, name, data, conf)
     set_config(client, name, desired_config(ctx, record, data["config"]), conf)
-    if live_tags != data["tags"]:
-        if data["tags"]:
-            call(client, "tag_resource", Resource=arn, Tags=data["tags"])
-        stale = sorted(set(live_tags) - set(data["tags"]))
+    live_tags, want = tags
+    if live_tags != want:
+        if want:
+            call(client, "tag_resource", Resource=arn, Tags=want)
+        stale = sorted(set(live_tags) - set(want))
         if stale:
             call(client, "untag_resource", Resource=arn, TagKeys=stale)
 
@@ -290,23 +292,40 @@ _EMPTY: dict[str, Any] = {
 
 # create_function names -> CloudFormation property names, where they differ
 _CFN_NAMES = {"KMSKeyArn": "KmsKeyArn"}
+# Recorded, but AWS::Lambda::Function has no such property (yet)
+_NO_CFN = ("RuntimeConfig", "AcceleratorConfig")
 
 
-def to_iac(record: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
-    props: dict[str, Any] = {_CFN_NAMES.get(k, k): v for k, v in data["config"].items()}
+def to_iac(record: dict[str, Any], data: dict[str, Any]) -> iac.Fragment:
+    """The function; each environment value is a NoEcho parameter (never a literal in a template)."""
+    frag = iac.Fragment()
+    name, fid = iac.function_name(record), iac.function_id(record)
+    props: dict[str, Any] = {_CFN_NAMES.get(k, k): v for k, v in data["config"].items() if k not in _NO_CFN}
+    frag.notes += [f"{name}: {k} is not a CloudFormation property yet; not exported" for k in _NO_CFN
+                   if k in data["config"]]
     env = props.get("Environment", {}).get("Variables")
-    if env:  # secrets stay out of templates
-        name = iac.function_name(record)
-        props["Environment"] = {"Variables": {k: f"{{{{resolve:ssm:/lambda-ark/{name}/{k}}}}}" for k in env}}
+    if env:
+        variables = {}
+        for key in env:
+            param = iac.logical("Env", name, key)
+            frag.parameters[param] = {"Type": "String", "NoEcho": True,
+                                      "Description": f"environment variable {key} of {name}"}
+            variables[key] = {"Ref": param}
+        props["Environment"] = {"Variables": variables}
     if data.get("image_uri"):
-        code: dict[str, Any] = {"ImageUri": data["image_uri"]}
+        code: dict[str, Any] = {"ImageUri": _image_uri(record, data["image_uri"])}
     else:
-        code = {"S3Bucket": iac.CODE_BUCKET, "S3Key": iac.code_key(data["code_sha256"])}
-    props.update(
-        FunctionName=iac.function_name(record),
-        Code=code,
-        PackageType=data["package_type"],
-        Architectures=data["architectures"],
-        Tags=[{"Key": k, "Value": v} for k, v in sorted(data["tags"].items())],
-    )
-    return [iac.resource("AWS::Lambda::Function", props)]
+        code = iac.asset(data["file"])
+    props.update(FunctionName=name, Code=code, PackageType=data["package_type"], Architectures=data["architectures"],
+                 Tags=iac.tag_list(data["tags"]))
+    frag.add(fid, "AWS::Lambda::Function", props)
+    frag.arns[str(record["arn"])] = f"${{{fid}.Arn}}"
+    return frag
+
+
+def _image_uri(record: dict[str, Any], uri: str) -> Any:
+    """The image in the deploying account's and region's ECR (as restore maps it): a Fn::Sub."""
+    own = f"{record['account']}.dkr.ecr.{record['region']}."
+    if not uri.startswith(own):
+        return uri
+    return {"Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}." + uri[len(own):].replace("${", "${!")}

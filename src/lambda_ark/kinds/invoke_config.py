@@ -90,15 +90,24 @@ def _put(ctx: RestoreContext, client: Any, name: str, record: dict[str, Any], qu
     call(client, "put_function_event_invoke_config", FunctionName=name, **q_args, **ctx.mapper.map_obj(conf))
 
 
-def to_iac(record: dict[str, Any], data: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        iac.resource(
-            "AWS::Lambda::EventInvokeConfig",
-            {
-                "FunctionName": iac.function_name(record),
-                "Qualifier": q or "$LATEST",
-                **conf,
-            },
-        )
-        for q, conf in data.items()
-    ]
+def to_iac(record: dict[str, Any], data: dict[str, dict[str, Any]]) -> iac.Fragment:
+    frag = iac.Fragment()
+    for q, conf in data.items():
+        depends: list[str] = []
+        qualifier: Any = "$LATEST"
+        if q.isdigit():
+            qualifier = iac.version_value(record, q)
+            if qualifier is None:
+                frag.notes.append(f"{iac.function_name(record)}: the invoke config of version {q} is not exported "
+                                  "(the version is not)")
+                continue
+        elif q:
+            if q not in iac.exported_aliases(record):
+                frag.notes.append(f"{iac.function_name(record)}: the invoke config of alias {q} is not exported "
+                                  "(the alias is not)")
+                continue
+            qualifier, depends = q, [iac.alias_id(record, q)]
+        frag.add(iac.logical("Fn", iac.function_name(record), "InvokeConfig", q), "AWS::Lambda::EventInvokeConfig",
+                 {"FunctionName": {"Ref": iac.function_id(record)}, "Qualifier": qualifier, **conf},
+                 depends_on=depends)
+    return frag

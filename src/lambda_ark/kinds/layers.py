@@ -27,8 +27,11 @@ def discover(ctx: RegionContext) -> None:
 
 def capture(ctx: RegionContext, index: Any, fn: dict[str, Any]) -> list[dict[str, Any]] | None:
     arns = [layer["Arn"] for layer in fn.get("Layers") or []]
-    # once per layer version per run, however many functions use it
-    return [memo(ctx.cache, ("layer", arn), partial(_capture_one, ctx, arn)) for arn in arns] or None
+    # A layer version never changes once published: one the previous snapshot holds (with its content
+    # still in the repository) is taken from there; any other is read once per run, however many
+    # functions use it.
+    known: dict[str, dict[str, Any]] = ctx.cache.get("known_layers", {})
+    return [known.get(arn) or memo(ctx.cache, ("layer", arn), partial(_capture_one, ctx, arn)) for arn in arns] or None
 
 
 def _capture_one(ctx: RegionContext, arn: str) -> dict[str, Any]:
@@ -88,7 +91,7 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]
 def _plan_one(ctx: RestoreContext, layer: dict[str, Any]) -> Change:
     region = ctx.mapper.region(layer["arn"].split(":")[3])
     client = ctx.client("lambda", region)
-    name = layer["name"]
+    name = ctx.drill_layer_name(layer["name"]) if ctx.isolated else layer["name"]
     label = f"{name} ({region})"
     for v in pages(client, "list_layer_versions", "LayerVersions", LayerName=name):
         got = _get_layer_version(client, v["LayerVersionArn"])
@@ -115,19 +118,21 @@ def _plan_one(ctx: RestoreContext, layer: dict[str, Any]) -> Change:
     return Change(NAME, label, "create", f"republish version {layer['version']}", apply=publish)
 
 
-def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        iac.resource(
-            "AWS::Lambda::LayerVersion",
-            {
-                "LayerName": layer["name"],
-                "Description": layer["description"],
-                "Content": {"S3Bucket": iac.CODE_BUCKET, "S3Key": iac.code_key(layer["code_sha256"])},
-                "CompatibleRuntimes": layer["compatible_runtimes"],
-                "CompatibleArchitectures": layer["compatible_architectures"],
-                "LicenseInfo": layer.get("license_info"),
-            },
-        )
-        for layer in data
-        if not layer.get("external")  # another account's layer is referenced, not declared
-    ]
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:
+    frag = iac.Fragment()
+    for layer in data:
+        if layer.get("external"):  # another account's layer is referenced, not declared
+            frag.notes.append(f"{iac.function_name(record)}: layer {layer['arn']} belongs to another account; "
+                              "the template references it as it is")
+            continue
+        lid = iac.logical("Layer", layer["name"], str(layer["version"]))
+        frag.add(lid, "AWS::Lambda::LayerVersion", {
+            "LayerName": layer["name"],
+            "Description": layer["description"],
+            "Content": iac.asset(layer["file"]),
+            "CompatibleRuntimes": layer["compatible_runtimes"],
+            "CompatibleArchitectures": layer["compatible_architectures"],
+            "LicenseInfo": layer.get("license_info"),
+        })
+        frag.arns[layer["arn"]] = f"${{{lid}}}"
+    return frag

@@ -14,9 +14,11 @@ from typing import Any
 
 from ..aws import call, error_code
 from ..errors import AwsError
+from . import iac
 from .base import Action, Change, RegionContext, RestoreContext
 from .common import NOT_FOUND, maybe, pages
 from .mappings import discover as mapping_index
+from .mappings import mapping_id
 
 NAME = "mapping_tags"
 SERVICE = "lambda"
@@ -81,7 +83,7 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]
     client = ctx.client("lambda", region)
     changes = []
     for entry in data:
-        source, want = ctx.mapper.arn(entry["source"]), dict(entry["tags"])
+        source, want = ctx.mapper.arn(entry["source"]), {**entry["tags"], **ctx.drill_tags()}
         # a version this restore republishes has no number in the target until versions apply
         unknown = ctx.version_unknown(record, entry["qualifier"])
         fn_name = _function(ctx, record, name, entry["qualifier"])
@@ -110,6 +112,10 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]
     return changes
 
 
-def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:
     # No resource of its own: Tags is a property of AWS::Lambda::EventSourceMapping.
-    return []
+    frag = iac.Fragment()
+    for entry in data:
+        mid = mapping_id(record, entry["qualifier"], entry["source"], entry["topics"])
+        frag.patches[mid] = {"Tags": iac.tag_list(entry["tags"])}
+    return frag

@@ -152,17 +152,23 @@ def _function(ctx: RestoreContext, record: dict[str, Any], name: str, m: dict[st
     return f"{name}:{q}" if q else name
 
 
+def _enabled(ctx: RestoreContext, m: dict[str, Any]) -> bool:
+    """As recorded; a drill's mappings stay disabled (its copy must not take production's records)."""
+    return bool(m["enabled"]) and not ctx.isolated
+
+
 def _create(ctx: RestoreContext, client: Any, region: str, name: str, record: dict[str, Any],
             m: dict[str, Any]) -> None:
-    call(client, "create_event_source_mapping", FunctionName=_function(ctx, record, name, m), Enabled=m["enabled"],
-         **_args(ctx, region, m))
+    tags = {"Tags": ctx.drill_tags()} if ctx.isolated else {}
+    call(client, "create_event_source_mapping", FunctionName=_function(ctx, record, name, m),
+         Enabled=_enabled(ctx, m), **_args(ctx, region, m), **tags)
 
 
 def _update(ctx: RestoreContext, client: Any, region: str, name: str, record: dict[str, Any],
             m: dict[str, Any], uuid: str) -> None:
     update = {k: v for k, v in _args(ctx, region, m).items() if k not in _FIXED}
     call(client, "update_event_source_mapping", UUID=uuid, FunctionName=_function(ctx, record, name, m),
-         Enabled=m["enabled"], **update)
+         Enabled=_enabled(ctx, m), **update)
 
 
 def _current_stream(ctx: RestoreContext, region: str, arn: str) -> str:
@@ -181,15 +187,43 @@ def _current_stream(ctx: RestoreContext, region: str, arn: str) -> str:
     return str(latest or arn)
 
 
-def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        iac.resource(
-            "AWS::Lambda::EventSourceMapping",
-            {
-                "FunctionName": iac.qualified(record, m["qualifier"]),
-                "Enabled": m["enabled"],
-                **m["args"],
-            },
-        )
-        for m in data
-    ]
+def mapping_id(record: dict[str, Any], qualifier: str, source: str, topics: list[str]) -> str:
+    """The logical id of one mapping (mapping_tags patches its Tags by it)."""
+    return iac.logical("Fn", iac.function_name(record), "Mapping", qualifier,
+                       iac.short("\n".join([source, *topics])))
+
+
+# create_event_source_mapping names -> CloudFormation property names, where they differ
+_CFN_NAMES = {"KMSKeyArn": "KmsKeyArn"}
+
+
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:
+    frag = iac.Fragment()
+    for m in data:
+        target = iac.qualifier_ref(record, m["qualifier"])
+        if target is None:
+            frag.notes.append(f"{iac.function_name(record)}: the mapping of {m['qualifier']} is not exported "
+                              "(the version or alias is not)")
+            continue
+        props: dict[str, Any] = {_CFN_NAMES.get(k, k): v for k, v in m["args"].items()}
+        if "StartingPositionTimestamp" in props:  # CloudFormation takes seconds since the epoch
+            props["StartingPositionTimestamp"] = _epoch(props["StartingPositionTimestamp"])
+        source = m["args"].get("EventSourceArn", "")
+        if ":dynamodb:" in source and "/stream/" in source:
+            frag.notes.append(f"{iac.function_name(record)}: the mapping from {source.split('/stream/')[0]} names "
+                              "the stream by its creation time; where the table is new, point it at the table's "
+                              "current stream")
+        mid = mapping_id(record, m["qualifier"], source, m["args"].get("Topics") or [])
+        frag.add(mid, "AWS::Lambda::EventSourceMapping", {"FunctionName": target, "Enabled": m["enabled"], **props})
+    return frag
+
+
+def _epoch(value: Any) -> Any:
+    from datetime import datetime
+
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).timestamp()
+        except ValueError:
+            return value
+    return value

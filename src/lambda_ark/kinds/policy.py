@@ -149,7 +149,7 @@ def _recreated_apis(ctx: RestoreContext, record: dict[str, Any]) -> set[str]:
     """Ids of the function's APIs that restore recreates elsewhere: a statement naming the old id
     would grant an API that does not exist there (the API kinds grant the new id themselves)."""
     moved = ctx.target_region(record) != record["region"] or ctx.mapper.account(record["account"]) != record["account"]
-    if not moved:
+    if not moved and not ctx.isolated:  # a drill always gets APIs of its own
         return set()
     entries = [*(record["items"].get("apigateway") or []), *(record["items"].get("apigatewayv2") or [])]
     return {str(e["id"]) for e in entries if "id" in e}
@@ -163,19 +163,34 @@ def _api_id(statement: dict[str, Any]) -> str | None:
     return str(parts[5].split("/")[0])
 
 
-def to_iac(record: dict[str, Any], data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    out = []
+def to_iac(record: dict[str, Any], data: dict[str, list[dict[str, Any]]]) -> iac.Fragment:
+    frag = iac.Fragment()
     for qualifier, statements in data.items():
+        target = iac.qualifier_ref(record, qualifier)
+        if target is None:
+            frag.notes.append(f"{iac.function_name(record)}: the policy of {qualifier} is not exported "
+                              "(the version or alias is not)")
+            continue
         for statement in statements:
             args = permission_args(statement)
-            args.pop("StatementId")  # CloudFormation names permissions itself
-            out.append(
-                iac.resource(
-                    "AWS::Lambda::Permission",
-                    {
-                        "FunctionName": iac.qualified(record, qualifier),
-                        **args,
-                    },
-                )
-            )
-    return out
+            sid = args.pop("StatementId")  # CloudFormation names permissions itself
+            for key in ("SourceAccount", "Principal"):  # the deploying account, when it was the source's
+                if args.get(key) == record["account"]:
+                    args[key] = {"Ref": "AWS::AccountId"}
+            frag.add(permission_id(record, qualifier, sid), "AWS::Lambda::Permission", {"FunctionName": target, **args})
+    return frag
+
+
+def permission_id(record: dict[str, Any], qualifier: str, sid: str) -> str:
+    """The logical id of one statement's AWS::Lambda::Permission (a trigger that needs it first
+    depends on it)."""
+    return iac.logical("Fn", iac.function_name(record), "Permission", qualifier, sid)
+
+
+def permission_ids(record: dict[str, Any], principal: str, source_arn: str) -> list[str]:
+    """The permissions of the function's recorded policy that let `principal` invoke from `source_arn`."""
+    from .triggers import grants
+
+    policy = (record.get("items") or {}).get(NAME) or {}
+    return [permission_id(record, q, s["Sid"]) for q, statements in policy.items() for s in statements
+            if grants(s, principal, source_arn)]

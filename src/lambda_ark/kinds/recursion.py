@@ -12,6 +12,7 @@ from typing import Any
 
 from ..aws import call
 from ..errors import AwsError
+from . import iac
 from .base import Action, Change, RegionContext, RestoreContext
 from .common import maybe, optional, unavailable
 
@@ -60,6 +61,6 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, str]) -> l
     return [Change(NAME, target, action, want, fields=["RecursiveLoop"], apply=apply)]
 
 
-def to_iac(record: dict[str, Any], data: dict[str, str]) -> list[dict[str, Any]]:
+def to_iac(record: dict[str, Any], data: dict[str, str]) -> iac.Fragment:
     # No resource of its own: RecursiveLoop is a property of AWS::Lambda::Function.
-    return []
+    return iac.Fragment(patches={iac.function_id(record): {"RecursiveLoop": data["RecursiveLoop"]}})

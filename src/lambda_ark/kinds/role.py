@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from ..aws import call
+from . import iac
 from .base import Change, RegionContext, RestoreContext
 from .common import NOT_FOUND, maybe, memo, pages
 
@@ -130,8 +131,9 @@ def _create_role(ctx: RestoreContext, iam: Any, path: str, name: str, data: dict
         args["Description"] = data["description"]
     if data.get("permissions_boundary"):
         args["PermissionsBoundary"] = ctx.mapper.arn(data["permissions_boundary"])
-    if data.get("tags"):
-        args["Tags"] = data["tags"]
+    tags = [*data.get("tags", []), *({"Key": k, "Value": v} for k, v in ctx.drill_tags().items())]
+    if tags:
+        args["Tags"] = tags
     call(iam, "create_role", **args)
     for policy, document in data["inline"].items():
         call(
@@ -159,28 +161,34 @@ def _plan_policy(ctx: RestoreContext, iam: Any, arn: str, policy: dict[str, Any]
             "Path": policy["path"],
             "PolicyDocument": json.dumps(ctx.mapper.map_obj(policy["document"])),
         }
-        extra = {"Description": policy["description"]} if policy["description"] else {}
+        extra: dict[str, Any] = {"Description": policy["description"]} if policy["description"] else {}
+        if ctx.isolated:
+            extra["Tags"] = [{"Key": k, "Value": v} for k, v in ctx.drill_tags().items()]
         call(iam, "create_policy", **args, **extra)
 
     return Change(NAME, target, "create", "customer managed policy", apply=create)
 
 
-def to_iac(record: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
-    props: dict[str, Any] = {
+def to_iac(record: dict[str, Any], data: dict[str, Any]) -> iac.Fragment:
+    """The role and the customer managed policies it uses (IAM names are global: a second region's
+    template declaring the same role is refused by CloudFormation; deploy roles once)."""
+    frag = iac.Fragment()
+    rid = iac.logical("Role", data["name"])
+    for arn, p in sorted(data.get("customer_managed", {}).items()):
+        pid = iac.logical("Policy", p["name"])
+        frag.add(pid, "AWS::IAM::ManagedPolicy", {"ManagedPolicyName": p["name"], "Path": p["path"],
+                                                  "Description": p.get("description"), "PolicyDocument": p["document"]})
+        frag.arns[arn] = f"${{{pid}}}"  # Ref of a managed policy is its ARN
+    frag.add(rid, "AWS::IAM::Role", {
         "RoleName": data["name"],
         "Path": data["path"],
+        "Description": data.get("description"),
         "AssumeRolePolicyDocument": data["trust_policy"],
         "ManagedPolicyArns": data["managed"],
         "MaxSessionDuration": data["max_session_duration"],
+        "PermissionsBoundary": data.get("permissions_boundary"),
         "Policies": [{"PolicyName": k, "PolicyDocument": v} for k, v in data["inline"].items()],
-    }
-    if data.get("permissions_boundary"):
-        props["PermissionsBoundary"] = data["permissions_boundary"]
-    out = [
-        {
-            "Type": "AWS::IAM::ManagedPolicy",
-            "Properties": {"ManagedPolicyName": p["name"], "Path": p["path"], "PolicyDocument": p["document"]},
-        }
-        for p in data.get("customer_managed", {}).values()
-    ]
-    return [*out, {"Type": "AWS::IAM::Role", "Properties": props}]
+        "Tags": data.get("tags"),
+    })
+    frag.arns[data["arn"]] = f"${{{rid}.Arn}}"
+    return frag

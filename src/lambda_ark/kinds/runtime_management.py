@@ -15,6 +15,7 @@ from typing import Any
 
 from ..aws import call
 from ..errors import AwsError
+from . import iac
 from .base import Action, Change, RegionContext, RestoreContext
 from .common import maybe, optional, unavailable
 
@@ -73,6 +74,6 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, str]) -> l
     return [Change(NAME, target, action, want["UpdateRuntimeOn"], fields=fields, apply=apply)]
 
 
-def to_iac(record: dict[str, Any], data: dict[str, str]) -> list[dict[str, Any]]:
+def to_iac(record: dict[str, Any], data: dict[str, str]) -> iac.Fragment:
     # No resource of its own: RuntimeManagementConfig is a property of AWS::Lambda::Function.
-    return []
+    return iac.Fragment(patches={iac.function_id(record): {"RuntimeManagementConfig": dict(data)}})

@@ -12,8 +12,10 @@ from functools import partial
 from typing import Any
 
 from ..aws import call
+from . import iac
 from .base import Change, RegionContext, RestoreContext, once
 from .common import NOT_FOUND, maybe, pages
+from .policy import permission_ids
 from .triggers import FunctionIndex, check_permission, is_function_arn
 
 NAME = "s3_notifications"
@@ -91,6 +93,9 @@ def target_bucket(ctx: RestoreContext, bucket: str) -> str:
 
 
 def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+    if ctx.isolated:
+        return ctx.isolated_skip(NAME, f"{ctx.target_name(record)} ({ctx.target_region(record)})",
+                                 "notifications of " + ", ".join(sorted({e["bucket"] for e in data})))
     by_bucket: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entry in data:
         by_bucket[target_bucket(ctx, entry["bucket"])].append(entry)
@@ -170,8 +175,11 @@ def sources(record: dict[str, Any], data: list[dict[str, Any]]) -> list[str]:
     return [f"arn:aws:s3:::{e['bucket']}" for e in data]
 
 
-def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """CloudFormation has one event per LambdaConfiguration; a notification with two events is two."""
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:
+    """A bucket with its notifications (one event per LambdaConfiguration). Bucket names are global,
+    so the name is a parameter (default: the source's); the invoke permissions name the bucket by
+    that parameter, and the bucket depends on them (S3 checks the permission when configured)."""
+    frag = iac.Fragment()
     by_bucket: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entry in data:
         for event in entry["events"]:
@@ -180,10 +188,13 @@ def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str,
                 rules = [{"Name": r["name"], "Value": r["value"]} for r in entry["filter"]]
                 conf["Filter"] = {"S3Key": {"Rules": rules}}
             by_bucket[entry["bucket"]].append(conf)
-    return [
-        {
-            "Type": "AWS::S3::Bucket",
-            "Properties": {"BucketName": b, "NotificationConfiguration": {"LambdaConfigurations": confs}},
-        }
-        for b, confs in sorted(by_bucket.items())
-    ]
+    for bucket, confs in sorted(by_bucket.items()):
+        param = iac.logical("BucketName", bucket)
+        frag.parameters[param] = {"Type": "String", "Default": bucket,
+                                  "Description": f"the bucket that was {bucket} (bucket names are global)"}
+        arn = f"arn:aws:s3:::{bucket}"
+        frag.add(iac.logical("Bucket", bucket), "AWS::S3::Bucket",
+                 {"BucketName": {"Ref": param}, "NotificationConfiguration": {"LambdaConfigurations": confs}},
+                 depends_on=permission_ids(record, "s3.amazonaws.com", arn))
+        frag.arns[arn] = "arn:${AWS::Partition}:s3:::${" + param + "}"
+    return frag

@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from ..aws import call
+from . import iac
 from .base import Change, RegionContext, RestoreContext
 from .common import NOT_FOUND, differing, maybe, pages, strip_none
 from .triggers import FunctionIndex, is_function_arn
@@ -95,6 +96,9 @@ def _as_args(schedule: dict[str, Any]) -> dict[str, Any]:
 
 def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
     region = ctx.target_region(record)
+    if ctx.isolated:
+        return ctx.isolated_skip(NAME, f"{ctx.target_name(record)} ({region})",
+                                 "schedules " + ", ".join(f"{e['group']}/{e['name']}" for e in data))
     client = ctx.client("scheduler", region)
     groups = ctx.shared(NAME).setdefault("groups", set())  # reported once per restore
     changes = []
@@ -136,11 +140,17 @@ def sources(record: dict[str, Any], data: list[dict[str, Any]]) -> list[str]:
             for e in data]
 
 
-def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {
-            "Type": "AWS::Scheduler::Schedule",
-            "Properties": {"Name": e["name"], "GroupName": e["group"], **e["schedule"]},
-        }
-        for e in data
-    ]
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:
+    frag = iac.Fragment()
+    for e in data:
+        props: dict[str, Any] = {"Name": e["name"], **e["schedule"]}
+        if props.pop("ActionAfterCompletion", None) not in (None, "NONE"):
+            frag.notes.append(f"schedule {e['group']}/{e['name']}: ActionAfterCompletion is not a CloudFormation "
+                              "property; not exported")
+        if e["group"] != "default":  # the Ref makes the schedule wait for its group
+            gid = iac.logical("ScheduleGroup", e["group"])
+            frag.add(gid, "AWS::Scheduler::ScheduleGroup", {"Name": e["group"]})
+            props["GroupName"] = {"Ref": gid}
+        props.setdefault("FlexibleTimeWindow", {"Mode": "OFF"})
+        frag.add(iac.logical("Schedule", e["group"], e["name"]), "AWS::Scheduler::Schedule", props)
+    return frag

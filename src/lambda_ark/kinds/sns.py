@@ -12,6 +12,7 @@ from functools import partial
 from typing import Any
 
 from ..aws import call
+from . import iac
 from .base import Change, RegionContext, RestoreContext
 from .common import maybe, pages
 from .triggers import FunctionIndex, check_permission, is_function_arn, json_equal
@@ -65,6 +66,9 @@ def _same(name: str, live: str | None, want: str) -> bool:
 
 
 def plan(ctx: RestoreContext, record: dict[str, Any], data: list[dict[str, Any]]) -> list[Change]:
+    if ctx.isolated:
+        return ctx.isolated_skip(NAME, f"{ctx.target_name(record)} ({ctx.target_region(record)})",
+                                 "subscriptions to " + ", ".join(sorted({s["topic_arn"] for s in data})))
     return [_plan_one(ctx, sub) for sub in data]
 
 
@@ -125,11 +129,13 @@ def sources(record: dict[str, Any], data: list[dict[str, Any]]) -> list[str]:
     return [str(s["topic_arn"]) for s in data]
 
 
-def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:
+    """Subscriptions; the topic is named, not declared (its publishers and policy are not recorded)."""
+    frag = iac.Fragment()
     for sub in data:
         props: dict[str, Any] = {"TopicArn": sub["topic_arn"], "Protocol": "lambda", "Endpoint": sub["endpoint"]}
         for key, value in sub["attributes"].items():
             props[key] = json.loads(value) if key in _JSON_ATTRIBUTES else value
-        out.append({"Type": "AWS::SNS::Subscription", "Properties": props})
-    return out
+        sid = iac.logical("Subscription", sub["topic_arn"].rsplit(":", 1)[-1], iac.short(sub["endpoint"]))
+        frag.add(sid, "AWS::SNS::Subscription", props)
+    return frag

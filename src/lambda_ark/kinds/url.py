@@ -70,8 +70,14 @@ def plan(ctx: RestoreContext, record: dict[str, Any], data: dict[str, dict[str, 
     return changes
 
 
-def to_iac(record: dict[str, Any], data: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        iac.resource("AWS::Lambda::Url", {"TargetFunctionArn": record.get("arn"), "Qualifier": q or None, **conf})
-        for q, conf in data.items()
-    ]
+def to_iac(record: dict[str, Any], data: dict[str, dict[str, Any]]) -> iac.Fragment:
+    frag = iac.Fragment()
+    for q, conf in data.items():
+        if q and q not in iac.exported_aliases(record):
+            frag.notes.append(f"{iac.function_name(record)}: the URL of alias {q} is not exported (the alias is not)")
+            continue
+        depends = [iac.alias_id(record, q)] if q else []  # the URL of an alias needs the alias first
+        target = {"Fn::GetAtt": [iac.function_id(record), "Arn"]}
+        frag.add(iac.logical("Fn", iac.function_name(record), "Url", q), "AWS::Lambda::Url",
+                 {"TargetFunctionArn": target, "Qualifier": q or None, **conf}, depends_on=depends)
+    return frag

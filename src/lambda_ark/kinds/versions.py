@@ -136,16 +136,26 @@ def _reset_latest(ctx: RestoreContext, client: Any, name: str, record: dict[str,
     function.set_config(client, name, function.desired_config(ctx, record, fn_data["config"]), live)
 
 
-def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    # CloudFormation publishes from the function's current code; CodeSha256 makes it refuse a mismatch
-    return [
-        iac.resource(
-            "AWS::Lambda::Version",
-            {
-                "FunctionName": iac.function_name(record),
-                "Description": v["description"],
-                "CodeSha256": v["code_sha256"],
-            },
-        )
-        for v in sorted(data, key=lambda v: int(v["version"]))
-    ]
+def to_iac(record: dict[str, Any], data: list[dict[str, Any]]) -> iac.Fragment:
+    """CloudFormation publishes a version from the function as the template defines it, so only
+    versions whose code and configuration are the function's own can be declared (in order, each
+    after the previous); the others are noted. CodeSha256 makes a deploy refuse a mismatch."""
+    frag = iac.Fragment()
+    exported = iac.exported_versions(record)
+    previous: list[str] = []
+    for v in sorted(data, key=lambda v: int(v["version"])):
+        number = str(v["version"])
+        if number not in exported:
+            frag.notes.append(f"{iac.function_name(record)}: version {number} differs from the function's current "
+                              "code or configuration; CloudFormation publishes versions from the function, so it "
+                              "is not in the template")
+            continue
+        vid = iac.version_id(record, number)
+        frag.add(vid, "AWS::Lambda::Version", {
+            "FunctionName": {"Ref": iac.function_id(record)},
+            "Description": v["description"],
+            "CodeSha256": v["code_sha256"],
+        }, depends_on=previous)
+        frag.arns[f"{record['arn']}:{number}"] = f"${{{vid}}}"
+        previous = [vid]
+    return frag

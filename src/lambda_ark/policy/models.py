@@ -29,7 +29,9 @@ INCLUDE_KINDS: dict[str, tuple[str, ...]] = {
     "code": ("function", "layers", "versions", "code_signing"),
     "config": ("function", "recursion", "runtime_management", "aliases", "concurrency", "url", "invoke_config",
                "policy", "mappings", "mapping_tags"),
-    "triggers": ("s3_notifications", "apigateway", "apigatewayv2", "eventbridge", "scheduler", "sns", "cloudfront"),
+    "triggers": ("s3_notifications", "apigateway", "apigatewayv2", "eventbridge", "scheduler", "sns", "cloudfront",
+                 "alb", "logs_subscriptions", "cognito", "pipes", "iot", "ses", "secrets_rotation", "firehose",
+                 "appsync", "cloudwatch_alarms", "referenced_by"),
     "roles": ("role",),
 }
 Include = Literal["code", "config", "triggers", "roles"]

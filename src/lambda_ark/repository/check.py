@@ -68,6 +68,11 @@ def check(repo: Repository, read_data: bool = False, subset: str | None = None,
         stored = {pack_id_of(o.name): o.size for o in repo.backend.list("data/")}
         bad_packs = _check_packs(index, stored, result)
         _check_snapshots(repo, index, bad_packs, result, progress)
+        for record_id in repo.record_ids("drills"):  # drill records hold no chunks: they must just open
+            try:
+                repo.load_record("drills", record_id)
+            except RepositoryError as exc:
+                result.errors.append(str(exc))
         if read_data or subset:
             ids = sorted(p for p in index.packs if p in stored)
             chosen = parse_subset(subset, len(ids), ids) if subset else ids

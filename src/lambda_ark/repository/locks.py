@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ..errors import LockError
-from .backends import Backend, NotFound
+from .backends import Backend, GaveUp, NotFound
 
 STALE_AFTER = timedelta(minutes=30)
 REFRESH_EVERY = timedelta(minutes=5)
@@ -159,7 +159,10 @@ class Lock:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        self.backend.delete(self.name)
+        try:
+            self.backend.delete(self.name)
+        except GaveUp:
+            pass  # the repository is unreachable: the lock goes stale there (`unlock` removes it)
 
     def __enter__(self) -> Lock:
         # `with repo.lock():` enters a lock that is already held: take it only once

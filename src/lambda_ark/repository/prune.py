@@ -14,14 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from ..errors import IntegrityError, RepositoryError
+from .backends import innermost
+from .backends.multipart import Multipart
 from .index import Entry, Index, load_index, pack_id_of, pack_name, save_index
 from .refs import RefWalker
 from .repo import Repository
 from .writer import Packer
 
 REPACK_UNUSED = 0.3
+# Unfinished multipart uploads (a copy or backup killed for good) older than this are aborted; a
+# younger one may still be resumed by the next copy of the same pack.
+UPLOAD_STALE = timedelta(days=1)
 Progress = Callable[[str, int, int], None]
 
 
@@ -35,6 +41,7 @@ class PruneResult:
     bytes_freed: int = 0
     bytes_rewritten: int = 0
     retained: list[str] = field(default_factory=list)  # wanted gone, but under Object Lock
+    uploads_aborted: int = 0  # unfinished multipart uploads older than UPLOAD_STALE
     dry_run: bool = False
 
 
@@ -62,6 +69,7 @@ def prune(repo: Repository, *, dry_run: bool = False, progress: Progress | None 
         result.packs_kept, result.packs_repacked = len(keep), len(repack)
         result.packs_deleted, result.orphans_deleted = len(drop), len(orphans)
         result.bytes_freed = sum(stored.get(p, 0) for p in drop + orphans + list(repack))
+        result.uploads_aborted = abort_stale_uploads(repo, dry_run=dry_run)
         if dry_run:
             return result
         new_index = Index()
@@ -79,6 +87,19 @@ def prune(repo: Repository, *, dry_run: bool = False, progress: Progress | None 
         result.bytes_freed -= packer.bytes_added
         _finish(repo, index, keep, new_index, drop + orphans + list(repack), result, progress)
     return result
+
+
+def abort_stale_uploads(repo: Repository, now: datetime | None = None, dry_run: bool = False) -> int:
+    """Abort multipart uploads under data/ begun more than UPLOAD_STALE ago; returns how many."""
+    store = innermost(repo.backend)
+    if not isinstance(store, Multipart):
+        return 0
+    now = now or datetime.now(UTC)
+    stale = [u for u in store.list_uploads("data/") if now - u.initiated > UPLOAD_STALE]
+    if not dry_run:
+        for upload in stale:
+            store.abort_upload(upload.name, upload.upload_id)
+    return len(stale)
 
 
 def _classify(index: Index, used: set[str], stored: dict[str, int]

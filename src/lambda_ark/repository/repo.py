@@ -13,9 +13,18 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import IntegrityError, RepositoryExists, RepositoryNotFound, SnapshotNotFound, UsageError, WrongKey
+from ..errors import (
+    IntegrityError,
+    RepositoryError,
+    RepositoryExists,
+    RepositoryNotFound,
+    SnapshotNotFound,
+    UsageError,
+    WrongKey,
+)
 from . import keys
-from .backends import Backend, NotFound, open_backend
+from .backends import Backend, NotFound, innermost, open_backend
+from .backends.transport import Transfer, open_with_retries, wrap
 from .config import open_config, seal_config
 from .crypto import MasterKey
 from .index import Index, load_index, pack_id_of, pack_name
@@ -29,6 +38,8 @@ if TYPE_CHECKING:
 
 # Names that must stay deletable even under S3 Object Lock (jobs/: automation's run locks and state).
 UNRETAINED = ("locks/", "keys/", "jobs/")
+# Record kinds (prefix -> the associated data they are sealed with); see docs/repository-format.md.
+RECORD_KINDS = {"drills": "drill"}
 
 
 def _ambient_aws(aws: Aws | None, backend: Backend) -> Aws | None:
@@ -46,6 +57,12 @@ def _ambient_aws(aws: Aws | None, backend: Backend) -> Aws | None:
     return None  # never start an embedded endpoint just to try a KMS key
 
 
+def _open(url: str, aws: Aws | None, transfer: Transfer | None) -> Backend:
+    """The backend for `url` behind the transport wrapper (retries, rate limits, multipart)."""
+    transfer = transfer or Transfer()
+    return wrap(open_with_retries(lambda: open_backend(url, aws, transfer), f"open {url}", transfer), transfer)
+
+
 class Repository:
     def __init__(self, backend: Backend, key: MasterKey, config: RepoConfig, key_name: str,
                  aws: Aws | None) -> None:
@@ -56,24 +73,32 @@ class Repository:
         # What a reader should know but can work around (a bad index file): commands print these.
         self.warnings: list[str] = []
         self._warn_lock = threading.Lock()
-        if hasattr(backend, "retention_days"):  # backends with write-once retention (S3 Object Lock)
-            setattr(backend, "retention_days", config.retention_days)  # noqa: B010
-            setattr(backend, "retain_except", UNRETAINED)  # noqa: B010
+        store = innermost(backend)
+        if hasattr(store, "retention_days"):  # backends with write-once retention (S3 Object Lock)
+            setattr(store, "retention_days", config.retention_days)  # noqa: B010
+            setattr(store, "retain_except", UNRETAINED)  # noqa: B010
 
     # -- init / open ---------------------------------------------------------------------------
     @classmethod
     def init(cls, url: str, *, password: str | None = None, kms_key_id: str | None = None,
              aws: Aws | None = None, pack_size: int | None = None,
-             retention_days: int | None = None) -> Repository:
+             retention_days: int | None = None, transfer: Transfer | None = None,
+             copy_of: Repository | None = None) -> Repository:
+        """Create a repository. `copy_of`: a replica of that repository, sharing its master key and
+        chunker parameters (not its keys, id or retention), so `copy` moves packs between them as
+        they are (restic's `init --from-repo --copy-chunker-params`, one step further)."""
         if not password and not kms_key_id:
             raise UsageError("init needs a password (LAMBDA_ARK_PASSWORD) or --kms-key-id")
-        backend = open_backend(url, aws)
+        backend = _open(url, aws, transfer)
         if backend.exists("config"):
             raise RepositoryExists(f"a repository already exists at {url}")
         config = RepoConfig(id=secrets.token_hex(16), created=datetime.now(UTC), retention_days=retention_days)
+        if copy_of is not None:
+            config.chunker = copy_of.config.chunker.model_copy()
+            config.pack_size = copy_of.config.pack_size
         if pack_size:
             config.pack_size = pack_size
-        key = MasterKey.generate()
+        key = copy_of.key if copy_of is not None else MasterKey.generate()
         repo = cls(backend, key, config, "", aws)
         if kms_key_id:
             kms_aws = _ambient_aws(aws, backend)
@@ -90,11 +115,18 @@ class Repository:
 
     @classmethod
     def open(cls, url: str, *, password: str | None = None, aws: Aws | None = None,
-             ask_password: Callable[[], str | None] | None = None) -> Repository:
-        """Open with the first key that works: KMS keys (if AWS is reachable), then passphrases."""
-        backend = open_backend(url, aws)
+             ask_password: Callable[[], str | None] | None = None,
+             transfer: Transfer | None = None, master: MasterKey | None = None) -> Repository:
+        """Open with the first key that works: KMS keys (if AWS is reachable), then passphrases.
+        `transfer`: rate limits, retries and the S3-compatible endpoint for this repository's traffic.
+        `master`: a master key already in hand (copy's source, of which this may be a replica): if it
+        authenticates the config, no key file is unwrapped (no scrypt, no KMS call)."""
+        backend = _open(url, aws, transfer)
         if not backend.exists("config"):
             raise RepositoryNotFound(f"no repository at {url} (create one with `lambda-ark init`)")
+        if master is not None:
+            with contextlib.suppress(IntegrityError):  # not sealed with that key: open as usual
+                return cls._finish(backend, master, "", aws)
         key_files = {o.name: backend.get(o.name) for o in backend.list("keys/")}
         kms_files = {n: raw for n, raw in key_files.items() if keys.kind(raw) == "kms"}
         pass_files = {n: raw for n, raw in key_files.items() if keys.kind(raw) == "passphrase"}
@@ -264,6 +296,30 @@ class Repository:
             raise IntegrityError(f"snapshots/{snap_id}: tree is not valid JSON ({exc})") from exc
         return Snapshot(id=snap_id, **head.model_dump(exclude={"version", "tree"}),
                         body=tree["body"], files=tree["files"])
+
+    # -- records: small sealed documents of their own kind (drills) ------------------------------
+    def save_record(self, kind: str, plain: bytes) -> str:
+        """Store a document as `<kind>/<id>`, sealed like a snapshot header (id = keyed hash of the
+        plaintext, associated data = the kind); write-once and atomic. Take a lock first."""
+        aad = RECORD_KINDS[kind]
+        record_id = self.key.id(plain)
+        self.backend.put(f"{kind}/{record_id}", self.key.seal(plain, aad))
+        return record_id
+
+    def record_ids(self, kind: str) -> list[str]:
+        RECORD_KINDS[kind]  # noqa: B018 - an unknown kind is a KeyError, not an empty listing
+        return [o.name.split("/", 1)[1] for o in self.backend.list(f"{kind}/")]
+
+    def load_record(self, kind: str, record_id: str) -> bytes:
+        """The document, decrypted and checked against its id (IntegrityError otherwise)."""
+        name = f"{kind}/{record_id}"
+        try:
+            plain = self.key.open(self.backend.get(name), RECORD_KINDS[kind], name)
+        except NotFound:
+            raise RepositoryError(f"{name} not found") from None
+        if self.key.id(plain) != record_id:
+            raise IntegrityError(f"{name}: content does not match its id")
+        return plain
 
     # -- reading data --------------------------------------------------------------------------
     def load_chunks(self, ids: list[str]) -> dict[str, bytes]:

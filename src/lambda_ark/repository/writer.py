@@ -55,6 +55,14 @@ class Packer:
         with self._lock:
             return self._known(chunk)
 
+    def adopt(self, pack_id: str, entries: list[Entry], index_file: str | None = None) -> None:
+        """Count a pack stored by other means (copy moves packs as they are) as stored by this writer:
+        its chunks are known from now on, so nothing in it is stored again."""
+        with self._lock:
+            if self._stored is not None:
+                self._stored.add(pack_id)
+        self.index.add_pack(pack_id, entries, index_file)
+
     def add(self, chunk: str, sealed: bytes) -> None:
         with self._lock:
             if self._known(chunk):

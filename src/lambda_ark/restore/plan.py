@@ -30,6 +30,12 @@ ChangeCallback = Callable[[Change], None]
 # Kinds without which the rest of a function's restore cannot work: after one fails (at plan or
 # apply), that function's later kinds are skipped rather than failing again for the same reason.
 BLOCKING = frozenset({"role", "layers", "function", "versions"})
+# Trigger kinds whose restore would point something production uses (a target group, a log group, a
+# user pool, a pipe, an IoT rule, a receipt rule, a secret's rotation, a delivery stream, an AppSync
+# API, an alarm) at the restored function: a drill does not wire them. (S3, EventBridge, Scheduler,
+# SNS and CloudFront say so in their own plans; the API kinds use drill-owned copies.)
+DRILL_SKIPS = frozenset({"alb", "logs_subscriptions", "cognito", "pipes", "iot", "ses", "secrets_rotation",
+                         "firehose", "appsync", "cloudwatch_alarms"})
 
 
 @dataclass
@@ -45,6 +51,7 @@ class RestoreOptions:
     name_template: str | None = None  # e.g. "{name}-{region}"; overrides prefix/suffix
     arn_map: dict[str, str] = field(default_factory=dict)  # explicit whole-ARN overrides
     fix_permissions: bool = False  # grant invoke permissions the source lacked (default: exact)
+    drill: str | None = None  # a drill's id: restore into isolation (see kinds.base.RestoreContext.drill)
     # rewrite dependents (state machines, other functions' environment and destinations) that name a
     # restored function to name it where it is restored (default: plan lines saying what still points back)
     rewire_dependents: bool = False
@@ -167,7 +174,7 @@ def plan_restore(
         return repo.read_file(snapshot.files[key])
 
     ctx = RestoreContext(aws=aws, mapper=mapper, read_file=read_file, fix_permissions=options.fix_permissions,
-                         rewire_dependents=options.rewire_dependents)
+                         rewire_dependents=options.rewire_dependents, drill=options.drill)
     plan = Plan(snapshot_id=snapshot.id, ctx=ctx)
     broken: set[str] = set()
     lock = threading.Lock()
@@ -176,6 +183,8 @@ def plan_restore(
         target = f"{mapper.function_name(FunctionId.of(rec))} ({mapper.region(rec.region)})"
         if rec.key in broken:
             changes = [Change(kind.NAME, target, "skipped", "an earlier step of this function failed")]
+        elif ctx.isolated and kind.NAME in DRILL_SKIPS:
+            changes = ctx.isolated_skip(kind.NAME, target, f"{kind.NAME} triggers")
         else:
             try:
                 changes = kind.plan(ctx, rec.model_dump(mode="json"), rec.items[kind.NAME])

@@ -4,7 +4,8 @@ AWS: a function URL belongs to the unqualified function or to one alias (`Qualif
 own URL, auth type, CORS and invoke mode, and `FunctionArn` names the qualified function.
 ListFunctionUrlConfigs returns all of a function's URL configs (paged, at most 50).
 moto: `Qualifier` is ignored (a URL created on an alias replaces the function's own) and
-ListFunctionUrlConfigs does not exist (HTTP 404).
+ListFunctionUrlConfigs does not exist (HTTP 404). The default invoke mode reads "Buffered" (AWS:
+"BUFFERED", the only spelling the API and CloudFormation accept).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def _target(self: LambdaResponse) -> tuple[LambdaFunction, dict[str, FunctionUrl
 def _render(config: FunctionUrlConfig, arn: str) -> dict[str, Any]:
     body = config.to_dict()
     body["FunctionArn"] = arn
+    body["InvokeMode"] = config.config.get("InvokeMode") or "BUFFERED"  # moto's default is "Buffered"
     return {k: v for k, v in body.items() if v is not None}
 
 

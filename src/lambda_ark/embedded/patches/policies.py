@@ -18,6 +18,12 @@ principal becomes `{"AWS": "arn:aws:iam::<id>:root"}`; a statement id already in
 ResourceConflictException. moto keeps `FunctionUrlAuthType` and `InvokedViaFunctionUrl` as top-level
 statement fields, drops `EventSourceToken`, loses `PrincipalOrgID` when `SourceAccount` is given,
 leaves account principals bare, and appends a second statement with the same id.
+
+Revision ids: GetPolicy answers the policy's `RevisionId`, and AddPermission/RemovePermission's
+`RevisionId` is checked against it ("update the policy only if the revision ID matches"). A
+permission change gives the policy a new id but leaves the function's (or alias's) `RevisionId`
+alone, so backup cannot rely on `RevisionId` to see it; the policy's id also follows the function's
+when the function itself changes (one counter until a permission moves it on).
 """
 
 from __future__ import annotations
@@ -131,7 +137,7 @@ def _aws_statement(statement: dict[str, Any], conditions: dict[str, Any]) -> dic
 def add_permission(self: LambdaBackend, function_name: str, qualifier: str, raw: str) -> dict[str, Any]:
     holder, policy = holder_and_policy(self, function_name, qualifier)
     _, qualifier_used = _split(function_name, qualifier)
-    revisions.check(holder, json.loads(raw).get("RevisionId"))
+    revisions.check_policy(holder, policy, json.loads(raw).get("RevisionId"))
     sid = json.loads(raw).get("StatementId")
     if sid is not None and any(s.get("Sid") == sid for s in policy.statements):
         raise StatementExists(sid)
@@ -139,16 +145,16 @@ def add_permission(self: LambdaBackend, function_name: str, qualifier: str, raw:
     statement, _ = policy.add_statement(request, None if qualifier_used == "$LATEST" else qualifier_used)
     shaped = _aws_statement(statement, conditions)
     policy.statements[-1] = shaped
-    changed(self, function_name, holder)
+    changed(policy)
     return shaped
 
 
 def remove_permission(self: LambdaBackend, function_name: str, sid: str, revision: str = "",
                       qualifier: str | None = None) -> None:
     holder, policy = holder_and_policy(self, function_name, qualifier)
-    revisions.check(holder, revision)
+    revisions.check_policy(holder, policy, revision)
     policy.del_statement(sid)
-    changed(self, function_name, holder)
+    changed(policy)
 
 
 def get_policy(self: LambdaBackend, function_name: str, qualifier: str | None = None) -> str:
@@ -156,12 +162,9 @@ def get_policy(self: LambdaBackend, function_name: str, qualifier: str | None = 
     return policy.wire_format()
 
 
-def changed(backend: LambdaBackend, function_name: str, holder: Any) -> None:
-    """A permission changed: new revision for its holder (and, for an alias, for the function)."""
-    revisions.bump(holder)
-    if isinstance(holder, LambdaAlias):
-        name, _ = _split(function_name, None)
-        revisions.bump(backend.get_function(name))
+def changed(policy: Policy) -> None:
+    """A permission changed: the policy has a new revision; the function's and alias's stay."""
+    revisions.bump_policy(policy)
 
 
 def _response_remove_permission(self: LambdaResponse) -> TYPE_RESPONSE:

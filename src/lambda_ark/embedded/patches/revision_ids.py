@@ -1,15 +1,19 @@
-"""RevisionId on functions, versions and aliases, changing whenever they change.
+"""RevisionId on functions, versions and aliases, changing when (and only when) AWS changes it.
 
 AWS: every function configuration (CreateFunction, GetFunction, GetFunctionConfiguration,
-ListFunctions, ListVersionsByFunction, Update*) carries a `RevisionId` that changes on every change
-to the function, and `RevisionId` request parameters are preconditions (412 on mismatch). Each
-published version has its own, fixed RevisionId. Backup's change detection compares
-`(CodeSha256, RevisionId)` from ListFunctions with the previous snapshot.
+ListFunctions, ListVersionsByFunction, Update*) carries a `RevisionId`, and `RevisionId` request
+parameters are preconditions (412 on mismatch). $LATEST's id changes when its code or configuration
+changes and when a version is published from it; each published version has its own, fixed id; an
+alias has its own id, new on every update. Creating, updating or deleting an alias changes neither
+$LATEST's id nor the version's (LocalStack's AWS-validated `test_function_revisions_version_and_alias`).
+Aliases, tags, reserved and provisioned concurrency, URLs, event invoke configs, event source mappings
+and permissions live beside the configuration: backup must not expect them to move `RevisionId`,
+and neither does this endpoint (see `policies.py` for the policy's own id, and
+docs/embedded-endpoint.md for what is known of tags on AWS).
 moto: functions have no RevisionId at all; alias RevisionIds never change on update.
 
-Here $LATEST gets a new id on code and configuration updates, on permission changes (policies.py),
-and on alias create/update/delete (the project treats alias changes as function changes). A version
-gets its own id when published and keeps it; an alias gets a new id whenever it is updated.
+Here $LATEST gets a new id on code and configuration updates and on PublishVersion; a version gets
+its own id when published and keeps it; an alias gets a new id whenever it is updated.
 """
 
 from __future__ import annotations
@@ -74,12 +78,14 @@ def _update_function_configuration(original: Any) -> Any:
 def _publish_version(original: Any) -> Any:
     def publish_version(self: LambdaBackend, function_name: str, description: str = "") -> Any:
         latest = self.get_function(function_name)
+        before = revisions.revision_of(latest)
         version = original(self, function_name, description)
-        if version is not None and version is not latest and (
-            revisions.revision_of(version) == revisions.revision_of(latest)
-        ):
-            # A new version is a copy of $LATEST, id included; AWS gives it its own.
-            revisions.bump(version)
+        if version is not None and version is not latest:
+            if revisions.revision_of(version) == revisions.revision_of(latest):
+                # A new version is a copy of $LATEST, id included; AWS gives it its own.
+                revisions.bump(version)
+            if revisions.revision_of(latest) == before:
+                revisions.bump(latest)  # publishing is a change to $LATEST on AWS too
         return version
 
     return publish_version
@@ -87,11 +93,10 @@ def _publish_version(original: Any) -> Any:
 
 def _alias_change(original: Any) -> Any:
     def alias_change(self: LambdaBackend, *args: Any, **kwargs: Any) -> Any:
+        # The alias gets a new id; the function's (and its versions') stay as they are.
         result = original(self, *args, **kwargs)
-        function_name = kwargs.get("function_name", args[1] if len(args) > 1 else None)
         if isinstance(result, LambdaAlias):
             revisions.bump(result)
-        revisions.bump(self.get_function(str(function_name).split(":function:")[-1].split(":")[0]))
         return result
 
     return alias_change
@@ -118,6 +123,6 @@ def apply() -> None:
         LambdaBackend.update_function_configuration
     )
     LambdaBackend.publish_version = _publish_version(LambdaBackend.publish_version)  # type: ignore[method-assign]
-    for name in ("create_alias", "update_alias", "delete_alias"):
+    for name in ("create_alias", "update_alias"):
         setattr(LambdaBackend, name, _alias_change(getattr(LambdaBackend, name)))
     LambdaResponse.update_alias = _response_update_alias(LambdaResponse.update_alias)  # type: ignore[method-assign]

@@ -1,8 +1,9 @@
 """Revision ids of functions, versions and aliases (shared by the patches that change them).
 
-AWS keeps one RevisionId per function version ($LATEST or a number) and per alias; the resource
-policy of that function version or alias reports the same id, and every `RevisionId` request
-parameter is checked against it (PreconditionFailedException, HTTP 412, on mismatch).
+AWS keeps one RevisionId per function version ($LATEST or a number) and per alias, and every
+`RevisionId` request parameter is checked against it (PreconditionFailedException, HTTP 412, on
+mismatch). The resource policy of a function version or alias reports its own id, which starts as
+the holder's and moves on with every permission change (`bump_policy`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,21 @@ def policy_of(holder: Any) -> Any:
     if isinstance(holder, LambdaAlias):
         return holder.__dict__.get("_ark_policy")
     return holder.__dict__.get("policy")
+
+
+def bump_policy(policy: Any) -> str:
+    """A permission changed: the policy gets a new id, its function version or alias keeps its own."""
+    policy.revision = str(mock_random.uuid4())
+    return str(policy.revision)
+
+
+def check_policy(holder: Any, policy: Any, expected: str | None) -> None:
+    """AddPermission/RemovePermission's `RevisionId`: the policy's current id (as GetPolicy gives it)."""
+    if expected and expected != (getattr(policy, "revision", None) or revision_of(holder)):
+        raise PreconditionFailedException(
+            "The Revision Id provided does not match the latest Revision Id. "
+            "Call the GetPolicy API to retrieve the latest Revision Id"
+        )
 
 
 def check(holder: Any, expected: str | None) -> None:

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime
 
-from . import NotFound, ObjectInfo
+from . import NotFound, ObjectInfo, OnBytes
 
 _stores: dict[str, dict[str, bytes]] = {}
 _stores_lock = threading.Lock()
@@ -20,18 +20,23 @@ class MemoryBackend:
             self._objects = _stores.setdefault(url, {})
         self._lock = threading.Lock()
 
-    def put(self, name: str, data: bytes) -> None:
+    def put(self, name: str, data: bytes, on_bytes: OnBytes | None = None) -> None:
+        if on_bytes is not None:
+            on_bytes(len(data))
         with self._lock:
             self._objects[name] = bytes(data)
 
-    def get(self, name: str, offset: int = 0, length: int | None = None) -> bytes:
+    def get(self, name: str, offset: int = 0, length: int | None = None, on_bytes: OnBytes | None = None) -> bytes:
         with self._lock:
             try:
                 data = self._objects[name]
             except KeyError:
                 raise NotFound(f"{name}: not found in {self.url}") from None
         end = None if length is None else offset + length
-        return data[offset:end]
+        out = data[offset:end]
+        if on_bytes is not None:
+            on_bytes(len(out))
+        return out
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         with self._lock:

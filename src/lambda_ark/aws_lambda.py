@@ -3,7 +3,7 @@
     planner(event)   {"job": NAME[, "trigger": "manual"]}   -> claims the slot, writes the shard list
     handler(event)   {"job": NAME, "shard": {...}}          -> one shard's backup (the worker)
     finisher(event)  {"plan": ..., "results": ...}          -> retention, copies, state, metrics, alerts
-    watcher(event)   SQS records of the change feed         -> see WATCH_HOOK
+    watcher(event)   SQS records of the change feed         -> a snapshot of what changed (watch mode)
 
 The state machine (`deploy.statemachine`) calls them in that order: Scheduler starts it with the
 job's name, a Distributed Map runs `handler` once per shard, reading the planner's shard list from
@@ -19,6 +19,7 @@ Configuration comes from the function's environment, set by the template:
     LAMBDA_ARK_ALERTS_TOPIC     optional: an SNS topic told of every run that is not ok
     LAMBDA_ARK_ERRORS_QUEUE     optional: the errors queue for jobs whose policy names none
     LAMBDA_ARK_FUNCTIONS_PER_SHARD  optional: split a region whose shards held more (default 400)
+    LAMBDA_ARK_WATCH_JOB        the watcher: the job whose selection, kinds and repository apply
 
 The code is plain lambda-ark: the same `automation` functions `lambda-ark run` calls, no test
 double (the embedded endpoint is an extra the Lambda package does not carry).
@@ -258,18 +259,9 @@ def _cleanup(aws: Aws, event: dict[str, Any]) -> None:
 
 # --- watch --------------------------------------------------------------------------------------
 
-# The change-feed watch mode (`lambda-ark watch`) is another engineer's; when `lambda_ark.watch` is
-# present the template adds an SQS-triggered function with this handler, which hands it the batch.
-WATCH_HOOK = "lambda_ark.watch"
-
 
 def watcher(event: dict[str, Any], context_: Any = None) -> dict[str, Any]:
-    """SQS-triggered: change-feed events for watch mode (see WATCH_HOOK)."""
-    import importlib
+    """SQS-triggered: the change feed's events, one snapshot of what they changed (aws_lambda_watch)."""
+    from .aws_lambda_watch import watcher as watch_batch
 
-    try:
-        watch = importlib.import_module(WATCH_HOOK)
-    except ModuleNotFoundError as exc:
-        raise LambdaArkError(f"this lambda-ark has no watch mode ({WATCH_HOOK} is missing)") from exc
-    handle: Callable[[Context, dict[str, Any]], dict[str, Any]] = watch.handle_sqs_batch
-    return handle(context(), event)
+    return watch_batch(event, context_)

@@ -3,6 +3,8 @@
     <Job>Schedule       EventBridge Scheduler, one per policy job  ──starts──>  StateMachine
     StateMachine        Step Functions (statemachine.py): Planner -> Distributed Map of Worker -> Finisher
     Planner / Worker / Finisher   the lambda-ark package (lambda_ark.aws_lambda), each with its own role
+    WatchRule -> WatchQueue -> Watcher   watch mode (when a job is watched): CloudTrail's events, a
+                        snapshot per batch (lambda_ark.aws_lambda_watch); WatchDeadLetters
     WorkBucket          shard lists and map results between the steps (not the repository; expires)
     AlertsTopic         SNS: runs that are not ok, and steps that failed outright
     ErrorsQueue         SQS: failed items, for `retry --from-queue` (jobs whose policy names no queue)
@@ -31,7 +33,12 @@ HANDLERS = {"Planner": "lambda_ark.aws_lambda.planner", "Worker": "lambda_ark.aw
 POLICY_IN_PACKAGE = "lambda-ark-policy.yaml"  # next to the code: /var/task/lambda-ark-policy.yaml
 LOG_RETENTION_DAYS = 90
 WORK_EXPIRY_DAYS = 14
-_FUNCTION = {"Planner": (512, 300), "Worker": (1024, 900), "Finisher": (1024, 900)}  # memory MB, timeout s
+WATCHER_HANDLER = "lambda_ark.aws_lambda.watcher"
+_FUNCTION = {"Planner": (512, 300), "Worker": (1024, 900), "Finisher": (1024, 900),
+             "Watcher": (1024, 900)}  # memory MB, timeout s
+WATCH_BATCH = 100  # messages per invocation: one snapshot per burst of changes
+WATCH_WINDOW = 60  # seconds the mapping gathers a batch (watch's debounce)
+WATCH_MAX_RECEIVES = 5  # then a message the watcher keeps failing goes to the dead-letter queue
 
 
 @dataclass
@@ -45,7 +52,7 @@ class TemplateInput:
     password_secret: str | None = None
     alarms: list[AlarmSpec] = field(default_factory=list)
     rpo: dict[str, str] = field(default_factory=dict)  # job -> rpo, for the dashboard's annotations
-    watch_handler: str | None = None  # the watch mode's SQS handler, when this lambda-ark has one
+    watch_job: str | None = None  # the job watch mode backs up from the change feed (None: no watcher)
 
 
 def scheduler_expression(text: str) -> str:
@@ -114,6 +121,8 @@ def _function(name: str, spec: TemplateInput) -> dict[str, Any]:
            "LAMBDA_ARK_ALERTS_TOPIC": {"Ref": "AlertsTopic"}, "LAMBDA_ARK_ERRORS_QUEUE": {"Ref": "ErrorsQueue"}}
     if spec.password_secret:
         env["LAMBDA_ARK_PASSWORD_SECRET"] = spec.password_secret
+    if name == "Watcher" and spec.watch_job:
+        env["LAMBDA_ARK_WATCH_JOB"] = spec.watch_job
     props: dict[str, Any] = {
         "Role": {"Fn::GetAtt": [f"{name}Role", "Arn"]}, "MemorySize": memory, "Timeout": timeout,
         "Architectures": [spec.architecture], "Environment": {"Variables": env},
@@ -122,17 +131,22 @@ def _function(name: str, spec: TemplateInput) -> dict[str, Any]:
     }
     if "ImageUri" in spec.code:
         props |= {"PackageType": "Image", "Code": {"ImageUri": spec.code["ImageUri"]},
-                  "ImageConfig": {"Command": [HANDLERS[name]]}}
+                  "ImageConfig": {"Command": [_handler(name)]}}
     else:
-        props |= {"Runtime": RUNTIME, "Handler": HANDLERS[name], "Code": dict(spec.code)}
+        props |= {"Runtime": RUNTIME, "Handler": _handler(name), "Code": dict(spec.code)}
     return {"Type": "AWS::Lambda::Function", "Properties": props}
+
+
+def _handler(name: str) -> str:
+    return WATCHER_HANDLER if name == "Watcher" else HANDLERS[name]
 
 
 def _runtime_statements(name: str) -> list[dict[str, Any]]:
     """What every function needs besides lambda-ark's own calls: its logs and the stack's resources."""
     logs = {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
             "Resource": "${" + name + "Logs.Arn}"}
-    work = {"Planner": ["s3:PutObject"], "Worker": [], "Finisher": ["s3:GetObject", "s3:DeleteObject"]}[name]
+    work = {"Planner": ["s3:PutObject"], "Worker": [], "Finisher": ["s3:GetObject", "s3:DeleteObject"],
+            "Watcher": []}[name]
     out = [logs]
     if work:
         out.append({"Sid": "WorkBucketObjects", "Effect": "Allow", "Action": work,
@@ -143,7 +157,54 @@ def _runtime_statements(name: str) -> list[dict[str, Any]]:
                 {"Sid": "StackAlerts", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": "${AlertsTopic}"},
                 {"Sid": "StackErrorsQueue", "Effect": "Allow", "Action": ["sqs:SendMessage"],
                  "Resource": "${ErrorsQueue.Arn}"}]
+    if name == "Watcher":  # the event source mapping receives and deletes with the function's role
+        out.append({"Sid": "WatchQueue", "Effect": "Allow", "Resource": "${WatchQueue.Arn}", "Action": [
+            "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
+            "sqs:GetQueueUrl"]})
     return out
+
+
+def _watch(spec: TemplateInput) -> dict[str, Any]:
+    """Watch mode: CloudTrail's events of the stack's region (EventBridge rule) -> WatchQueue ->
+    Watcher (event source mapping, failed items reported) -> a snapshot per batch; what keeps
+    failing ends in WatchDeadLetters. Changes in other regions and accounts reach it only through
+    the scheduled job (docs/deploy.md)."""
+    from ..watch_channel import PATTERN
+
+    name = "Watcher"
+    retention = 1209600  # 14 days, SQS's longest: a watcher broken for days still finds its changes
+    return {
+        "WatchDeadLetters": {"Type": "AWS::SQS::Queue", "Properties": {"MessageRetentionPeriod": retention,
+                                                                       "SqsManagedSseEnabled": True}},
+        "WatchQueue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "MessageRetentionPeriod": retention, "SqsManagedSseEnabled": True,
+            "VisibilityTimeout": 6 * _FUNCTION[name][1],  # AWS: six times the function's timeout
+            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["WatchDeadLetters", "Arn"]},
+                              "maxReceiveCount": WATCH_MAX_RECEIVES}}},
+        "WatchRule": {"Type": "AWS::Events::Rule", "Properties": {
+            "Description": f"lambda-ark {spec.stack_name}: changes for watch mode", "State": "ENABLED",
+            "EventPattern": PATTERN, "Targets": [{"Id": "lambda-ark", "Arn": {"Fn::GetAtt": ["WatchQueue", "Arn"]}}]}},
+        "WatchQueuePolicy": {"Type": "AWS::SQS::QueuePolicy", "Properties": {
+            "Queues": [{"Ref": "WatchQueue"}],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Sid": "FromTheRuleOnly", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["WatchQueue", "Arn"]},
+                "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["WatchRule", "Arn"]}}}}]}}},
+        f"{name}Logs": _logs(spec, name),
+        f"{name}Role": _role("watcher", "lambda.amazonaws.com", spec.role_policies[name], _runtime_statements(name)),
+        f"{name}Function": _function(name, spec),
+        "WatchMapping": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+            "EventSourceArn": {"Fn::GetAtt": ["WatchQueue", "Arn"]}, "FunctionName": {"Ref": f"{name}Function"},
+            "BatchSize": WATCH_BATCH, "MaximumBatchingWindowInSeconds": WATCH_WINDOW,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": 2}}},  # SQS's least: snapshots of one scope seldom overlap
+    }
+
+
+def _logs(spec: TemplateInput, name: str) -> dict[str, Any]:
+    return {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete",
+            "Properties": {"LogGroupName": f"/lambda-ark/{spec.stack_name}/{name.lower()}",
+                           "RetentionInDays": LOG_RETENTION_DAYS}}
 
 
 def _state_machine_role(spec: TemplateInput) -> dict[str, Any]:
@@ -257,13 +318,13 @@ def build(spec: TemplateInput) -> dict[str, Any]:
             "DefinitionSubstitutions": _substitutions()}},
     }
     for name in HANDLERS:
-        resources[f"{name}Logs"] = {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Delete",
-                                    "UpdateReplacePolicy": "Delete", "Properties": {
-            "LogGroupName": f"/lambda-ark/{spec.stack_name}/{name.lower()}", "RetentionInDays": LOG_RETENTION_DAYS}}
+        resources[f"{name}Logs"] = _logs(spec, name)
         resources[f"{name}Role"] = _role(name.lower(), "lambda.amazonaws.com", spec.role_policies[name],
                                          _runtime_statements(name))
         resources[f"{name}Function"] = _function(name, spec)
     resources |= _schedules(spec) | _alarms(spec)
+    if spec.watch_job:
+        resources |= _watch(spec)
     resources["Dashboard"] = _dashboard(spec)
     return {
         "AWSTemplateFormatVersion": "2010-09-09",

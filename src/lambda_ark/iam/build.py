@@ -20,9 +20,9 @@ from .actions import is_read
 from .policy import RepoAccess, Scope, document, repository_statements, service_statements
 from .roles import CORE
 
-ROLES = ("backup", "member", "restore", "drill", "watch", "deploy", "planner", "worker", "finisher")
+ROLES = ("backup", "member", "restore", "drill", "watch", "deploy", "planner", "worker", "finisher", "watcher")
 # Roles whose code lives in modules another part of lambda-ark provides; offered when present.
-OPTIONAL = {"drill": "lambda_ark.drill", "watch": "lambda_ark.watch"}
+OPTIONAL = {"drill": "lambda_ark.drill", "watch": "lambda_ark.watch", "watcher": "lambda_ark.watch"}
 
 
 @dataclass
@@ -111,7 +111,7 @@ def request_for(role: str, loaded: LoadedPolicy | None = None, *, repositories: 
         req.topics = sorted({t.address for j in jobs for t in policy.notify_targets(j) if t.kind == "sns"})
         req.queues = sorted({queue_arn(q, partition) for j in jobs if (q := policy.errors_queue_of(j))})
     access = {"backup": "write", "member": None, "restore": "lock", "drill": "write", "watch": "write",
-              "deploy": None, "planner": "lock", "worker": "write", "finisher": "prune"}[role]
+              "deploy": None, "planner": "lock", "worker": "write", "finisher": "prune", "watcher": "write"}[role]
     if role == "backup" and loaded is not None:
         access = "prune"  # `run` applies the job's retention (forget) after its backups
     if access is not None:

@@ -17,7 +17,7 @@ from typing import Any
 import parliament
 import pytest
 
-from lambda_ark.iam import ROLES, available, policy_for, request_for
+from lambda_ark.iam import ROLES, policy_for, request_for
 from lambda_ark.iam.actions import actions_for, is_read
 from lambda_ark.iam.build import queue_arn
 from lambda_ark.iam.resources import FUNCTION_ACTIONS, glob_to_iam, is_global
@@ -141,7 +141,7 @@ def _policy_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("role", [r for r in ROLES if available(r)])
+@pytest.mark.parametrize("role", ROLES)
 def test_every_generated_policy_lints_clean(role: str, tmp_path: Path) -> None:
     loaded = load_policy(_policy_file(tmp_path))
     for request in (request_for(role, repositories=[REPO], kms_keys=[KEY]),
@@ -189,16 +189,6 @@ def test_a_restore_writes_only_its_locks_and_a_backup_deletes_only_them() -> Non
 def test_queue_urls_become_arns() -> None:
     assert queue_arn("https://sqs.eu-west-1.amazonaws.com/111111111111/q.fifo") == \
         "arn:aws:sqs:eu-west-1:111111111111:q.fifo"
-
-
-@pytest.mark.parametrize("role", ["drill", "watch"])
-def test_roles_of_missing_parts_are_refused_by_name(role: str) -> None:
-    if available(role):
-        pytest.skip(f"this lambda-ark has {role}")
-    from lambda_ark.errors import UsageError
-
-    with pytest.raises(UsageError, match=f"no {role}"):
-        request_for(role, repositories=[REPO])
 
 
 def test_the_cli_prints_the_policy_and_refuses_bad_roles(monkeypatch: pytest.MonkeyPatch,

@@ -70,6 +70,7 @@ from . import (  # noqa: E402,F401
     commands_backup,
     commands_copy,
     commands_demo,
+    commands_deploy,
     commands_drill,
     commands_endpoint,
     commands_export,

@@ -314,8 +314,9 @@ def build(spec: TemplateInput) -> dict[str, Any]:
         "StateMachine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
             "StateMachineName": _machine_name(spec), "StateMachineType": "STANDARD",
             "RoleArn": {"Fn::GetAtt": ["StateMachineRole", "Arn"]},
-            "DefinitionString": json.dumps(definition(spec.max_concurrency)),
-            "DefinitionSubstitutions": _substitutions()}},
+            # Fn::Sub rather than DefinitionSubstitutions: the same ${Name}s, resolved by CloudFormation
+            # itself (the embedded endpoint's CloudFormation does not apply DefinitionSubstitutions)
+            "DefinitionString": {"Fn::Sub": [json.dumps(definition(spec.max_concurrency)), _substitutions()]}}},
     }
     for name in HANDLERS:
         resources[f"{name}Logs"] = _logs(spec, name)

@@ -11,8 +11,8 @@ records every AWS call and fails on any the declarations miss and on declaration
 from __future__ import annotations
 
 from .actions import actions_for, is_read
-from .build import ROLES, Request, available, policy_for, request_for
+from .build import ROLES, Request, policy_for, request_for
 from .policy import RepoAccess, Scope
 
-__all__ = ["ROLES", "RepoAccess", "Request", "Scope", "actions_for", "available", "is_read", "policy_for",
+__all__ = ["ROLES", "RepoAccess", "Request", "Scope", "actions_for", "is_read", "policy_for",
            "request_for"]

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,11 +17,9 @@ from ..policy.models import OrganizationAccounts, RoleAccount
 from ..policy.values import queue_region
 from .actions import is_read
 from .policy import RepoAccess, Scope, document, repository_statements, service_statements
-from .roles import CORE
+from .roles import CORE, EXTRA
 
 ROLES = ("backup", "member", "restore", "drill", "watch", "deploy", "planner", "worker", "finisher", "watcher")
-# Roles whose code lives in modules another part of lambda-ark provides; offered when present.
-OPTIONAL = {"drill": "lambda_ark.drill", "watch": "lambda_ark.watch", "watcher": "lambda_ark.watch"}
 
 
 @dataclass
@@ -47,11 +44,6 @@ class Request:
     def scope(self) -> Scope:
         return Scope(repositories=self.repositories, kms_keys=self.kms_keys, regions=self.regions,
                      functions=self.functions, partition=self.partition)
-
-
-def available(role: str) -> bool:
-    module = OPTIONAL.get(role)
-    return module is None or importlib.util.find_spec(module) is not None
 
 
 def _kind_actions(kinds: frozenset[str] | None, write: bool) -> set[str]:
@@ -81,8 +73,6 @@ def request_for(role: str, loaded: LoadedPolicy | None = None, *, repositories: 
     explicit options, which narrow or add to it."""
     if role not in ROLES:
         raise UsageError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
-    if not available(role):
-        raise UsageError(f"this lambda-ark has no {role} ({OPTIONAL[role]} is not installed)")
     req = Request(role=role, kms_keys=list(kms_keys or []), regions=regions, functions=list(functions or []),
                   partition=partition, secret=secret)
     urls = list(repositories or [])
@@ -153,19 +143,25 @@ def policy_for(req: Request) -> dict[str, Any]:
     statements = repository_statements(scope)
     estate: set[str] = set()
     role = req.role
-    backup_core = _core("lambda_ark.backup", "lambda_ark.backup_capture")
+    backup_core = _core("lambda_ark.backup", "lambda_ark.backup_capture", "lambda_ark.backup_select",
+                        "lambda_ark.change_feed")
     if role in ("backup", "worker") and req.reads_estate:
         estate |= _kind_actions(req.kinds, write=False) | backup_core
     elif role == "member":
         estate |= _kind_actions(req.kinds, write=False) | backup_core
+    elif role == "watch":  # `lambda-ark watch`: its rule and queues, their messages, the snapshots
+        estate |= _kind_actions(req.kinds, write=False) | backup_core | _core("lambda_ark.watch",
+                                                                              "lambda_ark.watch_channel")
+    elif role == "watcher":  # the deployed watcher: its queue's own access comes with the template
+        estate |= _kind_actions(req.kinds, write=False) | backup_core | _core("lambda_ark.aws_lambda_watch")
     elif role in ("restore", "drill"):
         estate |= _kind_actions(req.kinds, write=True) | _core("lambda_ark.restore.environment")
-        if role == "drill":
-            estate |= {"lambda:InvokeFunction"}
+        if role == "drill":  # into a scratch account, invoking what it restored, deleting it after
+            estate |= _core("lambda_ark.drill.run", "lambda_ark.drill.verify", "lambda_ark.drill.cleanup")
     elif role == "planner" and req.reads_estate:
         estate |= _core("lambda_ark.backup")  # the current account's enabled regions
-    elif role == "deploy":
-        estate |= _core("lambda_ark.deploy")
+    elif role == "deploy":  # its own calls, and what CloudFormation does with the deployer's permissions
+        estate |= _core("lambda_ark.deploy") | set(EXTRA["deploy"])
     statements += service_statements(estate, scope)
     statements += _automation(req, assume=role in ("backup", "planner", "worker"),
                               notify=role in ("backup", "finisher"))

@@ -21,7 +21,9 @@ from __future__ import annotations
 CORE: dict[str, tuple[str, ...]] = {
     "lambda_ark.aws": ("sts:AssumeRole",),  # Aws.assume, and the refresh of assumed credentials
     "lambda_ark.backup": ("ec2:DescribeRegions",),  # "all" regions: those the account has enabled
-    "lambda_ark.backup_capture": ("lambda:ListFunctions", "tag:GetResources"),
+    "lambda_ark.backup_capture": ("lambda:ListFunctions",),
+    "lambda_ark.backup_select": ("lambda:ListFunctions", "tag:GetResources"),  # a region's functions, by tags
+    "lambda_ark.change_feed": ("cloudtrail:LookupEvents",),  # what changed since the previous snapshot
     "lambda_ark.repository.backends.s3": (
         "s3:GetBucketLocation", "s3:GetBucketObjectLockConfiguration", "s3:GetObject", "s3:PutObject",
         "s3:ListBucket", "s3:DeleteObject",
@@ -40,16 +42,37 @@ CORE: dict[str, tuple[str, ...]] = {
     "lambda_ark.automation.alarms": ("cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm"),
     "lambda_ark.aws_lambda": ("s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:DeleteObject", "sns:Publish",
                               "secretsmanager:GetSecretValue"),
+    # the watcher Lambda: when its queue was created (the events feed holds nothing older)
+    "lambda_ark.aws_lambda_watch": ("sqs:GetQueueUrl", "sqs:GetQueueAttributes"),
+    # watch mode: the per-region rule and queues (watch_channel), the queue's messages (watch)
+    "lambda_ark.watch": ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+                         "sqs:SendMessage"),
+    "lambda_ark.watch_channel": (
+        "events:PutRule", "events:PutTargets", "events:RemoveTargets", "events:DeleteRule", "iam:PassRole",
+        "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SetQueueAttributes",
+    ),
+    # drills: into a scratch account (assumed), invoking what was restored, cleaning it all up
+    "lambda_ark.drill.run": ("sts:AssumeRole",),
+    "lambda_ark.drill.verify": ("lambda:InvokeFunction",),
+    "lambda_ark.drill.cleanup": (
+        "lambda:GetFunction", "lambda:DeleteFunction", "lambda:ListEventSourceMappings",
+        "lambda:DeleteEventSourceMapping", "lambda:ListLayers", "lambda:ListLayerVersions",
+        "lambda:DeleteLayerVersion", "lambda:ListCodeSigningConfigs", "apigateway:GET", "tag:GetResources",
+    ),
+    # export --upload: the templates' code objects in the user's bucket
+    "lambda_ark.export.run": ("s3:GetObject", "s3:PutObject"),
     # the local state machine runner does what Step Functions does for the deployed state machine (its
     # role in the template grants these): the map's items and results, the alerts topic and queue
     "lambda_ark.deploy.asl": ("s3:GetObject", "s3:PutObject", "sns:Publish", "sqs:SendMessage"),
-    # deploy / undeploy: the stack through change sets, the package and template in the assets bucket,
-    # and (undeploy) emptying the stack's own work bucket so CloudFormation can delete it
+    # deploy / undeploy: the stack through change sets; the assets bucket (created private, encrypted,
+    # TLS-only when missing) and the package in it; (undeploy) emptying the stack's own work bucket
     "lambda_ark.deploy": (
         "cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet",
         "cloudformation:DeleteChangeSet", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents",
-        "cloudformation:DescribeStackResource", "cloudformation:DeleteStack",
-        "s3:PutObject", "s3:ListBucket", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion",
+        "cloudformation:ListStackResources", "cloudformation:DeleteStack", "iam:PassRole",
+        "s3:ListBucket", "s3:CreateBucket", "s3:PutBucketPublicAccessBlock", "s3:PutEncryptionConfiguration",
+        "s3:PutBucketPolicy", "s3:GetObject", "s3:PutObject", "s3:ListBucketVersions", "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
     ),
 }
 
@@ -76,8 +99,6 @@ EXTRA: dict[str, tuple[str, ...]] = {
         "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
         "cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard",
     ),
-    # a drill invokes what it restored
-    "drill": ("lambda:InvokeFunction",),
 }
 
 # Modules whose calls are not lambda-ark acting on an estate: the demo builds one, the embedded

@@ -15,6 +15,7 @@ NAME = "concurrency"
 SERVICE = "lambda"
 PERMISSIONS = (
     "lambda:GetFunctionConcurrency",
+    "lambda:ListVersionsByFunction",  # its versions (common.versions_of), when the backup has not listed them
     "lambda:PutFunctionConcurrency",
     "lambda:DeleteFunctionConcurrency",
     "lambda:ListProvisionedConcurrencyConfigs",

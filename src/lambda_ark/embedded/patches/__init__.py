@@ -12,6 +12,7 @@ from types import ModuleType
 from . import (
     apigateway_stages,
     appsync_data_sources,
+    cloudformation_change_sets,
     cloudformation_failures,
     cloudformation_lambda,
     cloudfront_associations,
@@ -76,6 +77,7 @@ PATCHES: tuple[ModuleType, ...] = (
     s3_multipart_uploads,
     cloudformation_lambda,  # after the patches whose stores it fills (URLs, invoke configs, ...)
     cloudformation_failures,
+    cloudformation_change_sets,
     iam_enforcement,
 )
 

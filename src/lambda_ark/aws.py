@@ -37,6 +37,18 @@ SESSION_NAME = "lambda-ark"  # RoleSessionName of every assumed role: CloudTrail
 CALL_HOOKS: list[Callable[[str, str], None]] = []
 
 
+def _call_hooks(model: Any, **_: Any) -> None:
+    for hook in CALL_HOOKS:
+        hook(model.service_model.service_name, model.name)
+
+
+def observed(client: Any) -> Any:
+    """A client made outside `Aws.client` (a configuration of its own, as the S3 repository's) whose
+    calls the CALL_HOOKS still see, so the permission checks cover them too."""
+    client.meta.events.register("before-call", _call_hooks)
+    return client
+
+
 @dataclass
 class Aws:
     """A boto3 session plus the endpoint it talks to, handing out cached, thread-safe clients."""

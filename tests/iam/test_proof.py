@@ -37,8 +37,8 @@ REGIONS = ["us-east-1", "eu-west-1"]
 TARGET = "eu-central-1"
 BUCKET, PREFIX = "ark-proof", "repo"
 URL = f"s3://{BUCKET}/{PREFIX}"
-DENIED = re.compile(r"AccessDenied|\(403\)")
-NAMED_CALL = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+ in [a-z0-9-]+: |calling the \w+ operation|"
+DENIED = re.compile(r"AccessDenied|\(403\)|: 403: Forbidden")
+NAMED_CALL = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+ (?:in [a-z0-9-]+|s3://\S+): |calling the \w+ operation|"
                         r"not authorized to perform: [\w-]+:\w+")
 
 

@@ -59,6 +59,8 @@ CORE: dict[str, tuple[str, ...]] = {
         "lambda:DeleteEventSourceMapping", "lambda:ListLayers", "lambda:ListLayerVersions",
         "lambda:DeleteLayerVersion", "lambda:ListCodeSigningConfigs", "apigateway:GET", "tag:GetResources",
     ),
+    # `access` (zone-scoped bucket policies) asks only who it runs as: sts:GetCallerIdentity needs no permission
+    "lambda_ark.access": (),
     # export --upload: the templates' code objects in the user's bucket
     "lambda_ark.export.run": ("s3:GetObject", "s3:PutObject"),
     # the local state machine runner does what Step Functions does for the deployed state machine (its

@@ -30,7 +30,7 @@ import botocore.exceptions
 import urllib3.exceptions
 from botocore.config import Config
 
-from ...aws import error_code
+from ...aws import error_code, observed
 from ...errors import RepositoryError, RepositoryNotFound, UsageError
 from . import NotFound, ObjectInfo, OnBytes, Transient
 from .multipart import Part, Upload
@@ -123,8 +123,8 @@ class S3Backend:
         self.lock_mode, self.bucket_days = self._object_lock()
 
     def _client(self, region: str) -> Any:
-        return self.aws.session.client("s3", region_name=region, endpoint_url=self.endpoint or self.aws.endpoint_url,
-                                       config=self._config)
+        endpoint = self.endpoint or self.aws.endpoint_url
+        return observed(self.aws.session.client("s3", region_name=region, endpoint_url=endpoint, config=self._config))
 
     def _bucket_region(self) -> str:
         try:

@@ -116,6 +116,9 @@ def init(
     from_password_file: FromPasswordFileOpt = None,
     from_password_command: FromPasswordCommandOpt = None,
     s3_endpoint: S3EndpointOpt = None,
+    create_bucket: Annotated[bool, typer.Option(
+        "--create-bucket", help="Create the S3 bucket too: Block Public Access, default encryption (with "
+        "--kms-key-id's key when given), versioning, a TLS-only policy, Object Lock with --retention-days.")] = False,
     json_out: JsonOpt = False,
     password_file: PasswordFileOpt = None,
     password_command: PasswordCommandOpt = None,
@@ -126,18 +129,33 @@ def init(
 
     A replica in another region, on site or at the edge (then `lambda-ark copy --from-repo …`):
     lambda-ark init --repo s3://dr-backups-eu/ark --from-repo s3://my-backups/ark
+
+    A new bucket set up for backups (write-once for 30 days):
+    lambda-ark init --repo s3://acme-ark/prod --create-bucket --kms-key-id alias/ark --retention-days 30
     """
+    if create_bucket and not repo.startswith("s3://"):
+        raise UsageError(f"--create-bucket: {repo} is not an AWS S3 repository (s3://bucket/prefix)")
     source = Repository.open(from_repo, password=from_password(), transfer=transfer()) if from_repo else None
     password = env_password() if kms_key_id else read_password(confirm=True)
     if not password and not kms_key_id:
         raise UsageError("no password: set LAMBDA_ARK_PASSWORD, --password-file or --password-command, "
                          "or use --kms-key-id")
+    bucket = None
+    if create_bucket:
+        from ..aws import connect
+        from ..repository.backends.s3_bucket import create_repository_bucket
+
+        bucket = create_repository_bucket(connect(), repo, kms_key_id=kms_key_id,
+                                          object_lock=retention_days is not None)
     r = Repository.init(repo, password=password, kms_key_id=kms_key_id, retention_days=retention_days,
                         transfer=transfer(), copy_of=source)
     if json_out:
         print_json({"url": r.url, "id": r.config.id, "version": r.config.version, "keys": r.list_keys(),
-                    "replica_of": source.url if source else None})
+                    "replica_of": source.url if source else None,
+                    "bucket": bucket.__dict__ if bucket else None})
     else:
+        if bucket:
+            typer.echo(f"bucket {bucket.bucket} ({bucket.region}): {', '.join(bucket.done)}")
         of = f", a replica of {source.url}" if source else ""
         typer.echo(f"created repository {r.config.id[:8]} (format {r.config.version}) at {r.url}{of}")
 

@@ -28,6 +28,11 @@ CORE: dict[str, tuple[str, ...]] = {
         "s3:GetBucketLocation", "s3:GetBucketObjectLockConfiguration", "s3:GetObject", "s3:PutObject",
         "s3:ListBucket", "s3:DeleteObject",
     ),
+    # init --create-bucket: the repository's bucket, set up (an administrator's step: no role of its own)
+    "lambda_ark.repository.backends.s3_bucket": (
+        "s3:CreateBucket", "s3:PutBucketPublicAccessBlock", "s3:PutEncryptionConfiguration",
+        "s3:PutBucketVersioning", "s3:PutBucketObjectLockConfiguration", "s3:PutBucketPolicy",
+    ),
     "lambda_ark.repository.keys": ("kms:GenerateDataKey", "kms:Decrypt"),
     # restore: does the resource an environment value names exist in the target? (read only)
     "lambda_ark.restore.environment": (

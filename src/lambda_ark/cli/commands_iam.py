@@ -41,8 +41,8 @@ def iam_policy(
     call the test suite makes), scoped to the repository bucket and prefix, its KMS keys, the
     regions and, where Lambda supports it, the functions' ARNs. Roles: backup (with --policy: also
     assuming the accounts' roles, retention, copies, metrics, notifications), member (the role
-    assumed in each account), restore, drill, watch, deploy, and the deployed planner, worker and
-    finisher.
+    assumed in each account), restore, drill, watch, deploy, and the deployed planner, worker,
+    finisher and watcher (see docs/iam.md).
 
     Example: lambda-ark iam-policy --for backup --policy lambda-ark.yaml > backup-policy.json
     """

@@ -67,7 +67,7 @@ def watcher(event: dict[str, Any], context_: Any = None) -> dict[str, Any]:
     if options.regions is not None:
         regions = [r for r in regions if r in options.regions]
     changes = [c for c in changes if c.region in (ALL, *regions)]
-    if not changes:  # events of nothing this job records: the batch is done
+    if not changes or not regions:  # events of nothing this job records (another region's): the batch is done
         return {"batchItemFailures": failures}
     since = min(_queue_created(ctx.aws, q) for q in queues if _arn_part(q, 3) in regions)
     feed = Feed(source="events", complete=True, changes=changes, until=datetime.now(UTC), delay=options.feed_delay,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.accounts import own_account
 from tests.https_endpoint import start_https
 
 from lambda_ark import embedded
@@ -36,11 +37,16 @@ def https(endpoint: embedded.Endpoint) -> Iterator[tuple[str, str]]:
 
 @pytest.fixture
 def tls(https: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> Aws:
+    """An account of its own over TLS: its assets bucket refuses plain HTTP, and other tests list every
+    bucket of the shared account over HTTP."""
     url, ca = https
     monkeypatch.setenv("AWS_CA_BUNDLE", ca)
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
     monkeypatch.setenv("AWS_REGION", REGION)
-    return connect(url)
+    account = own_account(connect(url))
+    for var, value in account.env.items():
+        monkeypatch.setenv(var, value)
+    return account.aws
 
 
 def _policy(tmp_path: Path, repo: str = "s3://ark-repo-deploy/prod") -> Path:
@@ -81,7 +87,7 @@ def test_a_policy_that_cannot_run_in_aws_is_refused_before_anything_is_built(tls
 def test_a_stack_whose_resource_fails_is_reported_with_the_resource_and_why(tls: Aws) -> None:
     name = f"broken-{uuid.uuid4().hex[:6]}"
     template = {"Description": "lambda-ark deploy test", "Resources": {"Fn": {"Type": "AWS::Lambda::Function",
-                "Properties": {"Role": "arn:aws:iam::123456789012:role/nobody-here", "PackageType": "Image",
+                "Properties": {"Role": f"arn:aws:iam::{tls.account_id()}:role/nobody-here", "PackageType": "Image",
                                "Code": {"ImageUri": IMAGE}}}}}
     result = deploy_stack(tls, REGION, name, template, sleep=lambda s: None)
     assert result.status == "failed"

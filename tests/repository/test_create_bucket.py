@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import botocore.exceptions
 import pytest
-from tests.accounts import own_account
+from tests.accounts import Account, own_account
 from tests.https_endpoint import start_https
 
 from lambda_ark import embedded
@@ -33,13 +33,22 @@ def https(endpoint: embedded.Endpoint) -> Iterator[tuple[str, str]]:
 
 
 @pytest.fixture
-def tls(https: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> Aws:
+def account(https: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> Account:
+    """An account of its own over TLS: its buckets refuse plain HTTP, and other tests list every bucket
+    of the shared account over HTTP."""
     url, ca = https
     for var, value in {"AWS_CA_BUNDLE": ca, "AWS_ENDPOINT_URL": url, "AWS_REGION": REGION,
-                       "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "LAMBDA_ARK_PASSWORD": "bucket"}.items():
         monkeypatch.setenv(var, value)
-    return connect(url)
+    acct = own_account(connect(url))
+    for var, value in acct.env.items():
+        monkeypatch.setenv(var, value)
+    return acct
+
+
+@pytest.fixture
+def tls(account: Account) -> Aws:
+    return account.aws
 
 
 def _init(*args: str) -> Any:
@@ -60,8 +69,8 @@ def test_create_bucket_is_for_aws_s3_repositories_only(tls: Aws, tmp_path: Path)
     assert not (tmp_path / "repo").exists()
 
 
-def test_a_bucket_of_another_account_is_refused(tls: Aws, endpoint: embedded.Endpoint) -> None:
-    other = own_account(tls)
+def test_a_bucket_of_another_account_is_refused(aws: Aws, tls: Aws) -> None:  # aws: the shared account
+    other = own_account(aws)
     name = _bucket()
     other.aws.client("s3", REGION).create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
     with pytest.raises(UsageError, match=f"bucket {name} exists and belongs to another account"):
@@ -84,7 +93,7 @@ def test_a_step_aws_refuses_is_named_and_a_second_run_completes_the_bucket(tls: 
 
 
 def test_the_new_bucket_is_private_encrypted_versioned_tls_only_and_write_once(
-        tls: Aws, https: tuple[str, str], endpoint: embedded.Endpoint, capsys: pytest.CaptureFixture[str]) -> None:
+        account: Account, tls: Aws, endpoint: embedded.Endpoint, capsys: pytest.CaptureFixture[str]) -> None:
     name = _bucket()
     key = tls.client("kms", REGION).create_key()["KeyMetadata"]["Arn"]
     assert _init("--repo", f"s3://{name}/ark", "--create-bucket", "--kms-key-id", key, "--retention-days", "3",
@@ -100,7 +109,10 @@ def test_the_new_bucket_is_private_encrypted_versioned_tls_only_and_write_once(
     # the repository's objects are retained; a plain-HTTP request is refused by the bucket's policy
     config = s3.head_object(Bucket=name, Key="ark/config")
     assert config.get("ObjectLockRetainUntilDate") is not None
-    plain = boto3.client("s3", region_name=REGION, endpoint_url=endpoint.url, aws_access_key_id="testing",
-                         aws_secret_access_key="testing")
+    plain = boto3.client("s3", region_name=REGION, endpoint_url=endpoint.url,  # the owner, without TLS
+                         aws_access_key_id=account.env["AWS_ACCESS_KEY_ID"],
+                         aws_secret_access_key=account.env["AWS_SECRET_ACCESS_KEY"],
+                         aws_session_token=account.env["AWS_SESSION_TOKEN"])
+    assert s3.get_object(Bucket=name, Key="ark/config")["Body"].read()  # the same request over TLS passes
     with pytest.raises(botocore.exceptions.ClientError, match="AccessDenied"):
         plain.get_object(Bucket=name, Key="ark/config")

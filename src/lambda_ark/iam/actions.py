@@ -54,6 +54,8 @@ RENAMED: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "CreateMultipartUpload"): ("s3:PutObject",),
     ("s3", "UploadPart"): ("s3:PutObject",),
     ("s3", "CompleteMultipartUpload"): ("s3:PutObject",),
+    ("s3", "ListMultipartUploads"): ("s3:ListBucketMultipartUploads",),
+    ("s3", "ListParts"): ("s3:ListMultipartUploadParts",),
     ("s3", "GetBucketNotificationConfiguration"): ("s3:GetBucketNotification",),
     ("s3", "PutBucketNotificationConfiguration"): ("s3:PutBucketNotification",),
     ("s3", "GetObjectLockConfiguration"): ("s3:GetBucketObjectLockConfiguration",),

@@ -87,7 +87,10 @@ def repository_statements(scope: Scope) -> list[dict[str, Any]]:
         out.append(_statement(f"{sid}List", ["s3:ListBucket"], bucket, list_condition))
         out.append(_statement(f"{sid}Read", ["s3:GetObject"], objects))
         if level >= ACCESS_LEVELS.index("write"):
-            out.append(_statement(f"{sid}Write", ["s3:PutObject", "s3:PutObjectRetention"], objects))
+            # large packs go up in parts: an upload a crash left is listed, resumed or aborted
+            out.append(_statement(f"{sid}Write", ["s3:PutObject", "s3:PutObjectRetention", "s3:AbortMultipartUpload",
+                                                  "s3:ListMultipartUploadParts"], objects))
+            out.append(_statement(f"{sid}Uploads", ["s3:ListBucketMultipartUploads"], bucket))
         if level >= ACCESS_LEVELS.index("prune"):
             out.append(_statement(f"{sid}Delete", ["s3:DeleteObject"], objects))
         elif level >= ACCESS_LEVELS.index("lock"):

@@ -27,6 +27,8 @@ CORE: dict[str, tuple[str, ...]] = {
     "lambda_ark.repository.backends.s3": (
         "s3:GetBucketLocation", "s3:GetBucketObjectLockConfiguration", "s3:GetObject", "s3:PutObject",
         "s3:ListBucket", "s3:DeleteObject",
+        # large packs go up in parts; an upload a crash left is found, resumed or aborted
+        "s3:ListBucketMultipartUploads", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload",
     ),
     # init --create-bucket: the repository's bucket, set up (an administrator's step: no role of its own)
     "lambda_ark.repository.backends.s3_bucket": (
@@ -60,7 +62,7 @@ CORE: dict[str, tuple[str, ...]] = {
     "lambda_ark.drill.run": ("sts:AssumeRole",),
     "lambda_ark.drill.verify": ("lambda:InvokeFunction",),
     "lambda_ark.drill.cleanup": (
-        "lambda:GetFunction", "lambda:DeleteFunction", "lambda:ListEventSourceMappings",
+        "lambda:ListTags", "lambda:GetFunction", "lambda:DeleteFunction", "lambda:ListEventSourceMappings",
         "lambda:DeleteEventSourceMapping", "lambda:ListLayers", "lambda:ListLayerVersions",
         "lambda:DeleteLayerVersion", "lambda:ListCodeSigningConfigs", "apigateway:GET", "tag:GetResources",
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ from lambda_ark import embedded
 from lambda_ark.aws import Aws, connect
 
 _PROBLEMS = pytest.StashKey[list[str]]()
+_WORKER_CALLS = "lambda_ark_calls"
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +55,19 @@ def _whole_suite(session: pytest.Session) -> bool:
     return not narrowed and not args and session.testsfailed == 0 and session.testscollected > 0
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: a worker's recorded calls join the controller's, which checks them all at once."""
+    calls = getattr(node, "workeroutput", {}).get(_WORKER_CALLS)
+    if calls:
+        _recorder.merge(json.loads(calls))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker ran a share of the tests: the controller judges
+        workeroutput[_WORKER_CALLS] = json.dumps(_recorder.calls)
+        return
     if path := permissions_recorder.record_path():
         _recorder.dump(path)
     problems = permissions_recorder.check(_recorder, complete=_whole_suite(session))

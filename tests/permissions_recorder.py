@@ -101,6 +101,14 @@ class Recorder:
             self._modules[path] = ".".join(("lambda_ark", *rel.parts)).removesuffix(".__init__")
         return self._modules[path]
 
+    def merge(self, calls: dict[str, dict[str, dict[str, int]]]) -> None:
+        """Add another process's record (an xdist worker's)."""
+        with self._lock:
+            for who, phases in calls.items():
+                for phase, ops in phases.items():
+                    for op, count in ops.items():
+                        self.calls[who][phase][op] += count
+
     def install(self) -> None:
         aws_mod.CALL_HOOKS.append(self.hook)
 

@@ -184,7 +184,10 @@ def test_backup_and_restore_succeed_under_exactly_the_generated_policies(enforci
     # things this small estate lacks (an AppSync API, a user pool): the permission recorder sees
     # every declared action used across the test suite
     unused = [s["Sid"] for s in _backup_policy(enforcing)["Statement"] if not set(s["Action"]) & calls.actions]
-    assert not [u for u in unused if u.startswith(("Repository", "Lists", "GlobalLists", "Lambda"))], unused
+    # (RepositoryNUploads serves packs large enough to go up in parts, and resuming them: not this estate's)
+    needed = [u for u in unused if u.startswith(("Repository", "Lists", "GlobalLists", "Lambda"))
+              and not u.endswith("Uploads")]
+    assert not needed, unused
     enforcing.grant(_restore_policy(enforcing))
     assert _restore(enforcing, snapshot) == []
     # restored: the functions exist in the target, wired (planning again finds nothing to do)

@@ -153,16 +153,38 @@ def check(recorder: Recorder, complete: bool) -> list[str]:
                     if phase in ("capture", "plan") and not is_read(action) and action != "iam:PassRole":
                         problems.append(f"{label} calls {op} while {phase} (reads only): {action} writes")
     if complete:
+        unused: set[str] = set()
         for kind in KINDS:
-            for action in sorted(set(kind.PERMISSIONS) - used[kind.NAME]):
-                problems.append(f"kind {kind.NAME} declares {action}, which no test saw it use")
+            unused |= {f"{kind.NAME} {action}" for action in set(kind.PERMISSIONS) - used[kind.NAME]}
         for module, actions in sorted(CORE.items()):
             if module.startswith(UNCHECKED):
                 continue
             seen = set().union(*(u for w, u in used.items() if w == module or w.startswith(module + ".")))
-            for action in sorted(set(actions) - seen):
-                problems.append(f"{module} declares {action}, which no test saw it use")
+            unused |= {f"{module} {action}" for action in set(actions) - seen}
+        for entry in sorted(unused - UNTESTED):
+            problems.append(f"{entry.replace(' ', ' declares ', 1)}, which no test saw it use")
+        for entry in sorted(UNTESTED - unused):
+            problems.append(f"{entry}: a test uses it now; remove it from UNTESTED in tests/permissions_recorder.py")
     return problems
+
+
+# Declared calls no test makes yet (their code paths: updates and deletions of existing items, rarely
+# taken branches). Each is a real call of the code, so it stays declared and granted; the check fails
+# on any other unused declaration, and on an entry here once a test uses it (the list only shrinks).
+UNTESTED = frozenset({
+    "role iam:TagRole", "function lambda:UntagResource", "code_signing lambda:TagResource",
+    "aliases lambda:UpdateAlias", "concurrency lambda:DeleteFunctionConcurrency", "url lambda:UpdateFunctionUrlConfig",
+    "policy lambda:RemovePermission", "mappings lambda:UpdateEventSourceMapping", "mapping_tags lambda:UntagResource",
+    "apigateway apigateway:DELETE", "alb elasticloadbalancing:DeregisterTargets",
+    "alb elasticloadbalancing:ModifyListener", "alb elasticloadbalancing:ModifyRule",
+    "alb elasticloadbalancing:ModifyTargetGroup", "ses ses:UpdateReceiptRule", "secrets_rotation lambda:AddPermission",
+    "secrets_rotation lambda:GetPolicy", "secrets_rotation secretsmanager:CancelRotateSecret",
+    "appsync appsync:UpdateDataSource", "cloudwatch_alarms cloudwatch:PutCompositeAlarm",
+    "cloudfront cloudfront:CreateFunction", "cloudfront cloudfront:PublishFunction",
+    "referenced_by lambda:ListFunctionEventInvokeConfigs", "lambda_ark.aws_lambda secretsmanager:GetSecretValue",
+    "lambda_ark.backup ec2:DescribeRegions", "lambda_ark.backup_capture lambda:ListFunctions",
+    "lambda_ark.deploy s3:DeleteObjectVersion",
+})
 
 
 def _covered(action: str, declared: set[str]) -> bool:

@@ -17,6 +17,7 @@ from ..errors import UsageError, describe
 from ..policy.schedule import parse_schedule
 from ..repository import Repository
 from . import errors_queue, metrics, notify
+from .audit_hook import audit_run
 from .context import Context
 from .job import ANOMALY, FAILED, OK, JobRun, run_job
 from .state import AccountState, Claim, JobRunning, JobState, LastRun, job_lock, load_state, save_state
@@ -132,6 +133,8 @@ def _locked(ctx: Context, name: str, forced: bool, nxt: datetime | None) -> JobO
         run.warnings = warnings + run.warnings
     finally:
         record(repo, state, run, ctx.loaded.digest, now)
+        if (unaudited := audit_run(repo, name, trigger, run, ctx)) is not None and run is not None:
+            run.warnings.append(unaudited)
     return JobOutcome(name, RAN, run=run, next=nxt)
 
 

@@ -67,6 +67,7 @@ def _global(
 # Importing the command modules registers their commands on `app`.
 from . import (  # noqa: E402,F401
     commands_access,
+    commands_audit,
     commands_backup,
     commands_copy,
     commands_demo,

@@ -14,6 +14,7 @@ from ..ratelimit import parse_share
 from ..repository import Repository
 from ..selection import parse_regions, parse_shard, parse_tags, validate_globs
 from . import app
+from .audit_hook import audited
 from .common import (
     EndpointOpt,
     JsonOpt,
@@ -119,11 +120,16 @@ def backup(
     aws = connect(endpoint_url=endpoint_url, max_workers=workers, api_share=parse_share(api_share))
     note_embedded(aws, json_out or quiet)
     repository = Repository.open(repo, password=read_password(), aws=aws, transfer=transfer())
-    with region_progress(not (json_out or quiet)) as progress:
-        result = run_backup(aws, repository, options, progress=progress)
-    report(result, json_out, quiet, dict(aws.calls), dict(aws.throttles))
-    if not result.ok:
-        raise typer.Exit(3)
+    scope = {"regions": regions, "functions": function, "select_tags": select_tag, "shard": shard, "full": full or None}
+    with audited(repository, "backup", scope, aws) as event:
+        with region_progress(not (json_out or quiet)) as progress:
+            result = run_backup(aws, repository, options, progress=progress)
+        event.snapshots = [result.snapshot_id] if result.snapshot_id else []
+        event.counts = {"functions": result.functions, "captured": result.captured, "unchanged": result.unchanged,
+                        "errors": len(result.errors)}
+        report(result, json_out, quiet, dict(aws.calls), dict(aws.throttles))
+        if not result.ok:
+            raise typer.Exit(3)
 
 
 def report(

@@ -19,12 +19,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..audit import Draft, record
 from ..errors import LambdaArkError, UsageError
 from ..kinds.referenced_by import describe as describe_dependent
 from ..repository import Repository
 from ..repository.crypto import MasterKey
 from ..repository.diff import diff_snapshots, function_rows
 from . import app
+from .audit_hook import audited
 from .common import (
     JsonOpt,
     PasswordCommandOpt,
@@ -132,6 +134,10 @@ def init(
                          "or use --kms-key-id")
     r = Repository.init(repo, password=password, kms_key_id=kms_key_id, retention_days=retention_days,
                         transfer=transfer(), copy_of=source)
+    # The log's first event: who made the repository, and of what
+    if (problem := record(r, Draft(command="init", scope={"replica_of": source.url} if source else {},
+                                   counts={"retention_days": retention_days} if retention_days else {}))):
+        typer.echo(f"warning: {problem}", err=True)
     if json_out:
         print_json({"url": r.url, "id": r.config.id, "version": r.config.version, "keys": r.list_keys(),
                     "replica_of": source.url if source else None})
@@ -149,7 +155,9 @@ def key_add(repo: RepoOpt, kms_key_id: KmsOpt = None, json_out: JsonOpt = False,
     """
     r = open_repo(repo)
     new_password = None if kms_key_id else _new_password()
-    key_id = r.add_key(password=new_password, kms_key_id=kms_key_id)
+    with audited(r, "key add", {"kms_key_id": kms_key_id}) as event:
+        key_id = r.add_key(password=new_password, kms_key_id=kms_key_id)
+        event.scope["key"] = key_id
     if json_out:
         print_json({"added": key_id})
     else:
@@ -194,7 +202,10 @@ def key_remove(repo: RepoOpt, key_id: Annotated[str, typer.Argument(help="Key id
 
     Example: lambda-ark key remove --repo /backups/ark 3f2a9c1b
     """
-    typer.echo(f"removed key {open_repo(repo).remove_key(key_id)[:8]}")
+    r = open_repo(repo)
+    with audited(r, "key remove", {"key": key_id}) as event:
+        event.scope["key"] = removed = r.remove_key(key_id)
+    typer.echo(f"removed key {removed[:8]}")
 
 
 def _count(summary: dict[str, Any], key: str, old_key: str) -> str:

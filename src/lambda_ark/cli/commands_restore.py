@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from ..audit import Draft
 from ..aws import Aws, connect
 from ..kinds.base import Change
 from ..repository import Repository
@@ -16,6 +17,7 @@ from ..restore.apply import RestoreResult, apply_plan, plan_result
 from ..restore.plan import RestoreOptions, plan_restore, validate_options
 from ..selection import parse_arn_map, parse_region_map, validate_globs
 from . import app
+from .audit_hook import audited
 from .common import (
     EndpointOpt,
     JsonOpt,
@@ -140,17 +142,21 @@ def restore(
     repository, snapshot, choice = open_nearest(repo, snapshot, prefer, aws)
     # A shared lock, as backup takes: prune must not delete data this restore is about to read.
     show = "json" if json_out else "quiet" if quiet else "table"
-    with repository.lock():
-        _restore(aws, repository, snapshot, options, dry_run, yes, show, choice)
+    scope = {"snapshot": snapshot, "functions": function, "regions": region, "accounts": account,
+             "to_region": to_region, "to_account": to_account, "dry_run": dry_run or None}
+    with repository.lock(), audited(repository, "restore", scope, aws) as event:
+        _restore(aws, repository, snapshot, options, dry_run, yes, show, choice, event)
 
 
 def _restore(
     aws: Aws, repository: Repository, snapshot: str, options: RestoreOptions, dry_run: bool, yes: bool, show: str,
-    choice: Choice | None = None,
+    choice: Choice | None = None, event: Draft | None = None,
 ) -> None:
     if choice is not None and show == "table":
         typer.echo("\n".join(choice.report()), err=True)  # which replica, before the plan is read from it
     snap = repository.load_snapshot(snapshot)
+    if event is not None:
+        event.snapshots = [snap.id]
     with change_progress("planning", show == "table") as on_change:
         plan = plan_restore(aws, repository, snap, options, on_change=on_change)
     planned = plan_result(plan)
@@ -165,6 +171,8 @@ def _restore(
         raise typer.Exit(3 if planned.partial else 0)
     with change_progress("restoring", show == "table") as on_change:
         result = apply_plan(plan, on_change=on_change)
+    if event is not None:
+        event.counts = result.counts()
     result.warnings += [w for w in repository.warnings if w not in result.warnings]
     _render(result, show, choice)
     if result.partial:

@@ -78,6 +78,7 @@ from . import (  # noqa: E402,F401
     commands_policy,
     commands_replicas,
     commands_repo,
+    commands_report,
     commands_restore,
     commands_run,
     commands_watch,

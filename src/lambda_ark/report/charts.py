@@ -58,12 +58,17 @@ def growth(data: ReportData) -> go.Figure:
 
 
 def drills(data: ReportData) -> go.Figure:
-    fig = _fig("Drills: RTO over time per job (seconds; ✕ failed)")
+    fig = _fig("Drills: RTO over time per job (seconds; ✕ failed, drawn at 0)")
     for job in sorted({d["job"] for d in data.drills}):
         runs = [d for d in data.drills if d["job"] == job]
-        fig.add_scatter(name=job, x=[d["time"] for d in runs], y=[d["rto_seconds"] or 0 for d in runs],
-                        mode="lines+markers", text=[d["status"] for d in runs],
-                        marker={"symbol": ["circle" if d["status"] == "passed" else "x" for d in runs], "size": 10})
+        passed = [d for d in runs if d["status"] == "passed"]
+        failed = [d for d in runs if d["status"] != "passed"]
+        fig.add_scatter(name=f"{job}: passed", x=[d["time"] for d in passed], y=[d["rto_seconds"] for d in passed],
+                        mode="lines+markers", marker={"size": 9})
+        if failed:
+            fig.add_scatter(name=f"{job}: {len(failed)} not passed", x=[d["time"] for d in failed], y=[0] * len(failed),
+                            mode="markers", text=[d["status"] for d in failed],
+                            marker={"symbol": "x", "size": 12, "color": "#c62828"})
     return fig
 
 

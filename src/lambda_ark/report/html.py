@@ -19,11 +19,13 @@ from .collect import ReportData
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f5f7fa;color:#1b2631}
 header{background:#102a43;color:#fff;padding:18px 32px}header h1{margin:0;font-size:22px}
-header p{margin:4px 0 0;opacity:.8}main{padding:16px 32px;display:grid;grid-template-columns:1fr 1fr;gap:16px}
+header p{margin:4px 0 0;opacity:.8}
+main{padding:16px 32px;display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);
+gap:16px}
 section{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.12);padding:12px 16px}
 section.wide{grid-column:1/3}h2{font-size:16px;margin:4px 0 8px}
 table{border-collapse:collapse;width:100%;font-size:12px}td,th{border-bottom:1px solid #e4e7eb;padding:4px 6px;
-text-align:left}.ok{color:#2e7d32;font-weight:600}.bad{color:#c62828;font-weight:600}.chart{min-height:300px}
+text-align:left;overflow-wrap:anywhere}.ok{color:#2e7d32;font-weight:600}.bad{color:#c62828;font-weight:600}.chart{min-height:300px}
 .tiles{display:flex;gap:12px;flex-wrap:wrap}.tile{background:#f0f4f8;border-radius:6px;padding:8px 12px}
 .tile b{display:block;font-size:20px}
 """
@@ -39,6 +41,8 @@ def _table(rows: list[dict[str, Any]], columns: list[str], empty: str) -> str:
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value):
+        return value[:8]  # a snapshot or record id: its prefix names it everywhere else too
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return "" if value is None else str(value)

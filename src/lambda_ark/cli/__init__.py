@@ -74,6 +74,7 @@ from . import (  # noqa: E402,F401
     commands_drill,
     commands_endpoint,
     commands_export,
+    commands_history,
     commands_maintenance,
     commands_policy,
     commands_replicas,

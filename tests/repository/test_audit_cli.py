@@ -62,6 +62,8 @@ def test_repository_commands_are_logged_with_outcome_and_counts(tmp_path: Path, 
     assert events[1]["scope"]["key"]  # type: ignore[index]
     res = cli("audit", "verify", "--repo", url)
     assert res.code == 0 and res.out.startswith("8 events in 1 chains")
+    assert cli("check", "--repo", url, "--read-data").code == 0  # the log is no stranger to check
+    assert len(_log(cli, url)) == 8  # ... and read-only commands add nothing
 
 
 def test_audit_verify_names_problems_and_exits_1(local_repo: Repository, cli: Callable[..., CliResult]) -> None:

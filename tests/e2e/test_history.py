@@ -4,6 +4,7 @@ as an operator runs it (a subprocess), never showing a secret."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,11 +33,28 @@ def story(endpoint: embedded.Endpoint, aws: Aws, tmp_path: Path) -> tuple[Accoun
     args = ("backup", "--repo", repo, "--regions", REGION, "--feed-delay", "0")
     assert run_cli(*args, endpoint=endpoint.url, **acct.env).returncode == 0
     lam = acct.aws.client("lambda", REGION)
+    # CloudTrail's times are whole seconds: a change within a second of a backup's start cannot be placed
+    time.sleep(1.1)
     lam.update_function_configuration(FunctionName="orders", MemorySize=512,
                                       Environment={"Variables": {"DB_PASSWORD": SECRET}})
+    time.sleep(1.1)
     assert run_cli(*args, endpoint=endpoint.url, **acct.env).returncode == 0
+    time.sleep(1.1)
     lam.update_function_configuration(FunctionName="orders", Timeout=30)
+    _until_cloudtrail_shows(acct, updates=2)
     return acct, repo
+
+
+def _until_cloudtrail_shows(acct: Account, updates: int) -> None:
+    """CloudTrail shows an event some time after the call (AWS: minutes; the endpoint: once the call's
+    response is done): what history finds is what CloudTrail shows, so wait for it."""
+    trail = acct.aws.client("cloudtrail", REGION)
+    attribute = [{"AttributeKey": "EventName", "AttributeValue": "UpdateFunctionConfiguration20150331v2"}]
+    for _ in range(100):
+        if len(trail.lookup_events(LookupAttributes=attribute)["Events"]) >= updates:
+            return
+        time.sleep(0.1)
+    raise AssertionError("CloudTrail never showed the updates")
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ def _ev(minute: int) -> TrailEvent:
 
 
 @pytest.mark.parametrize(("entries", "events", "joined", "pending"), [
-    ([10, 20], [5, 10, 15], {10: [5, 10], 20: [15]}, []),
+    ([10, 20], [5, 9, 10, 15], {10: [5, 9], 20: [10, 15]}, []),  # 10:00 may be after a backup started at 10:00
     ([10], [11, 30], {10: []}, [11, 30]),
     ([], [1], {}, [1]),
 ])

@@ -5,7 +5,9 @@ Changes are field names only (`repository.diff.changed_fields`: never values, ne
 environment variables). CloudTrail events are reduced to their name, time, caller, source address
 and user agent: their request parameters (which hold environment values) never leave here. An
 event is joined to the first snapshot taken after it; events newer than the newest snapshot are
-`pending` (not backed up yet).
+`pending` (not backed up yet). CloudTrail's times are whole seconds and a snapshot reflects what
+its capture read after the backup started, so an event goes with the first snapshot whose backup
+started at least a second after the event's time: an event during a backup goes with the next one.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class HistoryEntry:
     snapshot: str
     time: datetime
     change: str  # recorded (first seen) | changed | gone | back
+    started: datetime | None = None  # when its backup started reading (summary["started"]); else `time`
     kinds: list[str] = field(default_factory=list)
     fields: list[str] = field(default_factory=list)
     events: list[TrailEvent] = field(default_factory=list)
@@ -107,8 +110,23 @@ def changes(repo: Repository, function: str, since: datetime | None = None) -> H
     return history
 
 
+def _started(info: SnapshotInfo) -> datetime:
+    try:
+        return datetime.fromisoformat(str(info.summary["started"]))
+    except (KeyError, ValueError):
+        return info.time
+
+
 def _step(key: str, info: SnapshotInfo, before: FunctionRecord | None, now: FunctionRecord | None,
           seen: bool) -> HistoryEntry | None:
+    entry = _change(key, info, before, now, seen)
+    if entry is not None:
+        entry.started = _started(info)
+    return entry
+
+
+def _change(key: str, info: SnapshotInfo, before: FunctionRecord | None, now: FunctionRecord | None,
+            seen: bool) -> HistoryEntry | None:
     if now is None:
         return HistoryEntry(key, info.id, info.time, "gone") if before is not None else None
     if before is None:
@@ -143,11 +161,12 @@ def events_for(raw: Iterable[dict[str, Any]], name: str) -> list[TrailEvent]:
 
 
 def join(history: History, events: dict[str, list[TrailEvent]]) -> None:
-    """Attach each key's events to the first of its entries at or after the event (pure)."""
+    """Attach each key's events to the first of its entries whose backup started a second or more
+    after the event (its time is a whole second); later ones are pending (pure)."""
     for key, found in events.items():
         mine = sorted((e for e in history.entries if e.key == key), key=lambda e: e.time)
         for ev in found:
-            entry = next((e for e in mine if e.time >= ev.time), None)
+            entry = next((e for e in mine if (e.started or e.time) >= ev.time + timedelta(seconds=1)), None)
             if entry is None:
                 history.pending.append(ev)
             else:

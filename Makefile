@@ -30,7 +30,7 @@ chromium:
 test: install chromium
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src/lambda_ark
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 3
 
 bench: install
 	$(BIN)/python bench/backup.py

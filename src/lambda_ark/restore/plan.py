@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 from ..aws import Aws
+from ..data.models import DataSection
+from ..data.restore import plan_data
 from ..errors import LambdaArkError, UsageError, describe
 from ..kinds import KINDS
 from ..kinds.base import Change, RestoreContext
@@ -55,6 +57,9 @@ class RestoreOptions:
     # rewrite dependents (state machines, other functions' environment and destinations) that name a
     # restored function to name it where it is restored (default: plan lines saying what still points back)
     rewire_dependents: bool = False
+    data: bool = False  # restore event-source resources and data (--data) ahead of the functions
+    data_mode: str | None = None  # merge | overwrite: what to do with a target holding other data (None: refuse)
+    data_bucket_template: str | None = None  # target bucket names, e.g. "{name}-{region}" (else --map, else same)
 
 
 @dataclass
@@ -72,10 +77,11 @@ class Plan:
     ctx: RestoreContext
     steps: list[Step] = field(default_factory=list)  # kind-major, in restore order
     duration: float = 0.0
+    data: list[Change] = field(default_factory=list)  # event-source resources and data: applied first
 
     @property
     def changes(self) -> list[Change]:
-        return [c for step in self.steps for c in step.changes]
+        return [*self.data, *(c for step in self.steps for c in step.changes)]
 
     @property
     def warnings(self) -> list[str]:
@@ -176,6 +182,10 @@ def plan_restore(
     ctx = RestoreContext(aws=aws, mapper=mapper, read_file=read_file, fix_permissions=options.fix_permissions,
                          rewire_dependents=options.rewire_dependents, drill=options.drill)
     plan = Plan(snapshot_id=snapshot.id, ctx=ctx)
+    if options.data:
+        plan.data = _plan_data(ctx, body, options, read_file)
+        for c in plan.data if on_change else []:
+            on_change(c)  # type: ignore[misc]
     broken: set[str] = set()
     lock = threading.Lock()
 
@@ -206,6 +216,15 @@ def plan_restore(
             plan.steps.extend(one(kind, rec) for rec in todo)
     plan.duration = time.monotonic() - started
     return plan
+
+
+def _plan_data(ctx: RestoreContext, body: BackupBody, options: RestoreOptions,
+               read_file: Callable[[str], bytes]) -> list[Change]:
+    if body.data is None:
+        ctx.warn("--data: this snapshot holds no event-source data (back up with --data)")
+        return []
+    return plan_data(ctx, DataSection.model_validate(body.data), read_file, mode=options.data_mode,
+                     bucket_template=options.data_bucket_template, regions=options.regions)
 
 
 def _selection(options: RestoreOptions) -> str:

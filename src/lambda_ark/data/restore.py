@@ -1,0 +1,63 @@
+"""Planning the restore of event-source resources and data (ahead of every function kind).
+
+`plan_data` turns a snapshot's data section into `Change`s (kind "data:<source>"): create what is
+missing, write the data back, and refuse a target holding other data unless `mode` says how.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from ..errors import UsageError, describe
+from ..kinds.base import Change, RestoreContext
+from ..restore.arns import FunctionId, render_name
+from . import dynamodb_restore, s3_restore
+from .base import DataMode, DataRestoreContext
+from .models import DataSection, Resource
+
+PLANNERS: dict[str, ModuleType] = {m.NAME: m for m in (s3_restore, dynamodb_restore)}
+MODES = ("merge", "overwrite")
+
+
+def target_buckets(ctx: RestoreContext, resources: list[Resource], template: str | None) -> dict[str, str]:
+    """Source bucket -> target bucket: an explicit --map wins, then the template ({name}, {region} the
+    target's, {account}), else the same name. Each mapping is also put in the ARN mapper, so the
+    s3_notifications kind wires the same bucket."""
+    out: dict[str, str] = {}
+    for r in resources:
+        if r.source != "s3":
+            continue
+        arn = f"arn:aws:s3:::{r.name}"
+        if arn in ctx.mapper.explicit:
+            out[r.name] = ctx.mapper.explicit[arn].split(":::", 1)[1]
+        elif template:
+            fid = FunctionId(ctx.mapper.account(r.account), ctx.mapper.region(r.region), r.name)
+            out[r.name] = render_name(template, fid).lower()
+            ctx.mapper.explicit[arn] = f"arn:aws:s3:::{out[r.name]}"
+        else:
+            out[r.name] = r.name
+    return out
+
+
+def plan_data(
+    ctx: RestoreContext, section: DataSection, read_file: object, *, mode: str | None = None,
+    bucket_template: str | None = None, regions: list[str] | None = None,
+) -> list[Change]:
+    """Every resource's changes, resource by resource (a failure costs that resource only)."""
+    if mode is not None and mode not in MODES:
+        raise UsageError(f"--data-mode {mode!r}: use merge or overwrite")
+    resources = [r for r in section.resources if not regions or r.region in regions]
+    data_mode: DataMode | None = mode  # type: ignore[assignment]
+    dctx = DataRestoreContext(ctx=ctx, read_file=read_file,  # type: ignore[arg-type]
+                              mode=data_mode, buckets=target_buckets(ctx, resources, bucket_template))
+    changes: list[Change] = []
+    for rec in resources:
+        planner = PLANNERS.get(rec.source)
+        if planner is None:
+            continue
+        try:
+            changes.extend(planner.plan(dctx, rec))
+        except Exception as exc:  # noqa: BLE001 - one resource's failure is reported, the rest planned
+            changes.append(Change(f"data:{rec.source}", f"{rec.name} ({ctx.mapper.region(rec.region)})", "failed",
+                                  describe(exc)))
+    return changes

@@ -124,6 +124,8 @@ def backup_options(name: str, job: Job, recapture_keys: Collection[str] = ()) ->
         recapture_after=recapture(job.recapture_days),
         recapture=frozenset(recapture_keys),
         allow_empty=job.allow_empty,
+        data=frozenset(job.data),
+        data_buckets=list(job.data_buckets),
     )
 
 

@@ -113,6 +113,10 @@ def validate_options(aws: Aws, options: RestoreOptions) -> None:
             raise UsageError(f"malformed account id {account!r}: expected 12 digits")
     if options.name_template is not None and (options.name_prefix or options.name_suffix):
         raise UsageError("use either --name-template or --name-prefix/--name-suffix, not both")
+    if options.data_mode is not None and options.data_mode not in ("merge", "overwrite"):
+        raise UsageError(f"--data-mode {options.data_mode!r}: use merge or overwrite")
+    if (options.data_mode or options.data_bucket_template) and not options.data:
+        raise UsageError("--data-mode and --data-bucket-template apply to data: add --data")
 
 
 def name_template(options: RestoreOptions) -> str:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from tests.accounts import Account, own_account
 from tests.e2e.isolated import make_functions
+from tests.faulty_proxy import FaultyProxy
 
 from lambda_ark.aws import Aws
 from lambda_ark.backup import BackupOptions, BackupResult, run_backup
+from lambda_ark.data.models import DataSection, Resource
 from lambda_ark.repository import Repository
 
 PASSWORD = "correct horse battery staple"
@@ -32,9 +35,10 @@ class Wired:
     def s3(self, region: str | None = None) -> object:
         return self.aws.client("s3", region or self.region)
 
-    def backup(self, repo: Repository, *sources: str, **kw: object) -> BackupResult:
-        options = BackupOptions(regions=[self.region], data=frozenset(sources or ("s3", "dynamodb")), **kw)  # type: ignore[arg-type]
-        return run_backup(self.aws, repo, options)
+    def backup(self, repo: Repository, *sources: str, via: Aws | None = None, **kw: object) -> BackupResult:
+        options = BackupOptions(regions=[self.region], data=frozenset(sources or ("s3", "dynamodb")),
+                                change_feed=False, **kw)  # type: ignore[arg-type]
+        return run_backup(via or self.aws, repo, options)
 
 
 def wire(aws: Aws, region: str, objects: dict[str, bytes], items: int) -> Wired:
@@ -57,8 +61,10 @@ def wire(aws: Aws, region: str, objects: dict[str, bytes], items: int) -> Wired:
                       Tagging="kind=test")
     ddb = own.client("dynamodb", region)
     desc = ddb.create_table(
-        TableName=table, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}],
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "N"}],
         BillingMode="PAY_PER_REQUEST", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
         Tags=[{"Key": "team", "Value": "data"}],
     )["TableDescription"]
@@ -78,3 +84,26 @@ def put_items(ddb: object, table: str, numbers: range) -> None:
 @pytest.fixture
 def repo(tmp_path: Path, aws: Aws) -> Repository:
     return Repository.init(str(tmp_path / "repo"), password=PASSWORD, aws=aws)
+
+
+@pytest.fixture
+def proxy(endpoint: object) -> Iterator[FaultyProxy]:
+    p = FaultyProxy(upstream=endpoint.url)  # type: ignore[attr-defined]
+    p.start()
+    yield p
+    p.stop()
+
+
+def through(proxy: FaultyProxy, aws: Aws, monkeypatch: pytest.MonkeyPatch, attempts: int = 3) -> Aws:
+    """The same credentials, talking through the proxy (few retries, so persistent faults end quickly)."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", str(attempts))
+    return Aws(session=aws.session, endpoint_url=f"http://127.0.0.1:{proxy._server.server_address[1]}")
+
+
+def data_section(repo: Repository, snapshot_id: str) -> DataSection:
+    return DataSection.model_validate(repo.load_snapshot(snapshot_id).body["data"])
+
+
+def resource(section: DataSection, source: str) -> Resource:
+    (found,) = [r for r in section.resources if r.source == source]
+    return found

@@ -105,6 +105,7 @@ def _read(ctx: DataContext, client: Any, bucket: str, entry: dict[str, Any], ret
             head = head or answer
             parts.append(ctx.put_file(data))
             md5s.append(hashlib.md5(data, usedforsecurity=False).hexdigest())
+        tags = call(client, "get_object_tagging", Bucket=bucket, Key=key).get("TagSet", [])
     except AwsError as exc:
         code = error_code(exc)
         if code in ("NoSuchKey", "404"):
@@ -116,7 +117,6 @@ def _read(ctx: DataContext, client: Any, bucket: str, entry: dict[str, Any], ret
                         "LastModified": fresh["LastModified"], "StorageClass": entry.get("StorageClass")}
             return _read(ctx, client, bucket, relisted, retry=False)
         raise
-    tags = call(client, "get_object_tagging", Bucket=bucket, Key=key).get("TagSet", [])
     return S3Object(
         key=key, etag=etag, size=size, last_modified=entry["LastModified"],
         storage_class=entry.get("StorageClass") or "STANDARD", content_type=head.get("ContentType", ""),

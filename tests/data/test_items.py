@@ -1,0 +1,76 @@
+"""Item batches: canonical, cut by key, so an unchanged table deduplicates and one change costs one batch."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambda_ark.data import items, parse_sources
+from lambda_ark.data.models import S3Object
+from lambda_ark.errors import UsageError
+
+KEYS = ["pk", "sk"]
+
+
+def _item(i: int, extra: str = "") -> dict[str, object]:
+    return {"pk": {"S": f"p{i % 5}"}, "sk": {"N": str(i)}, "v": {"S": f"value {i}{extra}"},
+            "bin": {"B": bytes([i % 256, 0, 255])}}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("s3,kinesis", "Kinesis records are not backed up yet"),
+    ("sqs-dlq", "SQS dead-letter contents are not backed up yet"),
+    ("s3,dynamo", "--data dynamo: unknown source (supported: dynamodb, s3)"),
+])
+def test_unknown_or_unsupported_sources_are_usage_errors(text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_sources(text)
+
+
+def test_sources_parse_from_text_or_list() -> None:
+    assert parse_sources(" s3 , dynamodb,") == {"s3", "dynamodb"}
+    assert parse_sources(["s3", "dynamodb"]) == {"s3", "dynamodb"}
+    assert parse_sources(None) == frozenset()
+
+
+def test_binary_values_and_attributes_named_like_type_tags_round_trip() -> None:
+    item = {"B": {"S": "an attribute named B"}, "BS": {"BS": [b"\x00\x01", b"\xff"]}, "b": {"B": b"\x00raw"},
+            "l": {"L": [{"B": b"x"}, {"M": {"B": {"B": b"nested"}}}]}}
+    (batch,) = list(items.batches([item], ["b"]))
+    assert items.read_batch(batch) == [item]
+
+
+def test_an_unchanged_table_gives_the_same_batches_whatever_the_scan_order() -> None:
+    rows = [_item(i) for i in range(2000)]
+    first = list(items.batches(rows, KEYS))
+    assert len(first) > 3  # cut into several batches
+    assert list(items.batches(rows, KEYS)) == first
+    assert sorted(x for b in first for x in items.read_batch(b) for x in [items.line(x)]) == sorted(
+        items.line(r) for r in rows)
+
+
+def test_one_changed_item_changes_one_batch() -> None:
+    rows = [_item(i) for i in range(2000)]
+    before = list(items.batches(rows, KEYS))
+    rows[1234] = _item(1234, " changed")
+    after = list(items.batches(rows, KEYS))
+    assert len(after) == len(before)
+    assert sum(a != b for a, b in zip(before, after, strict=True)) == 1
+
+
+def test_an_inserted_item_does_not_shift_later_batches() -> None:
+    rows = [_item(i) for i in range(2000)]
+    before = set(items.batches(rows, KEYS))
+    after = set(items.batches([*rows[:700], _item(99999), *rows[700:]], KEYS))
+    assert len(after - before) == 1
+
+
+@pytest.mark.parametrize(("md5s", "etag", "restored"), [
+    ([], '"abc"', '"abc"'),  # nothing read yet: the listed ETag
+    (["5d41402abc4b2a76b9719d911017c592"], '"whatever-3"', '"5d41402abc4b2a76b9719d911017c592"'),
+    # S3's multipart ETag: MD5 of the parts' binary MD5s, dash, part count
+    (["5d41402abc4b2a76b9719d911017c592", "7d793037a0760186574b0282f2f435e7"], '"x"',
+     '"065947336a2f2a95ba8899f3675c3be6-2"'),
+])
+def test_the_etag_a_restored_object_gets(md5s: list[str], etag: str, restored: str) -> None:
+    obj = S3Object(key="k", etag=etag, size=1, last_modified="2026-01-01T00:00:00Z", md5s=md5s)  # type: ignore[arg-type]
+    assert obj.restored_etag() == restored

@@ -24,7 +24,8 @@ from .items import decode, key_of, line, read_batch
 from .models import Resource
 
 NAME = "dynamodb"
-MAX_ROUNDS = 8
+MAX_ROUNDS = 8  # BatchWriteItem rounds for one batch before its unprocessed items fail the change
+PAUSE = 0.05  # seconds before the second round; doubled each round after (AWS: back off exponentially)
 _CREATE = ("KeySchema", "AttributeDefinitions", "BillingMode", "ProvisionedThroughput", "GlobalSecondaryIndexes",
            "LocalSecondaryIndexes", "StreamSpecification", "SSESpecification", "Tags")
 
@@ -88,7 +89,7 @@ def _plan_items(dctx: DataRestoreContext, client: Any, label: str, rec: Resource
     return [Change("data:dynamodb", f"{label} items", "create" if not live else "update", detail, apply=apply)]
 
 
-def write(client: Any, table: str, requests: list[dict[str, Any]], pause: float = 0.05) -> None:
+def write(client: Any, table: str, requests: list[dict[str, Any]]) -> None:
     """BatchWriteItem in 25s, sending UnprocessedItems again with growing pauses (AwsError when they stay)."""
     for i in range(0, len(requests), 25):
         pending = requests[i : i + 25]
@@ -97,7 +98,7 @@ def write(client: Any, table: str, requests: list[dict[str, Any]], pause: float 
             pending = answer.get("UnprocessedItems", {}).get(table, [])
             if not pending:
                 break
-            time.sleep(pause * 2**round_)
+            time.sleep(PAUSE * 2**round_)
         else:
             raise AwsError(f"BatchWriteItem on {table}: {len(pending)} items still unprocessed after "
                            f"{MAX_ROUNDS} tries (the table is throttled; run the restore again)")

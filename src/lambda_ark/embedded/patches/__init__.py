@@ -18,6 +18,7 @@ from . import (
     code_signing,
     code_urls,
     conflicts,
+    dynamodb_stream_events,
     elb_lambda_targets,
     event_invoke_configs,
     event_source_mappings,
@@ -73,6 +74,7 @@ PATCHES: tuple[ModuleType, ...] = (
     appsync_data_sources,
     s3_bucket_policies,
     s3_multipart_uploads,
+    dynamodb_stream_events,
     cloudformation_lambda,  # after the patches whose stores it fills (URLs, invoke configs, ...)
     cloudformation_failures,
 )

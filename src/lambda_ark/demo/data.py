@@ -28,18 +28,23 @@ def seed(aws: Aws, region: str, objects: int = 20, items: int = 50) -> tuple[int
     return objects, items
 
 
-def verify(aws: Aws, source: str, target: str, bucket_map: dict[str, str]) -> list[str]:
-    """Every object (bytes, type, metadata) and every item of the source is in the target, and nothing else."""
+def verify(aws: Aws, body: dict[str, Any], source: str, target: str, bucket_map: dict[str, str]) -> list[str]:
+    """Every object (bytes, type, metadata) and every item of each bucket and table the snapshot holds
+    for `source` is in the target, and nothing else."""
     problems = []
-    src_bucket = trig.bucket_name(source)
-    dst_bucket = bucket_map.get(f"arn:aws:s3:::{src_bucket}", f"arn:aws:s3:::{src_bucket}").split(":::")[1]
-    want, have = _objects(aws, source, src_bucket), _objects(aws, target, dst_bucket)
-    if want != have:
-        differ = sorted(k for k in want.keys() | have.keys() if want.get(k) != have.get(k))
-        problems.append(f"bucket {dst_bucket}: {len(differ)} objects differ from {src_bucket}, e.g. {differ[:3]}")
-    items, restored = _items(aws, source), _items(aws, target)
-    if items != restored:
-        problems.append(f"table {TABLE} in {target}: {len(restored)} items, {len(items)} in {source} (or they differ)")
+    held = [r for r in (body.get("data") or {}).get("resources", []) if r["region"] == source]
+    if not held:
+        problems.append(f"the snapshot holds no data of {source}")
+    for resource in held:
+        name = resource["name"]
+        if resource["source"] == "s3":
+            dst = bucket_map.get(f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}").split(":::")[1]
+            want, have = _objects(aws, source, name), _objects(aws, target, dst)
+            if want != have:
+                differ = sorted(k for k in want.keys() | have.keys() if want.get(k) != have.get(k))
+                problems.append(f"bucket {dst}: {len(differ)} objects differ from {name}, e.g. {differ[:3]}")
+        elif (items := _items(aws, source, name)) != (restored := _items(aws, target, name)):
+            problems.append(f"table {name} in {target}: {len(restored)} items, {len(items)} in {source} (or differing)")
     return problems
 
 
@@ -52,6 +57,6 @@ def _objects(aws: Aws, region: str, bucket: str) -> dict[str, tuple[bytes, str, 
     return out
 
 
-def _items(aws: Aws, region: str) -> list[str]:
-    found: list[dict[str, Any]] = list(pages(aws.client("dynamodb", region), "scan", "Items", TableName=TABLE))
+def _items(aws: Aws, region: str, table: str) -> list[str]:
+    found: list[dict[str, Any]] = list(pages(aws.client("dynamodb", region), "scan", "Items", TableName=table))
     return sorted(json.dumps(i, sort_keys=True, default=repr) for i in found)

@@ -137,7 +137,7 @@ def _lose_region(aws: Aws, say: Say, repo: Repository, snapshot: Snapshot, estat
     report.verify = again.counts()
     report.problems += summary.problems(again, verifying=True)
     checks = verify.functions(aws, snapshot.body, lost, target) + verify.triggers(aws, estate.triggers, target)
-    checks += data_mod.verify(aws, lost, target, arn_map)
+    checks += data_mod.verify(aws, snapshot.body, lost, target, arn_map)
     report.problems += checks
     say(f"verification: re-plan against {target}: {summary.actions(again)}; code, versions, "
         f"{len(estate.triggers)} triggers and the data, object by object and item by item, checked: "

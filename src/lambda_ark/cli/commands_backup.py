@@ -84,8 +84,8 @@ def backup(
     ] = "50%",
     data: Annotated[
         str | None,
-        typer.Option("--data", help="Also back up the data of wired event sources: s3,dynamodb (comma-separated); "
-                     "see docs/data.md."),
+        typer.Option("--data", help="Also back up the data of wired event sources: s3,dynamodb,kinesis "
+                     "(comma-separated); see docs/data.md."),
     ] = None,
     data_bucket: Annotated[
         list[str] | None,
@@ -114,11 +114,11 @@ def backup(
 
     Example: lambda-ark backup --repo /backups/ark --regions us-east-1,eu-west-1 --function 'orders-*' --tag nightly
 
-    With the data of the buckets and tables the functions are wired to (incremental: unchanged objects
-    are not read again):
+    With the data of the buckets, tables and streams the functions are wired to (incremental: unchanged
+    objects are not read again, streams are read from their last checkpoint):
 
     \b
-        lambda-ark backup --repo /backups/ark --regions us-east-1 --data s3,dynamodb
+        lambda-ark backup --repo /backups/ark --regions us-east-1 --data s3,dynamodb,kinesis
     """
     options = BackupOptions(
         regions=parse_regions(regions),

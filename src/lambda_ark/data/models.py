@@ -43,10 +43,22 @@ class S3Object(BaseModel):
         return (self.etag, self.size, self.last_modified) == (listed["ETag"], listed["Size"], listed["LastModified"])
 
 
+class Shard(BaseModel):
+    """One Kinesis shard: where it comes from, what was read of it, and where the next read starts."""
+
+    shard_id: str
+    parent: str | None = None
+    adjacent_parent: str | None = None
+    batches: list[str] = Field(default_factory=list)  # file keys of JSON-lines record batches, oldest first
+    records: int = 0
+    checkpoint: str | None = None  # sequence number of the last record read (None: nothing read yet)
+    closed: bool = False  # split or merged away: no record will ever be added
+
+
 class Resource(BaseModel):
     """One event-source resource: what it is, its configuration, and (per source) its data."""
 
-    source: str  # s3 | dynamodb (the data module's NAME)
+    source: str  # s3 | dynamodb | kinesis (the data module's NAME)
     account: str
     region: str
     name: str  # bucket or table name
@@ -56,13 +68,15 @@ class Resource(BaseModel):
     objects: list[S3Object] = Field(default_factory=list)  # s3
     batches: list[str] = Field(default_factory=list)  # dynamodb: file keys of sorted JSON-lines batches
     items: int = 0  # dynamodb: how many items the batches hold
+    shards: list[Shard] = Field(default_factory=list)  # kinesis: parents before children
 
     @property
     def key(self) -> str:
         return f"{self.source}:{self.account}/{self.region}/{self.name}"
 
     def file_keys(self) -> list[str]:
-        return [p for o in self.objects for p in o.parts] + list(self.batches)
+        return [p for o in self.objects for p in o.parts] + list(self.batches) + [
+            b for shard in self.shards for b in shard.batches]
 
 
 class DataSection(BaseModel):

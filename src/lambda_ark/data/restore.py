@@ -11,11 +11,11 @@ from types import ModuleType
 from ..errors import UsageError, describe
 from ..kinds.base import Change, RestoreContext
 from ..restore.arns import FunctionId, render_name
-from . import dynamodb_restore, s3_restore
+from . import dynamodb_restore, kinesis_restore, s3_restore
 from .base import DataMode, DataRestoreContext
 from .models import DataSection, Resource
 
-PLANNERS: dict[str, ModuleType] = {m.NAME: m for m in (s3_restore, dynamodb_restore)}
+PLANNERS: dict[str, ModuleType] = {m.NAME: m for m in (s3_restore, dynamodb_restore, kinesis_restore)}
 MODES = ("merge", "overwrite")
 
 

@@ -26,6 +26,7 @@ from . import (
     function_urls,
     image_digests,
     invoke,
+    kinesis_shards,
     lambda_config,
     layers,
     list_paging,
@@ -75,6 +76,7 @@ PATCHES: tuple[ModuleType, ...] = (
     s3_bucket_policies,
     s3_multipart_uploads,
     dynamodb_stream_events,
+    kinesis_shards,
     cloudformation_lambda,  # after the patches whose stores it fills (URLs, invoke configs, ...)
     cloudformation_failures,
 )

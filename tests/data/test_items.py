@@ -17,9 +17,9 @@ def _item(i: int, extra: str = "") -> dict[str, object]:
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("s3,sqs", "SQS queue configurations are not backed up yet"),
+    ("s3,sqs-dlq", "SQS dead-letter contents are not backed up yet"),
     ("sqs-dlq", "SQS dead-letter contents are not backed up yet"),
-    ("s3,dynamo", "--data dynamo: unknown source (supported: dynamodb, kinesis, s3)"),
+    ("s3,dynamo", "--data dynamo: unknown source (supported: dynamodb, kinesis, s3, sqs)"),
 ])
 def test_unknown_or_unsupported_sources_are_usage_errors(text: str, message: str) -> None:
     with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):

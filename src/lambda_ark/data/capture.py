@@ -43,7 +43,7 @@ def wired(records: list[FunctionRecord], sources: frozenset[str]) -> list[Wired]
 
 
 def from_arn(arn: str) -> Wired | None:
-    """A DynamoDB table (from its stream's ARN) or a Kinesis stream; None for other sources."""
+    """A DynamoDB table (from its stream's ARN), a Kinesis stream or an SQS queue; None for other sources."""
     parts = arn.split(":", 5)
     if len(parts) != 6:
         return None
@@ -53,6 +53,8 @@ def from_arn(arn: str) -> Wired | None:
         return Wired("dynamodb", account, region, table, f"arn:{partition}:dynamodb:{region}:{account}:table/{table}")
     if service == "kinesis" and resource.startswith("stream/"):
         return Wired("kinesis", account, region, resource.split("/")[1], arn)
+    if service == "sqs":
+        return Wired("sqs", account, region, resource, arn)
     return None
 
 
@@ -68,7 +70,9 @@ def named_buckets(aws: Aws, account: str, buckets: list[str]) -> list[Wired]:
 def capture_data(ctx: DataContext, targets: list[Wired], sources: frozenset[str]) -> DataOutcome:
     """Capture each target; failures cost that resource only (its previous capture is kept if usable)."""
     out = DataOutcome(section=DataSection(sources=sorted(sources)))
-    for target in targets:
+    todo, seen = list(targets), set(targets)
+    while todo:
+        target = todo.pop(0)
         module = SOURCES.get(target.source)
         if module is None:
             continue
@@ -85,6 +89,10 @@ def capture_data(ctx: DataContext, targets: list[Wired], sources: frozenset[str]
                 out.section.resources.append(prev)
             continue
         out.section.resources.append(resource)
+        for extra in getattr(module, "related", lambda _: [])(resource):  # a queue's dead-letter queue
+            if extra not in seen:
+                seen.add(extra)
+                todo.append(extra)
     out.warnings.extend(ctx.warnings)
     return out
 

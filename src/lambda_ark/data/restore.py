@@ -11,11 +11,11 @@ from types import ModuleType
 from ..errors import UsageError, describe
 from ..kinds.base import Change, RestoreContext
 from ..restore.arns import FunctionId, render_name
-from . import dynamodb_restore, kinesis_restore, s3_restore
+from . import dynamodb_restore, kinesis_restore, s3_restore, sqs
 from .base import DataMode, DataRestoreContext
 from .models import DataSection, Resource
 
-PLANNERS: dict[str, ModuleType] = {m.NAME: m for m in (s3_restore, dynamodb_restore, kinesis_restore)}
+PLANNERS: dict[str, ModuleType] = {m.NAME: m for m in (s3_restore, dynamodb_restore, kinesis_restore, sqs)}
 MODES = ("merge", "overwrite")
 
 
@@ -46,7 +46,7 @@ def plan_data(
     """Every resource's changes, resource by resource (a failure costs that resource only)."""
     if mode is not None and mode not in MODES:
         raise UsageError(f"--data-mode {mode!r}: use merge or overwrite")
-    resources = [r for r in section.resources if not regions or r.region in regions]
+    resources = _ordered([r for r in section.resources if not regions or r.region in regions])
     data_mode: DataMode | None = mode  # type: ignore[assignment]
     dctx = DataRestoreContext(ctx=ctx, read_file=read_file,  # type: ignore[arg-type]
                               mode=data_mode, buckets=target_buckets(ctx, resources, bucket_template))
@@ -61,3 +61,9 @@ def plan_data(
             changes.append(Change(f"data:{rec.source}", f"{rec.name} ({ctx.mapper.region(rec.region)})", "failed",
                                   describe(exc)))
     return changes
+
+
+def _ordered(resources: list[Resource]) -> list[Resource]:
+    """Dead-letter queues before the queues whose redrive policy names them (creation needs them there)."""
+    targets = {w.arn for r in resources if r.source == "sqs" for w in sqs.related(r)}
+    return sorted(resources, key=lambda r: 0 if r.arn in targets else 1)

@@ -25,3 +25,4 @@ bench: install
 	$(BIN)/python bench/backup.py
 	$(BIN)/python bench/repository.py
 	$(BIN)/python bench/copy.py
+	$(BIN)/python bench/data.py

@@ -17,9 +17,8 @@ def _item(i: int, extra: str = "") -> dict[str, object]:
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("s3,sqs-dlq", "SQS dead-letter contents are not backed up yet"),
-    ("sqs-dlq", "SQS dead-letter contents are not backed up yet"),
-    ("s3,dynamo", "--data dynamo: unknown source (supported: dynamodb, kinesis, s3, sqs)"),
+    ("s3,sqs-dead-letters", "--data sqs-dead-letters: unknown source"),
+    ("s3,dynamo", "--data dynamo: unknown source (supported: dynamodb, kinesis, s3, sqs, sqs-dlq)"),
 ])
 def test_unknown_or_unsupported_sources_are_usage_errors(text: str, message: str) -> None:
     with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -30,6 +29,7 @@ def test_sources_parse_from_text_or_list() -> None:
     assert parse_sources(" s3 , dynamodb,") == {"s3", "dynamodb"}
     assert parse_sources(["s3", "dynamodb"]) == {"s3", "dynamodb"}
     assert parse_sources(None) == frozenset()
+    assert parse_sources("sqs-dlq") == {"sqs", "sqs-dlq"}  # a modifier brings its source
 
 
 def test_binary_values_and_attributes_named_like_type_tags_round_trip() -> None:

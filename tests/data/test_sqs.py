@@ -78,3 +78,38 @@ def test_queues_are_restored_dead_letter_queue_first_with_the_redrive_policy_map
     assert [(c.target, c.action, c.fields) for c in again.changes if c.kind == "data:sqs"] == [
         (f"sqs queue jobs-dlq ({target})", "unchanged", []),
         (f"sqs queue jobs ({target})", "update", ["VisibilityTimeout"])]
+
+
+def test_dead_letter_messages_are_read_without_being_consumed_and_restored(aws: Aws, repo: Repository) -> None:
+    own, _ = _estate(aws)
+    sqs = own.client("sqs", REGION)
+    dlq = sqs.get_queue_url(QueueName="jobs-dlq")["QueueUrl"]
+    for i in range(23):
+        sqs.send_message(QueueUrl=dlq, MessageBody=f"failed job {i}",
+                         MessageAttributes={"reason": {"DataType": "String", "StringValue": f"r{i % 3}"},
+                                            "blob": {"DataType": "Binary", "BinaryValue": bytes([i])}})
+    result = run_backup(own, repo, BackupOptions(regions=[REGION], data=frozenset({"sqs", "sqs-dlq"}),
+                                                 change_feed=False))
+    assert result.errors == []
+    held = {r.name: r for r in data_section(repo, result.snapshot_id).resources}
+    assert (held["jobs-dlq"].items, held["jobs"].items) == (23, 0)  # the consumed queue's messages are not read
+    visible = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    assert visible["ApproximateNumberOfMessages"] == "23"  # all visible again: nothing consumed
+    target = "il-central-1"
+    options = RestoreOptions(data=True, to_region=target)
+    restored = run_restore(own, repo, repo.load_snapshot(result.snapshot_id), options, dry_run=False)
+    assert [c for c in restored.failed if c.kind.startswith("data")] == []
+    tsqs = own.client("sqs", target)
+    url = tsqs.get_queue_url(QueueName="jobs-dlq")["QueueUrl"]
+    got: dict[str, dict[str, object]] = {}
+    while batch := tsqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60,
+                                        MessageAttributeNames=["All"]).get("Messages", []):
+        got |= {m["Body"]: m["MessageAttributes"] for m in batch}
+    assert sorted(got) == sorted(f"failed job {i}" for i in range(23))
+    assert got["failed job 4"]["blob"]["BinaryValue"] == bytes([4])  # type: ignore[index]
+    again = run_restore(own, repo, repo.load_snapshot(result.snapshot_id), options, dry_run=True)
+    assert {c.action for c in again.changes if c.kind == "data:sqs"} == {"unchanged"}
+    tsqs.send_message(QueueUrl=url, MessageBody="theirs")
+    refused = run_restore(own, repo, repo.load_snapshot(result.snapshot_id), options, dry_run=True)
+    (failed,) = [c for c in refused.failed if c.kind == "data:sqs"]
+    assert "the queue holds 24 messages: pass --data-mode merge" in failed.detail

@@ -84,7 +84,7 @@ def backup(
     ] = "50%",
     data: Annotated[
         str | None,
-        typer.Option("--data", help="Also back up the data of wired event sources: s3,dynamodb,kinesis,sqs "
+        typer.Option("--data", help="Also back up the data of wired event sources: s3,dynamodb,kinesis,sqs,sqs-dlq "
                      "(comma-separated); see docs/data.md."),
     ] = None,
     data_bucket: Annotated[

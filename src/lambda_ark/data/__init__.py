@@ -13,22 +13,20 @@ from ..errors import UsageError
 from . import dynamodb, kinesis, s3, sqs
 
 SOURCES: dict[str, ModuleType] = {m.NAME: m for m in (s3, dynamodb, kinesis, sqs)}
-# Named in the issue and on the command line, not captured yet: said so rather than silently skipped.
-NOT_YET = {"sqs-dlq": "SQS dead-letter contents"}
+# Names that are not a source of their own: what they add to one (messages of the queues' DLQs)
+MODIFIERS = {"sqs-dlq": "sqs"}
 
 
 def parse_sources(text: str | list[str] | None) -> frozenset[str]:
-    """`--data s3,dynamodb` (or a policy's list) as a set; an unknown or unsupported name is a UsageError."""
+    """`--data s3,dynamodb` (or a policy's list) as a set (with what a modifier needs); an unknown name is a
+    UsageError."""
     if text is None:
         return frozenset()
     names = [n.strip() for part in ([text] if isinstance(text, str) else text) for n in part.split(",") if n.strip()]
     for name in names:
-        if name in NOT_YET:
-            raise UsageError(f"--data {name}: {NOT_YET[name]} are not backed up yet (supported: "
-                             f"{', '.join(sorted(SOURCES))}); see docs/data.md")
-        if name not in SOURCES:
-            raise UsageError(f"--data {name}: unknown source (supported: {', '.join(sorted(SOURCES))})")
-    return frozenset(names)
+        if name not in SOURCES and name not in MODIFIERS:
+            raise UsageError(f"--data {name}: unknown source (supported: {', '.join(sorted([*SOURCES, *MODIFIERS]))})")
+    return frozenset(names) | {MODIFIERS[n] for n in names if n in MODIFIERS}
 
 
-__all__ = ["NOT_YET", "SOURCES", "parse_sources"]
+__all__ = ["MODIFIERS", "SOURCES", "parse_sources"]

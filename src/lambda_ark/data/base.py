@@ -42,6 +42,7 @@ class DataContext:
     consistent_read: bool = False  # DynamoDB scans with ConsistentRead
     segments: int = 4  # DynamoDB parallel scan segments
     workers: int = 4  # concurrent object reads (memory: workers x part size)
+    sources: frozenset[str] = frozenset()  # what the run was asked for (e.g. "sqs-dlq": read DLQ messages)
     warnings: list[str] = field(default_factory=list)
 
     def client(self, service: str, region: str) -> Any:

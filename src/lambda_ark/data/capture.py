@@ -125,6 +125,7 @@ def backup_data(
 ) -> DataOutcome:
     """The data section of one backup run: wired resources of `sources`, plus the named buckets."""
     ctx = DataContext(aws=aws, put_file=put_file, previous=previous_resources(prev_body), available=available,
+                      sources=sources,
                       consistent_read=consistent_read)
     targets = wired(records, sources)
     errors = []

@@ -1,6 +1,7 @@
-"""SQS queues: configuration only (attributes, redrive policy, tags), their dead-letter queues with them.
+"""SQS queues: configuration (attributes, redrive policy, tags), their dead-letter queues with them.
 
-Messages are not read: receiving consumes them from the functions the queue feeds. A queue's
+Messages are not read (receiving consumes them from the functions the queue feeds), but for a
+dead-letter queue's with `--data sqs-dlq` (`sqs_messages`: read and re-queued visibly). A queue's
 dead-letter queue (its RedrivePolicy target) is captured too, and restored first, so the redrive
 policy names a queue that exists; ARNs inside the redrive and access policies are mapped to the target.
 """
@@ -14,14 +15,17 @@ from typing import Any
 from ..aws import call
 from ..kinds.base import Change
 from ..kinds.common import maybe
+from . import sqs_messages
 from .base import DataContext, DataRestoreContext, Wired
 from .models import Resource
 
 NAME = "sqs"
 SERVICE = "sqs"
 PERMISSIONS = ("sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ListQueueTags",
+               # --data sqs-dlq
+               "sqs:ListDeadLetterSourceQueues", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility",
                # restore
-               "sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:TagQueue")
+               "sqs:CreateQueue", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:SendMessage", "sqs:PurgeQueue")
 # What CreateQueue/SetQueueAttributes take back (the rest are counters and read-only facts)
 ATTRIBUTES = ("DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds",
               "VisibilityTimeout", "RedrivePolicy", "RedriveAllowPolicy", "Policy", "FifoQueue",
@@ -42,8 +46,13 @@ def queue_config(client: Any, url: str) -> dict[str, Any]:
 def capture(ctx: DataContext, wired: Wired) -> Resource:
     client = ctx.client("sqs", wired.region)
     url = call(client, "get_queue_url", QueueName=wired.name, QueueOwnerAWSAccountId=wired.account)["QueueUrl"]
+    config = queue_config(client, url)
+    batches: list[str] = []
+    count = 0
+    if "sqs-dlq" in ctx.sources and sqs_messages.is_dead_letter_queue(client, url):
+        batches, count = sqs_messages.capture(ctx, client, url)
     return Resource(source=NAME, account=wired.account, region=wired.region, name=wired.name, arn=wired.arn,
-                    captured_at=datetime.now(UTC), config=queue_config(client, url))
+                    captured_at=datetime.now(UTC), config=config, batches=batches, items=count)
 
 
 def related(resource: Resource) -> list[Wired]:
@@ -68,19 +77,21 @@ def plan(dctx: DataRestoreContext, rec: Resource) -> list[Change]:
     want = _wanted(dctx, rec)
     found = maybe(client, "get_queue_url", QueueName=rec.name)
     if found is None:
-        return [Change("data:sqs", label, "create", "queue" + (" with its redrive policy" if "RedrivePolicy" in want
-                                                                 else ""), apply=lambda: _create(dctx, client, rec))]
+        what = "queue" + (" with its redrive policy" if "RedrivePolicy" in want else "")
+        return [Change("data:sqs", label, "create", what, apply=lambda: _create(dctx, client, rec)),
+                *sqs_messages.plan(dctx, rec, client, None, label)]
     url = found["QueueUrl"]
     have = queue_config(client, url)["attributes"]
     differ = sorted(k for k, v in want.items() if k not in _CREATE_ONLY and _norm(k, have.get(k)) != _norm(k, v))
+    held = sqs_messages.plan(dctx, rec, client, url, label)
     if not differ:
-        return [Change("data:sqs", label, "unchanged", "configuration")]
+        return [Change("data:sqs", label, "unchanged", "configuration"), *held]
 
     def update() -> str | None:
         call(client, "set_queue_attributes", QueueUrl=url, Attributes={k: _wanted(dctx, rec)[k] for k in differ})
         return None
 
-    return [Change("data:sqs", label, "update", "configuration", fields=differ, apply=update)]
+    return [Change("data:sqs", label, "update", "configuration", fields=differ, apply=update), *held]
 
 
 def _norm(key: str, value: Any) -> Any:

@@ -6,17 +6,20 @@ missing, write the data back, and refuse a target holding other data unless `mod
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
+from typing import cast
 
 from ..errors import UsageError, describe
 from ..kinds.base import Change, RestoreContext
+from ..model import FunctionRecord
 from ..restore.arns import FunctionId, render_name
-from . import dynamodb_restore, kinesis_restore, s3_restore, sqs
+from . import SOURCES, dynamodb_restore, kinesis_restore, s3_restore, sqs
 from .base import DataMode, DataRestoreContext
+from .capture import wired
 from .models import DataSection, Resource
 
 PLANNERS: dict[str, ModuleType] = {m.NAME: m for m in (s3_restore, dynamodb_restore, kinesis_restore, sqs)}
-MODES = ("merge", "overwrite")
 
 
 def target_buckets(ctx: RestoreContext, resources: list[Resource], template: str | None) -> dict[str, str]:
@@ -39,17 +42,29 @@ def target_buckets(ctx: RestoreContext, resources: list[Resource], template: str
     return out
 
 
+def selected(section: DataSection, records: list[FunctionRecord], *, places: bool, wired_only: bool) -> list[Resource]:
+    """The resources a restore of `records` brings back: in their accounts and regions (`places`: the
+    restore chose some), and wired to them (`wired_only`: it chose functions by name), with the DLQs
+    of the queues kept."""
+    where = {(r.account, r.region) for r in records}
+    out = [r for r in section.resources if not places or (r.account, r.region) in where]
+    if wired_only:
+        keys = {f"{w.source}:{w.account}/{w.region}/{w.name}" for w in wired(records, frozenset(SOURCES))}
+        dlqs = {w.arn for r in out if r.key in keys and r.source == "sqs" for w in sqs.related(r)}
+        out = [r for r in out if r.key in keys or r.arn in dlqs]
+    return out
+
+
 def plan_data(
-    ctx: RestoreContext, section: DataSection, read_file: object, *, mode: str | None = None,
-    bucket_template: str | None = None, regions: list[str] | None = None,
+    ctx: RestoreContext, resources: list[Resource], read_file: Callable[[str], bytes], *, mode: str | None = None,
+    bucket_template: str | None = None,
 ) -> list[Change]:
     """Every resource's changes, resource by resource (a failure costs that resource only)."""
-    if mode is not None and mode not in MODES:
+    if mode not in (None, "merge", "overwrite"):
         raise UsageError(f"--data-mode {mode!r}: use merge or overwrite")
-    resources = _ordered([r for r in section.resources if not regions or r.region in regions])
-    data_mode: DataMode | None = mode  # type: ignore[assignment]
-    dctx = DataRestoreContext(ctx=ctx, read_file=read_file,  # type: ignore[arg-type]
-                              mode=data_mode, buckets=target_buckets(ctx, resources, bucket_template))
+    resources = _ordered(resources)
+    dctx = DataRestoreContext(ctx=ctx, read_file=read_file, mode=cast(DataMode | None, mode),
+                              buckets=target_buckets(ctx, resources, bucket_template))
     changes: list[Change] = []
     for rec in resources:
         planner = PLANNERS.get(rec.source)

@@ -17,7 +17,7 @@ from types import ModuleType
 
 from ..aws import Aws
 from ..data.models import DataSection
-from ..data.restore import plan_data
+from ..data.restore import plan_data, selected
 from ..errors import LambdaArkError, UsageError, describe
 from ..kinds import KINDS
 from ..kinds.base import Change, RestoreContext
@@ -187,7 +187,7 @@ def plan_restore(
                          rewire_dependents=options.rewire_dependents, drill=options.drill)
     plan = Plan(snapshot_id=snapshot.id, ctx=ctx)
     if options.data:
-        plan.data = _plan_data(ctx, body, options, read_file)
+        plan.data = _plan_data(ctx, body, records, options, read_file)
         for c in plan.data if on_change else []:
             on_change(c)  # type: ignore[misc]
     broken: set[str] = set()
@@ -222,13 +222,14 @@ def plan_restore(
     return plan
 
 
-def _plan_data(ctx: RestoreContext, body: BackupBody, options: RestoreOptions,
+def _plan_data(ctx: RestoreContext, body: BackupBody, records: list[FunctionRecord], options: RestoreOptions,
                read_file: Callable[[str], bytes]) -> list[Change]:
     if body.data is None:
         ctx.warn("--data: this snapshot holds no event-source data (back up with --data)")
         return []
-    return plan_data(ctx, DataSection.model_validate(body.data), read_file, mode=options.data_mode,
-                     bucket_template=options.data_bucket_template, regions=options.regions)
+    resources = selected(DataSection.model_validate(body.data), records,
+                         places=bool(options.regions or options.accounts), wired_only=bool(options.functions))
+    return plan_data(ctx, resources, read_file, mode=options.data_mode, bucket_template=options.data_bucket_template)
 
 
 def _selection(options: RestoreOptions) -> str:

@@ -1,12 +1,17 @@
-"""Item batches: canonical, cut by key, so an unchanged table deduplicates and one change costs one batch."""
+"""Pure decisions: item batches (canonical, cut by key), --data names, restored ETags, and which
+resources a restore brings back."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from lambda_ark.data import items, parse_sources
-from lambda_ark.data.models import S3Object
+from lambda_ark.data.models import DataSection, Resource, S3Object
+from lambda_ark.data.restore import selected
 from lambda_ark.errors import UsageError
+from lambda_ark.model import FunctionRecord
 
 KEYS = ["pk", "sk"]
 
@@ -74,3 +79,39 @@ def test_an_inserted_item_does_not_shift_later_batches() -> None:
 def test_the_etag_a_restored_object_gets(md5s: list[str], etag: str, restored: str) -> None:
     obj = S3Object(key="k", etag=etag, size=1, last_modified="2026-01-01T00:00:00Z", md5s=md5s)  # type: ignore[arg-type]
     assert obj.restored_etag() == restored
+
+
+def _record(region: str, name: str, items: dict[str, object]) -> FunctionRecord:
+    return FunctionRecord(account="111111111111", region=region, name=name, arn="", fingerprint="", items=items)
+
+
+def _resource(source: str, region: str, name: str, arn: str = "", **kw: object) -> Resource:
+    return Resource(source=source, account="111111111111", region=region, name=name, arn=arn or name,
+                    captured_at="2026-01-01T00:00:00Z", **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("functions", "places", "wired_only", "expected"), [
+    (["a", "b"], False, False, ["bucket-a", "carts", "dlq", "jobs", "other-region"]),  # all the snapshot holds
+    (["a", "b"], True, False, ["bucket-a", "carts", "dlq", "jobs"]),  # a region chosen: that region's
+    (["a"], True, True, ["bucket-a", "carts"]),  # functions chosen: what they are wired to
+    (["b"], True, True, ["dlq", "jobs"]),  # a queue comes with its dead-letter queue
+])
+def test_which_resources_a_restore_brings_back(
+    functions: list[str], places: bool, wired_only: bool, expected: list[str]
+) -> None:
+    arn = "arn:aws:{}:eu-west-1:111111111111:{}"
+    records = {
+        "a": _record("eu-west-1", "a", {"s3_notifications": [{"bucket": "bucket-a"}], "mappings": [
+            {"args": {"EventSourceArn": arn.format("dynamodb", "table/carts/stream/2026")}}]}),
+        "b": _record("eu-west-1", "b", {"mappings": [{"args": {"EventSourceArn": arn.format("sqs", "jobs")}}]}),
+    }
+    redrive = json.dumps({"deadLetterTargetArn": arn.format("sqs", "dlq"), "maxReceiveCount": 3})
+    section = DataSection(resources=[
+        _resource("s3", "eu-west-1", "bucket-a"), _resource("dynamodb", "eu-west-1", "carts"),
+        _resource("sqs", "eu-west-1", "jobs", arn.format("sqs", "jobs"), config={"attributes": {
+            "RedrivePolicy": redrive}}),
+        _resource("sqs", "eu-west-1", "dlq", arn.format("sqs", "dlq")),
+        _resource("s3", "us-east-1", "other-region"),
+    ])
+    chosen = selected(section, [records[f] for f in functions], places=places, wired_only=wired_only)
+    assert sorted(r.name for r in chosen) == expected

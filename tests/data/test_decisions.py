@@ -115,3 +115,13 @@ def test_which_resources_a_restore_brings_back(
     ])
     chosen = selected(section, [records[f] for f in functions], places=places, wired_only=wired_only)
     assert sorted(r.name for r in chosen) == expected
+
+
+def test_grouped_batches_are_the_same_whatever_order_the_items_come_in() -> None:
+    rows = [_item(i) for i in range(1500)]
+    groups = items.group_count(len(rows))
+    assert groups == 8  # a power of two near 1500 / 256
+    forward = list(items.grouped_batches(rows, KEYS, groups))
+    assert list(items.grouped_batches(reversed(rows), KEYS, groups)) == forward
+    assert sorted(items.line(x) for b in forward for x in items.read_batch(b)) == sorted(items.line(r) for r in rows)
+    assert items.group_count(1) == 1 and items.group_count(3000) == items.group_count(4000) == 16

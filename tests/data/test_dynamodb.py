@@ -8,7 +8,7 @@ import pytest
 from tests.faulty_proxy import FaultyProxy, Rule
 
 from lambda_ark.aws import Aws
-from lambda_ark.data import dynamodb_restore
+from lambda_ark.data import dynamodb_export, dynamodb_restore
 from lambda_ark.kinds.common import pages
 from lambda_ark.repository import Repository
 from lambda_ark.restore.apply import RestoreOptions, run_restore
@@ -132,3 +132,37 @@ def test_a_table_holding_other_items_is_refused_unless_the_mode_says_how(aws: Aw
     assert len(now) == 22 and all(now[k] == v for k, v in before.items())
     _restore(w.aws, repo, result.snapshot_id, data_mode="overwrite")
     assert _items(w.aws, REGION, w.table) == before
+
+
+def test_a_table_with_pitr_is_exported_through_the_staging_bucket_and_deduplicates(
+    aws: Aws, repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = wire(aws, REGION, {}, 700)
+    ddb, s3 = w.aws.client("dynamodb", REGION), w.aws.client("s3", REGION)
+    ddb.update_continuous_backups(TableName=w.table, PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+    staging = f"staging-{w.account.id}"
+    s3.create_bucket(Bucket=staging, CreateBucketConfiguration={"LocationConstraint": REGION})
+    monkeypatch.setattr(dynamodb_export, "POLL", 0.01)
+    first = w.backup(repo, "dynamodb", data_export_bucket=staging)
+    assert first.errors == [] and w.aws.calls["dynamodb.ExportTableToPointInTime"] == 1
+    assert w.aws.calls["dynamodb.Scan"] == 0
+    captured = resource(data_section(repo, first.snapshot_id), "dynamodb")
+    assert captured.items == 700 and captured.config["PointInTimeRecovery"] is True
+    assert s3.list_objects_v2(Bucket=staging).get("KeyCount") == 0  # the staging copy is gone
+    second = resource(data_section(repo, w.backup(repo, "dynamodb", data_export_bucket=staging).snapshot_id),
+                      "dynamodb")
+    assert second.batches == captured.batches  # the same batches, whatever order the export lists items in
+    restored = _restore(w.aws, repo, first.snapshot_id, to_region="eu-south-2")
+    assert [c for c in restored.failed if c.kind.startswith("data")] == []
+    assert _items(w.aws, "eu-south-2", w.table) == _items(w.aws, REGION, w.table)
+
+
+def test_an_export_that_cannot_be_written_is_the_tables_error(aws: Aws, repo: Repository) -> None:
+    w = wire(aws, REGION, {}, 5)
+    w.aws.client("dynamodb", REGION).update_continuous_backups(
+        TableName=w.table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    result = w.backup(repo, "dynamodb", data_export_bucket=f"no-such-bucket-{w.account.id}")
+    (error,) = result.errors
+    assert error.startswith(f"dynamodb {w.table} in {REGION}: ExportTableToPointInTime of {w.table} failed: ")
+    assert "S3NoSuchBucket" in error

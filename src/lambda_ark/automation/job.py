@@ -127,6 +127,7 @@ def backup_options(name: str, job: Job, recapture_keys: Collection[str] = ()) ->
         allow_empty=job.allow_empty,
         data=parse_sources(list(job.data)),
         data_buckets=list(job.data_buckets),
+        data_export_bucket=job.data_export_bucket,
     )
 
 

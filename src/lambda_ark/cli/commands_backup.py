@@ -94,6 +94,11 @@ def backup(
     consistent_read: Annotated[
         bool, typer.Option("--consistent-read", help="DynamoDB scans with strongly consistent reads (2x cost).")
     ] = False,
+    data_export_bucket: Annotated[
+        str | None,
+        typer.Option("--data-export-bucket", help="Export DynamoDB tables that have point-in-time recovery "
+                     "through this bucket (ExportTableToPointInTime; a consistent read) instead of scanning them."),
+    ] = None,
     limit_upload: LimitUploadOpt = None,
     limit_download: LimitDownloadOpt = None,
     s3_endpoint: S3EndpointOpt = None,
@@ -137,6 +142,7 @@ def backup(
         data=parse_sources(data),
         data_buckets=[b.strip() for b in data_bucket or [] if b.strip()],
         data_consistent_read=consistent_read,
+        data_export_bucket=data_export_bucket,
     )
     aws = connect(endpoint_url=endpoint_url, max_workers=workers, api_share=parse_share(api_share))
     note_embedded(aws, json_out or quiet)

@@ -43,6 +43,7 @@ class DataContext:
     segments: int = 4  # DynamoDB parallel scan segments
     workers: int = 4  # concurrent object reads (memory: workers x part size)
     sources: frozenset[str] = frozenset()  # what the run was asked for (e.g. "sqs-dlq": read DLQ messages)
+    export_bucket: str | None = None  # DynamoDB tables with PITR are exported through this bucket
     warnings: list[str] = field(default_factory=list)
 
     def client(self, service: str, region: str) -> Any:

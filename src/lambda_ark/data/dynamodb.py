@@ -3,8 +3,8 @@
 Items are read with a parallel Scan (`ctx.segments` segments at once; botocore's adaptive retries
 slow down on throttling) and stored as key-cut, sorted batches (`items`), so an unchanged table adds
 nothing to the repository. A Scan is not a point-in-time read: items written during it may or may
-not be in the capture (as with any Scan-based dump); ExportTableToPointInTime is the consistent way
-and is not used yet (docs/data.md).
+not be in the capture (as with any Scan-based dump); a table with point-in-time recovery is exported
+instead when the caller names a staging bucket (`dynamodb_export`): that read is consistent.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 from ..aws import call
 from ..kinds.common import pages
 from ..parallel import parallel_map
+from . import dynamodb_export
 from .base import DataContext, Wired
 from .items import batches
 from .models import Resource
@@ -25,6 +26,9 @@ SERVICE = "dynamodb"
 PERMISSIONS = (
     "dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive", "dynamodb:DescribeContinuousBackups",
     "dynamodb:ListTagsOfResource", "dynamodb:Scan",
+    # --data-export-bucket: the export, and reading it back from the staging bucket
+    "dynamodb:ExportTableToPointInTime", "dynamodb:DescribeExport", "s3:PutObject", "s3:GetObject",
+    "s3:ListBucket", "s3:DeleteObject",
     # restore
     "dynamodb:CreateTable", "dynamodb:UpdateTimeToLive", "dynamodb:UpdateContinuousBackups",
     "dynamodb:TagResource", "dynamodb:BatchWriteItem",
@@ -83,6 +87,10 @@ def capture(ctx: DataContext, wired: Wired) -> Resource:
     client = ctx.client("dynamodb", wired.region)
     config = table_config(client, wired.name)
     keys = key_names(config)
+    if ctx.export_bucket and config["PointInTimeRecovery"]:
+        stored, count = dynamodb_export.capture(ctx, client, wired, keys, ctx.export_bucket)
+        return Resource(source=NAME, account=wired.account, region=wired.region, name=wired.name, arn=wired.arn,
+                        captured_at=datetime.now(UTC), config=config, batches=stored, items=count)
     total = max(1, ctx.segments)
 
     def segment(n: int) -> tuple[list[str], int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -77,3 +78,33 @@ def _render(batch: list[tuple[str, str]]) -> bytes:
 
 def read_batch(data: bytes) -> list[dict[str, Any]]:
     return [decode(json.loads(text)) for text in data.decode().splitlines() if text]
+
+
+def group_count(items: int) -> int:
+    """Groups for `grouped_batches`: a power of two near items / BATCH_ITEMS, so it moves only when the
+    table doubles or halves (and with it every batch)."""
+    groups = 1
+    while groups * BATCH_ITEMS < items:
+        groups *= 2
+    return groups
+
+
+def grouped_batches(items: Iterable[dict[str, Any]], key_names: list[str], groups: int) -> Iterator[bytes]:
+    """Batches by key hash (group = hash % groups), each sorted by key: the same batches whatever order
+    the items come in (an export's files have none). Items wait in temporary files, one per group, so
+    memory holds one group at a time."""
+    with tempfile.TemporaryDirectory(prefix="lambda-ark-items-") as tmp:
+        files = [open(f"{tmp}/{n}", "w+", encoding="utf-8") for n in range(groups)]  # noqa: SIM115 - closed below
+        try:
+            for item in items:
+                key = key_of(item, key_names)
+                group = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % groups
+                files[group].write(json.dumps([key, line(item)]) + "\n")
+            for f in files:
+                f.seek(0)
+                pairs = [tuple(json.loads(x)) for x in f if x.strip()]
+                if pairs:
+                    yield "".join(text + "\n" for _, text in sorted(pairs)).encode()
+        finally:
+            for f in files:
+                f.close()

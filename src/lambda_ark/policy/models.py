@@ -175,6 +175,9 @@ class Job(_Model):
         "dead-letter queues' messages (sqs-dlq).")
     data_buckets: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]] = Field(
         default_factory=list, description="Buckets whose data to back up whether or not a function is wired to them.")
+    data_export_bucket: str | None = Field(
+        None, description="Export DynamoDB tables with point-in-time recovery through this bucket instead of "
+        "scanning them.")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

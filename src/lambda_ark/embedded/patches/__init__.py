@@ -18,6 +18,7 @@ from . import (
     code_signing,
     code_urls,
     conflicts,
+    dynamodb_exports,
     dynamodb_stream_events,
     elb_lambda_targets,
     event_invoke_configs,
@@ -76,6 +77,7 @@ PATCHES: tuple[ModuleType, ...] = (
     s3_bucket_policies,
     s3_multipart_uploads,
     dynamodb_stream_events,
+    dynamodb_exports,
     kinesis_shards,
     cloudformation_lambda,  # after the patches whose stores it fills (URLs, invoke configs, ...)
     cloudformation_failures,

@@ -4,9 +4,13 @@ them), a fake clock (no test sleeps), a policy written for the test, a Context a
 from __future__ import annotations
 
 import io
+import json
+import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +92,40 @@ def setup(aws: Aws, tmp_path: Path) -> Setup:
 
 def snapshots_of(repo: Repository, job: str) -> list[Any]:
     return [s for s in repo.snapshots() if f"job:{job}" in s.tags]
+
+
+class Hook:
+    """A local webhook that answers with the given statuses in turn (then 200) and records bodies."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses, self.bodies = list(statuses), []  # type: list[int], list[dict[str, Any]]
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                hook.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                status = hook.statuses.pop(0) if hook.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ark"
+
+
+@pytest.fixture
+def hook() -> Iterator[Any]:
+    made: list[Hook] = []
+
+    def make(*statuses: int) -> Hook:
+        made.append(Hook(list(statuses)))
+        return made[-1]
+
+    yield make
+    for h in made:
+        h.server.shutdown()
+        h.server.server_close()

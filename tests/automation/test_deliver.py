@@ -4,10 +4,7 @@ on a local HTTP server), and deliveries that fail, which are warnings and never 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -17,43 +14,6 @@ from lambda_ark.automation.notify import DeliveryError, post
 from lambda_ark.aws import Aws
 
 from .conftest import REGION, Setup, job_name, member, role_of
-
-
-class Hook:
-    """A local webhook that answers with the given statuses in turn (then 200) and records bodies."""
-
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses, self.bodies = list(statuses), []  # type: list[int], list[dict[str, Any]]
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                hook.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                status = hook.statuses.pop(0) if hook.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ark"
-
-
-@pytest.fixture
-def hook() -> Iterator[Any]:
-    made: list[Hook] = []
-
-    def make(*statuses: int) -> Hook:
-        made.append(Hook(list(statuses)))
-        return made[-1]
-
-    yield make
-    for h in made:
-        h.server.shutdown()
-        h.server.server_close()
 
 
 def policy_text(setup: Setup, name: str, accounts: list[str], extra: str = "", top: str = "") -> str:

@@ -99,3 +99,35 @@ def test_a_drill_killed_halfway_leaves_what_cleanup_removes(estate: Estate, endp
     assert leftovers(estate.aws, SRC) == NOTHING_LEFT
     assert sorted(f["FunctionName"] for f in estate.lam().list_functions()["Functions"]) == ["orders", "slow"]
     assert "cleanup: " in done.stdout and " deleted in eu-west-1" in done.stdout.splitlines()[-1]
+
+
+def test_a_drill_reads_from_a_replica_and_records_in_the_primary(
+    estate: Estate, endpoint: embedded.Endpoint, tmp_path: Path
+) -> None:
+    """Issue 13: drill, like restore, reads from the nearest healthy copy (here the primary has lost
+    its data, so reads fail over to the replica) and keeps its record with the primary."""
+    estate.function("orders", alias=True)
+    snapshot = estate.backup()
+    replica = str(tmp_path / "replica")
+    env = {**estate.acct.env}
+    made = run_cli("init", "--repo", replica, "--from-repo", estate.repo.url, endpoint=endpoint.url,
+                   password=PASSWORD, **env)
+    assert made.returncode == 0, made.stderr
+    copied = run_cli("copy", "--repo", estate.repo.url, "--to-repo", replica, endpoint=endpoint.url,
+                     password=PASSWORD, **env)
+    assert copied.returncode == 0, copied.stderr
+    for pack in (Path(estate.repo.url) / "data").rglob("*"):
+        if pack.is_file():
+            pack.unlink()  # the primary's data is gone; its snapshots and index still name it
+
+    done = run_cli("drill", "latest", "--repo", estate.repo.url, "--repo", replica, "--region", SRC,
+                   endpoint=endpoint.url, password=PASSWORD, **env)
+    assert done.returncode == 0, done.stderr
+    # the replica is read (the primary's probe or its first read failed over), and that is said
+    assert f"drill: reading snapshot {snapshot[:8]} from {replica} (local)" in done.stderr \
+        or f"went on with {replica}" in done.stderr, done.stderr
+    listed = run_cli("drills", "--repo", estate.repo.url, "--json", endpoint=endpoint.url, password=PASSWORD, **env)
+    (record,) = json.loads(listed.stdout)
+    assert record["status"] == "passed" and record["snapshot"] == snapshot
+    elsewhere = run_cli("drills", "--repo", replica, "--json", endpoint=endpoint.url, password=PASSWORD, **env)
+    assert json.loads(elsewhere.stdout) == []  # recorded once, in the primary

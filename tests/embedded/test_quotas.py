@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -67,7 +68,9 @@ def lam(aws: Aws, metered: embedded.Endpoint) -> Callable[..., Any]:
         return session.client("lambda", endpoint_url=metered.url,
                               config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
 
-    acct.aws.client("lambda").create_function(FunctionName="f", Runtime="python3.12", Role=acct.role_arn,
+    # this machine's Python: the endpoint runs the handler when invoked (others answer NotImplemented)
+    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    acct.aws.client("lambda").create_function(FunctionName="f", Runtime=runtime, Role=acct.role_arn,
                                               Handler="index.handler", Code={"ZipFile": _zip()})
     return make
 

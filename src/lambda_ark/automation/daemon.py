@@ -54,9 +54,10 @@ class Daemon:
         return self.until_next(self.ctx.clock())
 
     def until_next(self, now: datetime) -> timedelta:
-        """How long to sleep: until the earliest next slot of any job, at most MAX_SLEEP."""
-        slots = [s for job in self.ctx.policy.jobs.values()
-                 if (s := parse_schedule(job.schedule).following(now)) is not None]
+        """How long to sleep: until the earliest next slot of any job or drill, at most MAX_SLEEP."""
+        schedules = [job.schedule for job in self.ctx.policy.jobs.values()]
+        schedules += [job.drill.schedule for job in self.ctx.policy.jobs.values() if job.drill is not None]
+        slots = [s for text in schedules if (s := parse_schedule(text).following(now)) is not None]
         if not slots:
             return MAX_SLEEP
         return min(min(slots) - now, MAX_SLEEP)

@@ -3,7 +3,8 @@
 Per account, `Region=all` carries every metric (what alarms watch): FunctionsProtected,
 FunctionsCaptured, BytesAdded, DurationSeconds, Failures, SnapshotAgeSeconds (age of the newest good
 snapshot: the RPO), DeletedFunctions. Each region backed up also gets its own FunctionsProtected,
-FunctionsCaptured and DeletedFunctions.
+FunctionsCaptured and DeletedFunctions. A job's drill gives, per account drilled, DrillFailures (0 or 1)
+and DrillRTOSeconds (when it passed).
 
 Targets: `cloudwatch` (PutMetricData with the runner's credentials, in the policy's metrics region),
 `emf` (Embedded Metric Format lines on a stream: inside Lambda, CloudWatch Logs turns them into
@@ -21,18 +22,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from ..aws import Aws, call
 from ..errors import describe
 from .job import FAILED, JobRun
 from .state import JobState
 
+if TYPE_CHECKING:
+    from .drills import DrillRun
+
 NAMESPACE = "LambdaArk"
 ALL_REGIONS = "all"
 UNITS = {
     "FunctionsProtected": "Count", "FunctionsCaptured": "Count", "BytesAdded": "Bytes",
     "DurationSeconds": "Seconds", "Failures": "Count", "SnapshotAgeSeconds": "Seconds", "DeletedFunctions": "Count",
+    "DrillRTOSeconds": "Seconds", "DrillFailures": "Count",
 }
 _BATCH = 20  # datums per PutMetricData call (AWS allows more; 20 fits every API version and size limit)
 
@@ -77,6 +82,16 @@ def points(run: JobRun, state: JobState, now: datetime) -> list[Point]:
             add("FunctionsProtected", counts.protected, region)
             add("FunctionsCaptured", counts.captured, region)
             add("DeletedFunctions", counts.deleted, region)
+    return out
+
+
+def drill_points(run: DrillRun) -> list[Point]:
+    """Per account drilled: DrillFailures (0 or 1) and, when it passed, DrillRTOSeconds."""
+    out: list[Point] = []
+    for acct in run.accounts:
+        out.append(Point("DrillFailures", 0.0 if acct.status == "passed" else 1.0, run.job, acct.account))
+        if acct.status == "passed" and acct.rto_seconds is not None:
+            out.append(Point("DrillRTOSeconds", float(acct.rto_seconds), run.job, acct.account))
     return out
 
 

@@ -27,7 +27,7 @@ class DeliveryError(LambdaArkError):
     pass
 
 
-def _version() -> str:
+def version() -> str:
     from .. import __version__  # at call time: the package imports this module while it initialises
 
     return __version__
@@ -43,7 +43,7 @@ def message(run: JobRun) -> tuple[str, dict[str, Any]]:
         bad = [a for a in run.accounts if a.status != OK]
         subject = (f"lambda-ark: job {run.job} {run.status.upper()}: {len(bad)} of {len(run.accounts)} accounts"
                    + (f", {len(run.errors)} job errors" if run.errors else ""))
-    body = {"source": "lambda-ark", "version": _version(), **run.as_dict(),
+    body = {"source": "lambda-ark", "version": version(), **run.as_dict(),
             "failures": [{"account": a.account, "failed": a.failed, "errors": a.errors}
                          for a in run.accounts if a.status not in (OK, "anomaly")]}
     return subject[:_SUBJECT_LIMIT], body
@@ -51,7 +51,11 @@ def message(run: JobRun) -> tuple[str, dict[str, Any]]:
 
 def send(targets: Sequence[Target], run: JobRun, aws: Aws, sleep: Callable[[float], None]) -> list[str]:
     """Deliver the run's message to every target; returns a warning per target it could not reach."""
-    subject, body = message(run)
+    return send_message(targets, *message(run), aws, sleep)
+
+
+def send_message(targets: Sequence[Target], subject: str, body: dict[str, Any], aws: Aws,
+                 sleep: Callable[[float], None]) -> list[str]:
     warnings = []
     for target in targets:
         try:
@@ -71,7 +75,7 @@ def post(url: str, body: dict[str, Any], sleep: Callable[[float], None], attempt
     delay = BACKOFF
     for attempt in range(1, attempts + 1):
         request = urllib.request.Request(url, data=data, method="POST", headers={
-            "Content-Type": "application/json", "User-Agent": f"lambda-ark/{_version()}"})
+            "Content-Type": "application/json", "User-Agent": f"lambda-ark/{version()}"})
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - the policy's URL
                 response.read()

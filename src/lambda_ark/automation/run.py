@@ -18,6 +18,7 @@ from ..policy.schedule import parse_schedule
 from ..repository import Repository
 from . import errors_queue, metrics, notify
 from .context import Context
+from .drills import DrillRun, after_drill, due_drill
 from .job import ANOMALY, FAILED, OK, JobRun, run_job
 from .state import AccountState, Claim, JobRunning, JobState, LastRun, job_lock, load_state, save_state
 
@@ -29,12 +30,16 @@ class JobOutcome:
     job: str
     action: str  # ran | not due | running elsewhere | error
     run: JobRun | None = None
-    next: datetime | None = None  # the job's next slot
+    next: datetime | None = None  # the job's (or its drill's) next slot
     message: str = ""
+    kind: str = "backup"  # backup | drill (a job with a drill has an outcome of each)
+    drill: DrillRun | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"job": self.job, "action": self.action, "next": self.next.isoformat() if self.next else None,
-                "message": self.message, "run": self.run.as_dict() if self.run else None}
+        return {"job": self.job, "kind": self.kind, "action": self.action,
+                "next": self.next.isoformat() if self.next else None, "message": self.message,
+                "run": self.run.as_dict() if self.run else None,
+                **({"drill": self.drill.as_dict() if self.drill else None} if self.kind == "drill" else {})}
 
 
 @dataclass
@@ -47,11 +52,12 @@ class RunReport:
     def exit_code(self) -> int:
         """0 all that ran is ok; 1 nothing could be written; 3 partly (an account, a step, a job failed)."""
         runs = [j.run for j in self.jobs if j.run is not None]
+        drills = [j.drill for j in self.jobs if j.drill is not None]
         trouble = bool(self.errors) or any(j.action == ERROR for j in self.jobs)
-        if not trouble and all(r.status == OK for r in runs):
+        if not trouble and all(r.status == OK for r in runs) and all(d.status == OK for d in drills):
             return 0
-        if all(r.status == FAILED for r in runs):  # also when no job got to run at all
-            return 1
+        if all(r.status == FAILED for r in runs) and not any(d.status == OK for d in drills):
+            return 1  # also when no job got to run at all
         return 3
 
     def as_dict(self) -> dict[str, Any]:
@@ -59,23 +65,46 @@ class RunReport:
                 "exit_code": self.exit_code}
 
 
-def run_due(ctx: Context, job: str | None = None) -> RunReport:
-    """Run every due job, or `job` now (whatever its schedule: a manual run; it claims the current
-    slot, so the schedule does not run it again for that slot)."""
+def run_due(ctx: Context, job: str | None = None, *, drill: bool = False) -> RunReport:
+    """Run every due job (and job drill), or `job` now (whatever its schedule: a manual run; it claims
+    the current slot, so the schedule does not run it again for that slot). With `drill`, `job`'s
+    drill runs now instead of its backup."""
     if job is not None and job not in ctx.policy.jobs:
         raise UsageError(f"no job {job!r} in {ctx.loaded.file} (jobs: {', '.join(ctx.policy.jobs)})")
+    if drill and (job is None or ctx.policy.jobs[job].drill is None):
+        raise UsageError(f"job {job!r} has no drill in {ctx.loaded.file}" if job else "--drill needs --job NAME")
     report = RunReport()
     for name in [job] if job else list(ctx.policy.jobs):
-        try:
-            outcome = _one(ctx, name, forced=job is not None)
-        except Exception as exc:  # noqa: BLE001 - one job's failure (even a bug) must not stop the others
-            outcome = JobOutcome(name, ERROR, message=describe(exc))
-            if not isinstance(exc, JobRunning):  # a job that could not run at all is a failure to tell
-                report.warnings += after_error(ctx, name, outcome.message, "manual" if job else "schedule")
-        report.jobs.append(outcome)
-        if outcome.run is not None:
-            report.warnings += after_run(ctx, outcome.run)
+        if not drill:
+            report.jobs.append(_backup(ctx, report, name, forced=job is not None))
+        if ctx.policy.jobs[name].drill is not None and (drill or job is None):
+            report.jobs.append(_drill(ctx, report, name, forced=drill))
     return report
+
+
+def _backup(ctx: Context, report: RunReport, name: str, forced: bool) -> JobOutcome:
+    try:
+        outcome = _one(ctx, name, forced=forced)
+    except Exception as exc:  # noqa: BLE001 - one job's failure (even a bug) must not stop the others
+        outcome = JobOutcome(name, ERROR, message=describe(exc))
+        if not isinstance(exc, JobRunning):  # a job that could not run at all is a failure to tell
+            report.warnings += after_error(ctx, name, outcome.message, "manual" if forced else "schedule")
+    if outcome.run is not None:
+        report.warnings += after_run(ctx, outcome.run)
+    return outcome
+
+
+def _drill(ctx: Context, report: RunReport, name: str, forced: bool) -> JobOutcome:
+    try:
+        run, nxt = due_drill(ctx, name, forced)
+    except JobRunning as exc:
+        return JobOutcome(name, RUNNING, message=str(exc), kind="drill")
+    except Exception as exc:  # noqa: BLE001 - as a job's: the others go on
+        return JobOutcome(name, ERROR, message=describe(exc), kind="drill")
+    if run is None:
+        return JobOutcome(name, NOT_DUE, next=nxt, kind="drill")
+    report.warnings += after_drill(ctx, run)
+    return JobOutcome(name, RAN, next=nxt, kind="drill", drill=run)
 
 
 def due_slot(schedule_text: str, now: datetime, last_slot: datetime | None) -> datetime | None:

@@ -27,11 +27,14 @@ from .common import (
     note_embedded,
     print_json,
 )
+from .replica_opts import PreferOpt, open_nearest
 
 OptionalRepoOpt = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option("--repo", "-r", envvar="LAMBDA_ARK_REPOSITORY",
-                 help="Repository URL: /path, file:///path or s3://bucket/prefix (env LAMBDA_ARK_REPOSITORY)."),
+                 help="Repository URL: /path, file:///path or s3://bucket/prefix (env LAMBDA_ARK_REPOSITORY). "
+                      "Repeat for replicas of one repository (the primary first): the drill reads from the "
+                      "nearest healthy one and records in the primary."),
 ]
 
 
@@ -60,6 +63,7 @@ def drill(
                                                  "leftovers.")] = None,
     roles: Annotated[bool, typer.Option("--roles", help="With --cleanup: also drill-owned IAM roles and policies "
                                         "(scans the account's roles).")] = False,
+    prefer: PreferOpt = None,
     endpoint_url: EndpointOpt = None,
     password_file: PasswordFileOpt = None,
     password_command: PasswordCommandOpt = None,
@@ -96,15 +100,19 @@ def drill(
         name_template=name_template, keep=keep, events=load_rules(events) if events else [],
     )
     assert repo is not None  # checked above, before AWS was reached
-    repository = open_repo(repo)
+    repository, options.snapshot, choice = open_nearest(repo, snapshot, prefer, aws)
+    primary = choice.candidates[0].repo if choice is not None else None  # None: unreachable, or one repo
+    if choice is not None and not (json_out or quiet):
+        typer.echo("\n".join(f"drill: {line}" for line in choice.report()), err=True)
 
     def progress(line: str) -> None:
         if not (json_out or quiet):
             typer.echo(f"drill: {line}")
 
-    result = run_drill(aws, repository, options, progress=progress)
+    result = run_drill(aws, repository, options, progress=progress, record_to=primary,
+                       canonical=choice.snapshot if choice is not None and primary is not None else None)
     if json_out:
-        print_json(result.as_dict())
+        print_json(result.as_dict() | ({"replica": choice.as_dict()} if choice is not None else {}))
     else:
         warn(repository)
         _report(result.record, result.record_id, quiet)

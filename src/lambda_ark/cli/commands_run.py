@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from ..automation import Context, Daemon, JobRun, RunReport, retry_from_queue, run_due
+from ..automation import Context, Daemon, JobOutcome, JobRun, RunReport, retry_from_queue, run_due
 from ..automation.run import RAN
 from ..aws import connect
 from ..errors import UsageError
@@ -26,20 +26,25 @@ from .common import EndpointOpt, JsonOpt, QuietOpt, note_embedded, print_json
 def run_cmd(
     policy: PolicyOpt,
     job: Annotated[str | None, typer.Option("--job", help="Run this job now, due or not.")] = None,
+    drill: Annotated[bool, typer.Option("--drill", help="With --job: run the job's drill now instead of its "
+                                        "backup.")] = False,
     metrics: MetricsOpt = None,
     endpoint_url: EndpointOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run every job of the policy that is due (or --job NAME now) once: backup, retention, copies.
+    """Run every job of the policy that is due (or --job NAME now) once: backup, retention, copies;
+    then each job's drill when it is due.
 
     Safe to call every minute (cron, EventBridge Scheduler): a job never runs twice for one slot and
-    never overlaps itself. Exit 0 all ok (or nothing due); 3 something failed (an account, a step);
-    1 nothing could be written.
+    never overlaps itself. Exit 0 all ok (or nothing due); 3 something failed (an account, a step,
+    a drill); 1 nothing could be written.
     Example: lambda-ark run --policy lambda-ark.yaml
     """
+    if drill and job is None:
+        raise UsageError("--drill needs --job NAME (the job whose drill to run now)")
     ctx = _context(policy, endpoint_url, metrics, json_out or quiet)
-    report = run_due(ctx, job)
+    report = run_due(ctx, job, drill=drill)
     _report(report, json_out, quiet)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
@@ -132,6 +137,9 @@ def _report(report: RunReport, json_out: bool, quiet: bool, rounds: bool = False
         return
     stamp = f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S}Z " if rounds else ""
     for outcome in report.jobs:
+        if outcome.kind == "drill":
+            _print_drill(outcome, stamp, quiet, rounds)
+            continue
         if outcome.run is not None and not quiet:
             _print_run(outcome.run, stamp)
         elif outcome.action != RAN and not quiet and not rounds:
@@ -154,6 +162,30 @@ def _report(report: RunReport, json_out: bool, quiet: bool, rounds: bool = False
         typer.echo(f"warning: {w}", err=True)
     for e in report.errors:
         typer.echo(f"error: {e}", err=True)
+
+
+def _print_drill(outcome: JobOutcome, stamp: str, quiet: bool, rounds: bool) -> None:
+    run = outcome.drill
+    if run is None:
+        if outcome.action == "error":
+            typer.echo(f"error: job {outcome.job}: drill: {outcome.message}", err=True)
+        elif not quiet and not rounds:
+            nxt = f" (next {outcome.next:%Y-%m-%d %H:%M}Z)" if outcome.next else ""
+            typer.echo(f"{stamp}job {outcome.job} drill: {outcome.action}{nxt}"
+                       + (f": {outcome.message}" if outcome.message else ""))
+        return
+    if not quiet:
+        rto = f", RTO {run.rto_seconds:.1f}s" if run.rto_seconds is not None else ""
+        typer.echo(f"{stamp}job {run.job} drill: {'passed' if run.status == 'ok' else 'FAILED'} ({run.trigger}): "
+                   f"{sum(a.status == 'passed' for a in run.accounts)} of {len(run.accounts)} accounts passed{rto}")
+        for a in run.accounts:
+            typer.echo(f"  account {a.account}: snapshot {a.snapshot[:8]}: {a.status}"
+                       + (f" in {a.rto_seconds:.1f}s" if a.rto_seconds is not None else "")
+                       + (f" (record {a.record_id[:8]})" if a.record_id else ""))
+    for w in run.warnings:
+        typer.echo(f"warning: job {run.job}: drill: {w}", err=True)
+    for e in run.errors + [f"account {a.account}: {a.detail}" for a in run.accounts if a.status != "passed"]:
+        typer.echo(f"error: job {run.job}: drill: {e}", err=True)
 
 
 def _print_run(run: JobRun, stamp: str) -> None:

@@ -69,13 +69,17 @@ class DrillResult:
         return {"record_id": self.record_id, **self.record.model_dump(mode="json")}
 
 
-def run_drill(aws: Aws, repo: Repository, options: DrillOptions, *, progress: Progress | None = None) -> DrillResult:
+def run_drill(aws: Aws, repo: Repository, options: DrillOptions, *, progress: Progress | None = None,
+              record_to: Repository | None = None, canonical: str | None = None) -> DrillResult:
     """Run one drill (see the module docstring). Raises before anything is created when the snapshot,
     the selection or the target is unusable; afterwards failures are the record's data, and an
-    interrupt (KeyboardInterrupt) is re-raised once cleanup has run and the record is stored."""
+    interrupt (KeyboardInterrupt) is re-raised once cleanup has run and the record is stored.
+    `record_to`: where the record goes when `repo` is a replica read for speed (the primary);
+    default `repo`. `canonical`: the snapshot's id there (copies give snapshots ids of their own)."""
     say = progress or (lambda _: None)
     t0 = time.monotonic()
     drill = _Drill(aws, repo, options, say, secrets.token_hex(4))
+    drill.record_to, drill.canonical = record_to, canonical
     with repo.lock():  # shared, as restore: prune must not delete what the drill reads
         snap = repo.load_snapshot(options.snapshot)
         plan = drill.plan(snap)
@@ -108,12 +112,14 @@ class _Drill:
             name_template=options.name_template, drill=drill_id,
         )
         self.regions: list[str] = []
+        self.record_to: Repository | None = None
+        self.canonical: str | None = None
         self.created_roles = False
         self.applying = False  # from here on, something may have been created: clean up, record
         self._lock = threading.Lock()
 
     def plan(self, snap: Snapshot) -> Plan:
-        self.record.snapshot, self.record.snapshot_time = snap.id, snap.time
+        self.record.snapshot, self.record.snapshot_time = self.canonical or snap.id, snap.time
         plan = plan_restore(self.target, self.repo, snap, self.restore_options)
         self.regions = sorted({plan.ctx.mapper.region(step.record.region) for step in plan.steps})
         self.record.target = {
@@ -223,7 +229,10 @@ class _Drill:
         if not self.applying:
             return None  # nothing was created: nothing to record
         try:
-            return record_mod.save(self.repo, self.record)
+            if self.record_to is None or self.record_to is self.repo:
+                return record_mod.save(self.repo, self.record)  # under the lock run_drill holds
+            with self.record_to.lock():
+                return record_mod.save(self.record_to, self.record)
         except LambdaArkError as exc:
             self.record.errors.append(f"the drill record could not be stored: {exc}")
             return None

@@ -148,6 +148,22 @@ class Retention(_Model):
         return self
 
 
+class JobDrill(_Model):
+    """A scheduled drill of the job's newest good snapshot, per account (docs/drills.md)."""
+
+    schedule: Annotated[str, AfterValidator(values.schedule)] = Field(
+        description="When to drill: rate(7 days), cron(0 4 ? * SUN *) (UTC) or 5-field cron.")
+    to_region: Region | None = Field(None, description="Restore into this region (default: each function's own, "
+                                     "renamed).")
+    role_arn: Annotated[str, AfterValidator(values.role_arn)] | None = Field(
+        None, description="Restore into a scratch account through this role.")
+    name_template: Annotated[str, StringConstraints(min_length=1)] = Field(
+        "{name}-drill", description="The drill's function names, from {name}, {region}, {account}.")
+    events: dict[Annotated[str, StringConstraints(min_length=1)], str | dict[str, Any]] = Field(
+        default_factory=dict, description="Test events: function name glob -> JSON file (relative to the policy "
+        "file) or {event: FILE, expect: FILE or JSON}.")
+
+
 class Job(_Model):
     schedule: Annotated[str, AfterValidator(values.schedule)] = Field(
         description="rate(1 hour), cron(0 3 * * ? *) (EventBridge, UTC) or 5-field cron '0 * * * *'.")
@@ -178,6 +194,7 @@ class Job(_Model):
     data_export_bucket: str | None = Field(
         None, description="Export DynamoDB tables with point-in-time recovery through this bucket instead of "
         "scanning them.")
+    drill: JobDrill | None = Field(None, description="Prove the job's snapshots restore and run, on a schedule.")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -9,6 +9,7 @@ from tests.faulty_proxy import FaultyProxy, Rule
 
 from lambda_ark.aws import Aws
 from lambda_ark.data import dynamodb_export, dynamodb_restore
+from lambda_ark.data.items import read_batch
 from lambda_ark.kinds.common import pages
 from lambda_ark.repository import Repository
 from lambda_ark.restore.apply import RestoreOptions, run_restore
@@ -166,3 +167,20 @@ def test_an_export_that_cannot_be_written_is_the_tables_error(aws: Aws, repo: Re
     (error,) = result.errors
     assert error.startswith(f"dynamodb {w.table} in {REGION}: ExportTableToPointInTime of {w.table} failed: ")
     assert "S3NoSuchBucket" in error
+
+
+def test_a_table_written_during_the_scan_is_captured_without_error(
+    aws: Aws, repo: Repository, proxy: FaultyProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = wire(aws, REGION, {}, 40)
+    ddb = w.aws.client("dynamodb", REGION)
+    proxy.rules.append(Rule("POST", "^/", times=1, headers=SCAN,
+                            before=lambda: put_items(ddb, w.table, range(40, 60))))
+    result = w.backup(repo, "dynamodb", via=through(proxy, w.aws, monkeypatch))
+    assert proxy.rules[0].hits == 1 and result.errors == []
+    # A Scan is not a snapshot: the items there before it began are all captured, later ones may be
+    captured = resource(data_section(repo, result.snapshot_id), "dynamodb")
+    assert 40 <= captured.items <= 60
+    files = repo.load_snapshot(result.snapshot_id).files
+    keys = {json.dumps([i["pk"], i["sk"]]) for b in captured.batches for i in read_batch(repo.read_file(files[b]))}
+    assert len(keys) == captured.items  # none twice

@@ -171,3 +171,29 @@ def test_a_cross_region_restore_re_puts_records_in_order_per_partition_key(
     assert "cannot be deleted: use --data-mode merge" in _data(over)[records][1]
     _restore(stream.aws, repo, snap, to_region=target, data_mode="merge")
     assert len(_live(stream, target)) == 81
+
+
+def test_a_shard_closed_mid_read_is_read_to_its_end_and_its_children_after(
+    stream: Stream, repo: Repository, proxy: FaultyProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    k = stream.client()
+    shards = k.list_shards(StreamName=stream.name)["Shards"]  # type: ignore[attr-defined]
+    first = min(shards, key=lambda s: s["ShardId"])
+    middle = (int(first["HashKeyRange"]["StartingHashKey"]) + int(first["HashKeyRange"]["EndingHashKey"])) // 2
+
+    def split_then_write() -> None:  # the shard is split while its records are being read
+        k.split_shard(StreamName=stream.name, ShardToSplit=first["ShardId"], NewStartingHashKey=str(middle))  # type: ignore[attr-defined]
+        stream.put(range(40, 52))
+
+    proxy.rules.append(Rule("POST", "^/", times=1, headers=GET_RECORDS, before=split_then_write))
+    result = stream.backup(repo, via=through(proxy, stream.aws, monkeypatch))
+    assert proxy.rules[0].hits == 1 and result.errors == []
+    captured = resource(data_section(repo, result.snapshot_id), "kinesis")
+    numbers = sorted(json.loads(r["data"])["n"] for r in _records(repo, result.snapshot_id, captured))
+    # every record once: those in the split shard up to its end, the new ones from its children or the other
+    # shard (children listed after the split are read in this run or the next, never twice)
+    assert set(numbers) >= set(range(40)) and len(numbers) == len(set(numbers))
+    later_snap = stream.backup(repo).snapshot_id
+    later = resource(data_section(repo, later_snap), "kinesis")
+    assert sorted(json.loads(r["data"])["n"] for r in _records(repo, later_snap, later)) == list(range(52))
+    assert next(s for s in later.shards if s.shard_id == first["ShardId"]).closed

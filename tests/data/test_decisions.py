@@ -7,11 +7,13 @@ import json
 
 import pytest
 
+from lambda_ark.automation.job import backup_options
 from lambda_ark.data import items, parse_sources
 from lambda_ark.data.models import DataSection, Resource, S3Object
 from lambda_ark.data.restore import selected
 from lambda_ark.errors import UsageError
 from lambda_ark.model import FunctionRecord
+from lambda_ark.policy import PolicyError, parse_policy
 
 KEYS = ["pk", "sk"]
 
@@ -125,3 +127,15 @@ def test_grouped_batches_are_the_same_whatever_order_the_items_come_in() -> None
     assert list(items.grouped_batches(reversed(rows), KEYS, groups)) == forward
     assert sorted(items.line(x) for b in forward for x in items.read_batch(b)) == sorted(items.line(r) for r in rows)
     assert items.group_count(1) == 1 and items.group_count(3000) == items.group_count(4000) == 16
+
+
+def test_a_policy_job_asks_for_data_by_name() -> None:
+    text = ("repositories: {primary: /x}\njobs:\n  nightly:\n    schedule: rate(1 day)\n"
+            "    data: [s3, sqs-dlq]\n    data_buckets: [archive-bucket]\n    data_export_bucket: staging\n")
+    job = parse_policy(text).policy.jobs["nightly"]
+    options = backup_options("nightly", job)
+    assert (options.data, options.data_buckets, options.data_export_bucket) == (
+        {"s3", "sqs", "sqs-dlq"}, ["archive-bucket"], "staging")
+    with pytest.raises(PolicyError) as bad:
+        parse_policy(text.replace("[s3, sqs-dlq]", "[s3, tables]"), "p.yaml")
+    assert "p.yaml:5:" in str(bad.value) and "data" in str(bad.value)

@@ -90,6 +90,7 @@ class BackupOptions:
     data_buckets: list[str] = field(default_factory=list)  # buckets whose data to capture, wired or not
     data_consistent_read: bool = False  # DynamoDB scans with ConsistentRead
     data_export_bucket: str | None = None  # export DynamoDB tables with PITR through this bucket (else Scan)
+    data_s3_versions: bool = False  # every version of versioned buckets' objects (else the current ones)
 
 
 @dataclass
@@ -243,7 +244,7 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
             if options.data or options.data_buckets:
                 data = backup_data(aws, account, records, options.data, options.data_buckets, put_file,
                                    prev_snap.body if prev_snap else None, set(available), options.data_consistent_read,
-                                   options.data_export_bucket)
+                                   options.data_export_bucket, options.data_s3_versions)
                 result.warnings.extend(data.warnings)
                 result.errors.extend(data.errors)
             files = files_of(records, new_files, available) | (data_files(data.section, new_files, available)

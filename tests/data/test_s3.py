@@ -9,6 +9,7 @@ from tests.faulty_proxy import FaultyProxy, Rule
 
 from lambda_ark.aws import Aws
 from lambda_ark.data import s3 as s3_data
+from lambda_ark.data import s3_versions
 from lambda_ark.repository import Repository
 from lambda_ark.restore.apply import RestoreOptions, run_restore
 
@@ -155,3 +156,36 @@ def test_a_bucket_name_taken_in_another_region_is_a_failed_change_naming_the_fix
     assert len(failed) == 1
     assert f"bucket {w.bucket} exists in {REGION}, not eu-west-3" in failed[0].detail
     assert "--data-bucket-template" in failed[0].detail
+
+
+def _versions(s3: object, bucket: str) -> dict[str, list[tuple[bool, int]]]:
+    out: dict[str, list[tuple[bool, int]]] = {}
+    for v in s3_versions.listing(s3, bucket):
+        out.setdefault(v["Key"], []).append((v["Marker"], int(v["Size"])))
+    return out
+
+
+def test_every_version_is_captured_once_and_restored_in_order(aws: Aws, repo: Repository) -> None:
+    w = wire(aws, REGION, OBJECTS, 0)  # the bucket has versioning on
+    s3 = w.s3()
+    s3.put_object(Bucket=w.bucket, Key="a.txt", Body=b"hello again")  # type: ignore[attr-defined]
+    s3.put_object(Bucket=w.bucket, Key="a.txt", Body=b"hello for the third time")  # type: ignore[attr-defined]
+    s3.delete_object(Bucket=w.bucket, Key="dir/b.bin")  # type: ignore[attr-defined]  # a delete marker on top
+    first = w.backup(repo, "s3", data_s3_versions=True)
+    assert first.errors == [] and w.aws.calls["s3.GetObject"] == 5  # 3 of a.txt, b.bin's one, empty
+    objects = resource(data_section(repo, first.snapshot_id), "s3").objects
+    assert [(o.key, o.size, o.delete_marker, o.latest) for o in objects if o.key != "empty"] == [
+        ("a.txt", 5, False, False), ("a.txt", 11, False, False), ("a.txt", 24, False, True),
+        ("dir/b.bin", 1000, False, False), ("dir/b.bin", 0, True, True)]
+    w.aws.calls.clear()
+    w.backup(repo, "s3", data_s3_versions=True)
+    assert w.aws.calls["s3.GetObject"] == 0  # versions never change: none read again
+    target = "eu-west-3"
+    options = {"to_region": target, "data_bucket_template": "{name}-{region}"}
+    restored = _restore(w.aws, repo, first.snapshot_id, **options)
+    assert [c for c in restored.failed if c.kind.startswith("data")] == []
+    new_bucket = f"{w.bucket}-{target}"
+    assert _versions(w.s3(target), new_bucket) == _versions(s3, w.bucket)
+    assert _objects(w.s3(target), new_bucket) == {"a.txt": b"hello for the third time", "empty": b""}
+    again = _restore(w.aws, repo, first.snapshot_id, dry_run=True, **options)
+    assert {a for a, _ in _data_changes(again).values()} == {"unchanged"}

@@ -128,6 +128,7 @@ def backup_options(name: str, job: Job, recapture_keys: Collection[str] = ()) ->
         data=parse_sources(list(job.data)),
         data_buckets=list(job.data_buckets),
         data_export_bucket=job.data_export_bucket,
+        data_s3_versions=job.data_s3_versions,
     )
 
 

@@ -99,6 +99,10 @@ def backup(
         typer.Option("--data-export-bucket", help="Export DynamoDB tables that have point-in-time recovery "
                      "through this bucket (ExportTableToPointInTime; a consistent read) instead of scanning them."),
     ] = None,
+    s3_versions: Annotated[
+        bool, typer.Option("--s3-versions", help="Every version (and delete marker) of versioned buckets' objects, "
+                           "not only the current ones.")
+    ] = False,
     limit_upload: LimitUploadOpt = None,
     limit_download: LimitDownloadOpt = None,
     s3_endpoint: S3EndpointOpt = None,
@@ -143,6 +147,7 @@ def backup(
         data_buckets=[b.strip() for b in data_bucket or [] if b.strip()],
         data_consistent_read=consistent_read,
         data_export_bucket=data_export_bucket,
+        data_s3_versions=s3_versions,
     )
     aws = connect(endpoint_url=endpoint_url, max_workers=workers, api_share=parse_share(api_share))
     note_embedded(aws, json_out or quiet)

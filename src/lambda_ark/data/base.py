@@ -44,6 +44,7 @@ class DataContext:
     workers: int = 4  # concurrent object reads (memory: workers x part size)
     sources: frozenset[str] = frozenset()  # what the run was asked for (e.g. "sqs-dlq": read DLQ messages)
     export_bucket: str | None = None  # DynamoDB tables with PITR are exported through this bucket
+    s3_versions: bool = False  # every version of versioned buckets' objects (else the current ones)
     warnings: list[str] = field(default_factory=list)
 
     def client(self, service: str, region: str) -> Any:

@@ -122,11 +122,11 @@ def data_files(
 def backup_data(
     aws: Aws, account: str, records: list[FunctionRecord], sources: frozenset[str], buckets: list[str],
     put_file: Any, prev_body: dict[str, Any] | None, available: set[str], consistent_read: bool = False,
-    export_bucket: str | None = None,
+    export_bucket: str | None = None, s3_versions: bool = False,
 ) -> DataOutcome:
     """The data section of one backup run: wired resources of `sources`, plus the named buckets."""
     ctx = DataContext(aws=aws, put_file=put_file, previous=previous_resources(prev_body), available=available,
-                      sources=sources, export_bucket=export_bucket,
+                      sources=sources, export_bucket=export_bucket, s3_versions=s3_versions,
                       consistent_read=consistent_read)
     targets = wired(records, sources)
     errors = []

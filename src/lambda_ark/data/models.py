@@ -28,6 +28,11 @@ class S3Object(BaseModel):
     tags: dict[str, str] = Field(default_factory=dict)
     parts: list[str] = Field(default_factory=list)
     md5s: list[str] = Field(default_factory=list)  # hex MD5 of each part: the ETag a multipart restore gives
+    # --s3-versions: this version's id (None: the current object, captured without versions), whether it
+    # is the current one, and whether it is a delete marker (no bytes)
+    version_id: str | None = None
+    latest: bool = True
+    delete_marker: bool = False
 
     def restored_etag(self) -> str:
         """The ETag S3 gives this object once restored (a multipart upload's when it has several parts)."""

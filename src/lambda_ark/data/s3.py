@@ -18,6 +18,7 @@ from ..aws import call, error_code
 from ..errors import AwsError
 from ..kinds.common import pages
 from ..parallel import parallel_map
+from . import s3_versions
 from .base import DataContext, Wired
 from .models import Resource, S3Object
 
@@ -72,22 +73,27 @@ def capture(ctx: DataContext, wired: Wired) -> Resource:
     client = ctx.client("s3", wired.region)
     config = bucket_config(client, wired.name)
     previous = ctx.previous.get(f"{NAME}:{wired.account}/{wired.region}/{wired.name}")
-    before = {o.key: o for o in previous.objects} if previous else {}
+    if ctx.s3_versions and config.get("versioning", {}).get("Status") in ("Enabled", "Suspended"):
+        objects = s3_versions.capture(ctx, client, wired.name, previous.objects if previous else [])
+        return Resource(source=NAME, account=wired.account, region=wired.region, name=wired.name, arn=wired.arn,
+                        captured_at=datetime.now(UTC), config=config, objects=objects)
+    before = {o.key: o for o in previous.objects if o.version_id is None} if previous else {}
     listed = list(pages(client, "list_objects_v2", "Contents", Bucket=wired.name))
 
     def one(entry: dict[str, Any]) -> S3Object | None:
         old = before.get(entry["Key"])
         if old is not None and old.same_listing(entry) and all(p in ctx.available for p in old.parts):
             return old  # unchanged: no GET
-        return _read(ctx, client, wired.name, entry)
+        return read(ctx, client, wired.name, entry)
 
     objects = [o for o in parallel_map(one, listed, ctx.workers) if o is not None]
     return Resource(source=NAME, account=wired.account, region=wired.region, name=wired.name, arn=wired.arn,
                     captured_at=datetime.now(UTC), config=config, objects=objects)
 
 
-def _read(ctx: DataContext, client: Any, bucket: str, entry: dict[str, Any], retry: bool = True) -> S3Object | None:
-    """Read one object in ranged parts, all pinned to the listed ETag. None: deleted since listed."""
+def read(ctx: DataContext, client: Any, bucket: str, entry: dict[str, Any], retry: bool = True) -> S3Object | None:
+    """Read one object in ranged parts, all pinned to the listed ETag (and VersionId, when the entry has
+    one). None: deleted since listed."""
     key, size, etag = entry["Key"], int(entry["Size"]), entry["ETag"]
     parts: list[str] = []
     md5s: list[str] = []
@@ -96,6 +102,8 @@ def _read(ctx: DataContext, client: Any, bucket: str, entry: dict[str, Any], ret
         for start in range(0, max(size, 1), PART_SIZE):
             end = min(start + PART_SIZE, size) - 1
             args: dict[str, Any] = {"Bucket": bucket, "Key": key, "IfMatch": etag}
+            if entry.get("VersionId"):
+                args["VersionId"] = entry["VersionId"]
             if size:
                 args["Range"] = f"bytes={start}-{end}"
             answer = call(client, "get_object", **args)
@@ -105,20 +113,22 @@ def _read(ctx: DataContext, client: Any, bucket: str, entry: dict[str, Any], ret
             head = head or answer
             parts.append(ctx.put_file(data))
             md5s.append(hashlib.md5(data, usedforsecurity=False).hexdigest())
-        tags = call(client, "get_object_tagging", Bucket=bucket, Key=key).get("TagSet", [])
+        version = {"VersionId": entry["VersionId"]} if entry.get("VersionId") else {}
+        tags = call(client, "get_object_tagging", Bucket=bucket, Key=key, **version).get("TagSet", [])
     except AwsError as exc:
         code = error_code(exc)
-        if code in ("NoSuchKey", "404"):
+        if code in ("NoSuchKey", "NoSuchVersion", "404"):
             ctx.warnings.append(f"s3://{bucket}/{key}: deleted between listing and reading, left out")
             return None
         if code == "PreconditionFailed" and retry:  # rewritten since listed: read what is there now
             fresh = call(client, "head_object", Bucket=bucket, Key=key)
             relisted = {"Key": key, "Size": fresh["ContentLength"], "ETag": fresh["ETag"],
                         "LastModified": fresh["LastModified"], "StorageClass": entry.get("StorageClass")}
-            return _read(ctx, client, bucket, relisted, retry=False)
+            return read(ctx, client, bucket, relisted, retry=False)
         raise
     return S3Object(
         key=key, etag=etag, size=size, last_modified=entry["LastModified"],
         storage_class=entry.get("StorageClass") or "STANDARD", content_type=head.get("ContentType", ""),
         metadata=dict(head.get("Metadata", {})), tags={t["Key"]: t["Value"] for t in tags}, parts=parts, md5s=md5s,
+        version_id=entry.get("VersionId"), latest=entry.get("IsLatest", True),
     )

@@ -17,6 +17,7 @@ from ..kinds.base import Change
 from ..kinds.common import NOT_FOUND, maybe, pages
 from ..kinds.s3_notifications import bucket_region
 from ..parallel import parallel_map
+from . import s3_versions
 from .base import DataRestoreContext
 from .models import Resource, S3Object
 from .s3 import bucket_config
@@ -71,6 +72,9 @@ def plan(dctx: DataRestoreContext, rec: Resource) -> list[Change]:
         else:
             changes.append(Change("data:s3", label, "unchanged", "configuration"))
         live = {o["Key"]: o for o in pages(client, "list_objects_v2", "Contents", Bucket=bucket)}
+    if any(o.version_id is not None for o in rec.objects):  # captured with --s3-versions
+        return changes + s3_versions.plan(dctx, client, bucket, label, rec, where is not None,
+                                          lambda o: _put(dctx, client, bucket, o))
     return changes + _plan_objects(dctx, client, bucket, label, rec, live)
 
 

@@ -194,6 +194,8 @@ class Job(_Model):
     data_export_bucket: str | None = Field(
         None, description="Export DynamoDB tables with point-in-time recovery through this bucket instead of "
         "scanning them.")
+    data_s3_versions: bool = Field(False, description="Every version of versioned buckets' objects, not only the "
+                                   "current ones.")
     drill: JobDrill | None = Field(None, description="Prove the job's snapshots restore and run, on a schedule.")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

@@ -4,6 +4,7 @@ resources a restore brings back."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,8 +15,10 @@ from lambda_ark.data.restore import selected
 from lambda_ark.errors import UsageError
 from lambda_ark.model import FunctionRecord
 from lambda_ark.policy import PolicyError, parse_policy
+from lambda_ark.snapshot_repair import drop_lost_files
 
 KEYS = ["pk", "sk"]
+_T = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _item(i: int, extra: str = "") -> dict[str, object]:
@@ -139,3 +142,16 @@ def test_a_policy_job_asks_for_data_by_name() -> None:
     with pytest.raises(PolicyError) as bad:
         parse_policy(text.replace("[s3, sqs-dlq]", "[s3, tables]"), "p.yaml")
     assert "p.yaml:5:" in str(bad.value) and "data" in str(bad.value)
+
+
+def test_repair_drops_a_resource_whose_data_is_lost_and_keeps_the_rest() -> None:
+    section = DataSection(resources=[
+        _resource("s3", "eu-west-1", "kept", objects=[S3Object(key="k", etag="e", size=1, last_modified=_T,
+                                                                  parts=["f1"])]),
+        _resource("dynamodb", "eu-west-1", "lost", batches=["f2", "f3"]),
+    ])
+    body = {"functions": [], "data": section.model_dump(mode="json")}
+    new, notes = drop_lost_files(body, {"f3"})
+    assert [r["name"] for r in new["data"]["resources"]] == ["kept"]
+    assert notes == ["repair: dropped the data of dynamodb:111111111111/eu-west-1/lost: file f3 is lost"]
+    assert new["notes"] == notes and body["data"] == section.model_dump(mode="json")  # the input is untouched

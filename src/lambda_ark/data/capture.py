@@ -7,12 +7,14 @@ function-scoped kind does), and the error names it; the run's snapshot is then p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ..aws import Aws, call
 from ..errors import LambdaArkError, describe
 from ..kinds.s3_notifications import bucket_region
 from ..model import FunctionRecord
+from ..parallel import parallel_map
 from ..repository import FileRef
 from . import SOURCES
 from .base import DataContext, Wired
@@ -67,34 +69,39 @@ def named_buckets(aws: Aws, account: str, buckets: list[str]) -> list[Wired]:
     return out
 
 
+RESOURCE_WORKERS = 3  # resources read at once (each reads in parallel too: S3 objects, scan segments)
+
+
 def capture_data(ctx: DataContext, targets: list[Wired], sources: frozenset[str]) -> DataOutcome:
-    """Capture each target; failures cost that resource only (its previous capture is kept if usable)."""
+    """Capture each target; failures cost that resource only (its previous capture is kept if usable).
+    Then the resources the captured ones bring with them (a queue's dead-letter queue), the same way."""
     out = DataOutcome(section=DataSection(sources=sorted(sources)))
-    todo, seen = list(targets), set(targets)
+    todo, seen = [t for t in targets if t.source in SOURCES], set(targets)
     while todo:
-        target = todo.pop(0)
-        module = SOURCES.get(target.source)
-        if module is None:
-            continue
-        try:
-            resource: Resource = module.capture(ctx, target)
-        except Exception as exc:  # noqa: BLE001 - one resource's failure must not lose the others
+        for target, (resource, error) in zip(todo, parallel_map(partial(_one, ctx), todo, RESOURCE_WORKERS),
+                                             strict=True):
             key = f"{target.source}:{target.account}/{target.region}/{target.name}"
-            out.failed.append(key)
-            prev = ctx.previous.get(key)
-            kept = prev is not None and ctx.carried(prev)
-            out.errors.append(f"{target.source} {target.name} in {target.region}: {describe(exc)}"
-                              + ("; its previous capture is kept" if kept else ""))
-            if prev is not None and kept:
-                out.section.resources.append(prev)
-            continue
-        out.section.resources.append(resource)
-        for extra in getattr(module, "related", lambda _: [])(resource):  # a queue's dead-letter queue
-            if extra not in seen:
-                seen.add(extra)
-                todo.append(extra)
+            if error:
+                prev = ctx.previous.get(key)
+                kept = prev is not None and ctx.carried(prev)
+                out.failed.append(key)
+                out.errors.append(f"{target.source} {target.name} in {target.region}: {error}"
+                                  + ("; its previous capture is kept" if kept else ""))
+                resource = prev if kept else None
+            if resource is not None:
+                out.section.resources.append(resource)
+        found = [w for r in out.section.resources for w in getattr(SOURCES[r.source], "related", lambda _: [])(r)]
+        todo = [w for w in dict.fromkeys(found) if w not in seen]
+        seen.update(todo)
     out.warnings.extend(ctx.warnings)
     return out
+
+
+def _one(ctx: DataContext, target: Wired) -> tuple[Resource | None, str]:
+    try:
+        return SOURCES[target.source].capture(ctx, target), ""
+    except Exception as exc:  # noqa: BLE001 - one resource's failure must not lose the others
+        return None, describe(exc)
 
 
 def previous_resources(body: dict[str, Any] | None) -> dict[str, Resource]:

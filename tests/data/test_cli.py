@@ -59,6 +59,9 @@ def test_backup_and_cross_region_restore_with_data(endpoint: embedded.Endpoint, 
     backed = run_cli("backup", "--repo", repo, "--regions", REGION, "--data", "s3,dynamodb", "--json",
                      endpoint=endpoint.url, **env)
     assert backed.returncode == 0, backed.stderr
+    shown = json.loads(run_cli("show", "latest", "--repo", repo, "--json", endpoint=endpoint.url, **env).stdout)
+    assert sorted((d["source"], d["name"], d["contents"]) for d in shown["data"]) == [
+        ("dynamodb", w.table, "80 items"), ("s3", w.bucket, f"3 objects, {sum(map(len, OBJECTS.values())):,} bytes")]
     target = "ca-central-1"
     restored = run_cli("restore", "latest", "--repo", repo, "--to-region", target, "--data",
                        "--data-bucket-template", "{name}-{region}", "--yes", "--json", endpoint=endpoint.url, **env)

@@ -79,6 +79,21 @@ class Resource(BaseModel):
     def key(self) -> str:
         return f"{self.source}:{self.account}/{self.region}/{self.name}"
 
+    def contents(self) -> str:
+        """What the capture holds, in a few words (for `show`)."""
+        if self.source == "s3":
+            versions = " versions" if any(o.version_id for o in self.objects) else " objects"
+            return f"{len(self.objects)}{versions}, {sum(o.size for o in self.objects):,} bytes"
+        if self.source == "kinesis":
+            return f"{sum(s.records for s in self.shards)} records in {len(self.shards)} shards"
+        if self.source == "sqs":
+            return f"configuration, {self.items} messages" if self.batches else "configuration"
+        return f"{self.items} items"
+
+    def row(self) -> dict[str, Any]:
+        return {"source": self.source, "account": self.account, "region": self.region, "name": self.name,
+                "contents": self.contents(), "captured_at": self.captured_at.isoformat()}
+
     def file_keys(self) -> list[str]:
         return [p for o in self.objects for p in o.parts] + list(self.batches) + [
             b for shard in self.shards for b in shard.batches]

@@ -189,3 +189,24 @@ def test_every_version_is_captured_once_and_restored_in_order(aws: Aws, repo: Re
     assert _objects(w.s3(target), new_bucket) == {"a.txt": b"hello for the third time", "empty": b""}
     again = _restore(w.aws, repo, first.snapshot_id, dry_run=True, **options)
     assert {a for a, _ in _data_changes(again).values()} == {"unchanged"}
+
+
+def test_a_restored_bucket_has_the_source_buckets_configuration(aws: Aws, repo: Repository) -> None:
+    w = wire(aws, REGION, {"a": b"a"}, 0)
+    s3 = w.s3()
+    s3.put_bucket_lifecycle_configuration(Bucket=w.bucket, LifecycleConfiguration={"Rules": [  # type: ignore[attr-defined]
+        {"ID": "expire-tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 7}}]})
+    s3.put_bucket_cors(Bucket=w.bucket, CORSConfiguration={"CORSRules": [  # type: ignore[attr-defined]
+        {"AllowedMethods": ["GET"], "AllowedOrigins": ["https://example.com"], "MaxAgeSeconds": 60}]})
+    s3.put_public_access_block(Bucket=w.bucket, PublicAccessBlockConfiguration={  # type: ignore[attr-defined]
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    result = w.backup(repo, "s3")
+    target = "eu-west-3"
+    restored = _restore(w.aws, repo, result.snapshot_id, to_region=target, data_bucket_template="{name}-copy")
+    assert [c for c in restored.failed if c.kind.startswith("data")] == []
+    want, have = (s3_data.bucket_config(w.s3(r), b) for r, b in ((REGION, w.bucket), (target, f"{w.bucket}-copy")))
+    assert set(want) >= {"lifecycle", "cors", "public_access_block", "versioning", "tags"}
+    assert {k: v for k, v in have.items() if k != "notification"} == {
+        k: v for k, v in want.items() if k != "notification"}
+    assert have["notification"]["LambdaFunctionConfigurations"][0]["LambdaFunctionArn"].startswith(
+        f"arn:aws:lambda:{target}:")  # the function's own notification, by the s3_notifications kind

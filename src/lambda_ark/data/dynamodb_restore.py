@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from typing import Any
 
 from ..aws import call
 from ..errors import AwsError
 from ..kinds.base import Change
 from ..kinds.common import maybe, pages
+from ..parallel import parallel_map
 from .base import DataRestoreContext
 from .dynamodb import key_names, table_config
 from .items import decode, key_of, line, read_batch
@@ -26,6 +28,7 @@ from .models import Resource
 NAME = "dynamodb"
 MAX_ROUNDS = 8  # BatchWriteItem rounds for one batch before its unprocessed items fail the change
 PAUSE = 0.05  # seconds before the second round; doubled each round after (AWS: back off exponentially)
+WORKERS = 4  # BatchWriteItem calls at once
 _CREATE = ("KeySchema", "AttributeDefinitions", "BillingMode", "ProvisionedThroughput", "GlobalSecondaryIndexes",
            "LocalSecondaryIndexes", "StreamSpecification", "SSESpecification", "Tags")
 
@@ -90,18 +93,22 @@ def _plan_items(dctx: DataRestoreContext, client: Any, label: str, rec: Resource
 
 
 def write(client: Any, table: str, requests: list[dict[str, Any]]) -> None:
-    """BatchWriteItem in 25s, sending UnprocessedItems again with growing pauses (AwsError when they stay)."""
-    for i in range(0, len(requests), 25):
-        pending = requests[i : i + 25]
+    """BatchWriteItem in 25s, WORKERS at once (each request names other keys: order does not matter),
+    sending UnprocessedItems again with growing pauses (AwsError when they stay)."""
+    parallel_map(partial(_write_batch, client, table), [requests[i : i + 25] for i in range(0, len(requests), 25)],
+                 WORKERS)
+
+
+def _write_batch(client: Any, table: str, pending: list[dict[str, Any]]) -> None:
+    if pending:
         for round_ in range(MAX_ROUNDS):
             answer = call(client, "batch_write_item", RequestItems={table: pending})
             pending = answer.get("UnprocessedItems", {}).get(table, [])
             if not pending:
-                break
+                return
             time.sleep(PAUSE * 2**round_)
-        else:
-            raise AwsError(f"BatchWriteItem on {table}: {len(pending)} items still unprocessed after "
-                           f"{MAX_ROUNDS} tries (the table is throttled; run the restore again)")
+        raise AwsError(f"BatchWriteItem on {table}: {len(pending)} items still unprocessed after "
+                       f"{MAX_ROUNDS} tries (the table is throttled; run the restore again)")
 
 
 def _create(dctx: DataRestoreContext, client: Any, rec: Resource) -> str | None:

@@ -197,3 +197,18 @@ def test_a_shard_closed_mid_read_is_read_to_its_end_and_its_children_after(
     later = resource(data_section(repo, later_snap), "kinesis")
     assert sorted(json.loads(r["data"])["n"] for r in _records(repo, later_snap, later)) == list(range(52))
     assert next(s for s in later.shards if s.shard_id == first["ShardId"]).closed
+
+
+def test_a_restore_cut_short_resumes_without_a_mode(stream: Stream, repo: Repository) -> None:
+    snap = stream.backup(repo).snapshot_id
+    target = "ap-east-1"
+    target_k = stream.client(target)
+    target_k.create_stream(StreamName=stream.name, ShardCount=2)  # type: ignore[attr-defined]
+    source = _by_key(_live(stream, REGION))
+    for key in ("user-0", "user-1"):  # what an earlier, killed restore had put: each key's first records
+        for data in source[key][:3]:
+            target_k.put_record(StreamName=stream.name, PartitionKey=key, Data=data)  # type: ignore[attr-defined]
+    resumed = _restore(stream.aws, repo, snap, to_region=target)
+    assert _data(resumed)[f"kinesis stream {stream.name} ({target}) records"] == (
+        "update", "34 records (resuming: 6 already there)")
+    assert _by_key(_live(stream, target)) == source  # each key's records once, in order

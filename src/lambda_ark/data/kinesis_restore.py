@@ -5,7 +5,9 @@ holds at most one record per partition key, and a record AWS did not take (throt
 head of its key's queue for the next request, so records of one partition key arrive in their
 original order. Their data and partition keys are as captured; AWS gives them new sequence numbers
 and arrival times (the snapshot keeps the originals). A stream's records cannot be deleted: a target
-holding other records is refused unless --data-mode merge (append ours); overwrite is refused.
+holding other records is refused unless --data-mode merge (append ours); overwrite is refused. A
+stream holding, for each partition key, the first of the snapshot's records (a restore cut short)
+gets the rest: a restore run again resumes.
 """
 
 from __future__ import annotations
@@ -38,16 +40,31 @@ def plan(dctx: DataRestoreContext, rec: Resource) -> list[Change]:
                 Change("data:kinesis", f"{label} records", "create", f"{total} records",
                        apply=lambda: _put_all(dctx, client, rec))]
     changes = [Change("data:kinesis", label, "unchanged", "configuration")]
-    live = _live(client, rec.name)
-    if live == [(r["key"], r["data"]) for r in _records(dctx, rec)]:
+    have = by_key(_live(client, rec.name))
+    want = by_key([(r["key"], r["data"]) for r in _records(dctx, rec)])
+    if have == want:
         return changes + [Change("data:kinesis", f"{label} records", "unchanged", f"{total} records")]
-    if live and dctx.mode != "merge":
+    held = sum(len(v) for v in have.values())
+    if all(want.get(k, [])[: len(v)] == v for k, v in have.items()):  # empty, or an earlier restore cut short
+        skip = {k: len(v) for k, v in have.items()}
+        detail = f"{total - held} records" + (f" (resuming: {held} already there)" if held else "")
+        return changes + [Change("data:kinesis", f"{label} records", "update" if held else "create", detail,
+                                 apply=lambda: _put_all(dctx, client, rec, skip))]
+    if dctx.mode != "merge":
         why = ("a stream's records cannot be deleted: use --data-mode merge to append" if dctx.mode == "overwrite"
                else "pass --data-mode merge to append the snapshot's records")
         return changes + [Change("data:kinesis", f"{label} records", "failed",
-                                 f"the stream holds other records ({len(live)}): {why}")]
-    return changes + [Change("data:kinesis", f"{label} records", "update" if live else "create", f"{total} records",
+                                 f"the stream holds other records ({held}): {why}")]
+    return changes + [Change("data:kinesis", f"{label} records", "update", f"{total} records",
                              apply=lambda: _put_all(dctx, client, rec))]
+
+
+def by_key(records: list[tuple[str, bytes]]) -> dict[str, list[bytes]]:
+    """Each partition key's data in order: what a restore keeps (order across keys is not kept by AWS)."""
+    out: dict[str, list[bytes]] = {}
+    for key, data in records:
+        out.setdefault(key, []).append(data)
+    return out
 
 
 def _records(dctx: DataRestoreContext, rec: Resource) -> list[dict[str, Any]]:
@@ -87,10 +104,16 @@ def _create(dctx: DataRestoreContext, client: Any, rec: Resource) -> str | None:
     return None
 
 
-def _put_all(dctx: DataRestoreContext, client: Any, rec: Resource) -> str | None:
+def _put_all(dctx: DataRestoreContext, client: Any, rec: Resource, skip: dict[str, int] | None = None) -> str | None:
+    """Put the records, each key's in order; `skip`: how many of a key's first records are there already."""
     queues: OrderedDict[str, deque[dict[str, Any]]] = OrderedDict()
     for r in _records(dctx, rec):
         queues.setdefault(r["key"], deque()).append(r)
+    for key, count in (skip or {}).items():
+        for _ in range(min(count, len(queues.get(key, ())))):
+            queues[key].popleft()
+        if key in queues and not queues[key]:
+            del queues[key]
     idle = 0
     while queues:
         heads = [(key, q[0]) for key, q in list(queues.items())[:500]]
@@ -107,8 +130,7 @@ def _put_all(dctx: DataRestoreContext, client: Any, rec: Resource) -> str | None
         if idle >= MAX_ROUNDS:
             left = sum(len(q) for q in queues.values())
             raise AwsError(f"PutRecords on {rec.name}: {left} records not taken after {MAX_ROUNDS} tries "
-                           "(the stream is throttled; records already put stay, run the restore with "
-                           "--data-mode merge to append the rest)")
+                           "(the stream is throttled; run the restore again: it puts only the rest)")
         if idle:
             time.sleep(PAUSE * 2 ** (idle - 1))
     return None

@@ -210,3 +210,18 @@ def test_a_restored_bucket_has_the_source_buckets_configuration(aws: Aws, repo: 
         k: v for k, v in want.items() if k != "notification"}
     assert have["notification"]["LambdaFunctionConfigurations"][0]["LambdaFunctionArn"].startswith(
         f"arn:aws:lambda:{target}:")  # the function's own notification, by the s3_notifications kind
+
+
+def test_throttled_writes_at_restore_are_retried(
+    aws: Aws, repo: Repository, proxy: FaultyProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = wire(aws, REGION, OBJECTS, 0)
+    result = w.backup(repo, "s3")
+    slow = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+    new_bucket = f"{w.bucket}-again"
+    proxy.rules.append(Rule("PUT", rf"^/{new_bucket}/dir/b\.bin$", times=2, status=503, body=slow))
+    restored = _restore(through(proxy, w.aws, monkeypatch), repo, result.snapshot_id, to_region="eu-west-3",
+                        data_bucket_template="{name}-again")
+    assert proxy.rules[0].hits == 2
+    assert [c for c in restored.failed if c.kind.startswith("data")] == []
+    assert _objects(w.s3("eu-west-3"), new_bucket) == OBJECTS

@@ -28,7 +28,8 @@ OBJECTS = {"incoming/a.json": b'{"a": 1}', "incoming/b.json": b'{"b": 2}', "stat
 @pytest.mark.parametrize(("args", "message"), [
     (["backup", "--data", "s3,queues"], "--data queues: unknown source"),
     (["backup", "--data", "s3,tables"], "--data tables: unknown source"),
-    (["restore", "latest", "--data-mode", "merge"], "--data-mode and --data-bucket-template apply to data: add --data"),
+    (["restore", "latest", "--data-mode", "merge"],
+     "--data-mode, --data-bucket-template and --data-import-bucket apply to data: add --data"),
     (["restore", "latest", "--data", "--data-mode", "sideways"], "--data-mode 'sideways': use merge or overwrite"),
 ])
 def test_bad_data_options_are_one_line_usage_errors(

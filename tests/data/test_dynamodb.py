@@ -8,7 +8,7 @@ import pytest
 from tests.faulty_proxy import FaultyProxy, Rule
 
 from lambda_ark.aws import Aws
-from lambda_ark.data import dynamodb_export, dynamodb_restore
+from lambda_ark.data import dynamodb_export, dynamodb_import, dynamodb_restore
 from lambda_ark.data.items import read_batch
 from lambda_ark.kinds.common import pages
 from lambda_ark.repository import Repository
@@ -184,3 +184,37 @@ def test_a_table_written_during_the_scan_is_captured_without_error(
     files = repo.load_snapshot(result.snapshot_id).files
     keys = {json.dumps([i["pk"], i["sk"]]) for b in captured.batches for i in read_batch(repo.read_file(files[b]))}
     assert len(keys) == captured.items  # none twice
+
+
+def test_a_new_table_is_created_by_import_with_its_items_stream_and_tags(
+    aws: Aws, repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = wire(aws, REGION, {}, 120)
+    result = w.backup(repo, "dynamodb")
+    target = "ap-northeast-3"
+    staging = f"imports-{w.account.id}"
+    w.aws.client("s3", target).create_bucket(Bucket=staging, CreateBucketConfiguration={"LocationConstraint": target})
+    monkeypatch.setattr(dynamodb_import, "POLL", 0.01)
+    restored = _restore(w.aws, repo, result.snapshot_id, to_region=target, data_import_bucket=staging)
+    assert _data_changes(restored) == {f"dynamodb table {w.table} ({target})": ("create", "imported 120 items")}
+    assert w.aws.calls["dynamodb.ImportTable"] == 1 and w.aws.calls["dynamodb.BatchWriteItem"] == 0
+    assert _items(w.aws, target, w.table) == _items(w.aws, REGION, w.table)  # binary values too
+    ddb = w.aws.client("dynamodb", target)
+    table = ddb.describe_table(TableName=w.table)["Table"]
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    assert ddb.list_tags_of_resource(ResourceArn=table["TableArn"])["Tags"] == [{"Key": "team", "Value": "data"}]
+    (mapping,) = w.aws.client("lambda", target).list_event_source_mappings(FunctionName=w.function)[
+        "EventSourceMappings"]
+    assert mapping["EventSourceArn"] == table["LatestStreamArn"]
+    assert w.aws.client("s3", target).list_objects_v2(Bucket=staging).get("KeyCount") == 0
+    again = _restore(w.aws, repo, result.snapshot_id, dry_run=True, to_region=target, data_import_bucket=staging)
+    assert {a for a, _ in _data_changes(again).values()} == {"unchanged"}
+
+
+def test_an_import_through_a_missing_bucket_is_a_failed_change_naming_it(aws: Aws, repo: Repository) -> None:
+    w = wire(aws, REGION, {}, 3)
+    result = w.backup(repo, "dynamodb")
+    restored = _restore(w.aws, repo, result.snapshot_id, to_region="ap-northeast-3",
+                        data_import_bucket=f"no-such-bucket-{w.account.id}")
+    (failed,) = [c for c in restored.failed if c.kind == "data:dynamodb"]
+    assert "put_object" in failed.detail and "NoSuchBucket" in failed.detail and "\n" not in failed.detail

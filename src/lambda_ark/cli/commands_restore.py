@@ -97,6 +97,11 @@ def restore(
         typer.Option("--data-bucket-template", help="Target bucket names, e.g. '{name}-{region}' (the target "
                      "region); --map wins for a bucket it names."),
     ] = None,
+    data_import_bucket: Annotated[
+        str | None,
+        typer.Option("--data-import-bucket", help="Create missing DynamoDB tables with their items by ImportTable "
+                     "through this staging bucket (else CreateTable and BatchWriteItem)."),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, change nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
     prefer: PreferOpt = None,
@@ -156,6 +161,7 @@ def restore(
         data=data,
         data_mode=data_mode,
         data_bucket_template=data_bucket_template,
+        data_import_bucket=data_import_bucket,
     )
     aws = connect(endpoint_url=endpoint_url)
     note_embedded(aws, json_out or quiet)

@@ -64,6 +64,7 @@ class DataRestoreContext:
     mode: DataMode | None = None  # None: a target holding other data is refused
     # source bucket name -> target bucket name (explicit --map, then --data-bucket-template)
     buckets: dict[str, str] = field(default_factory=dict)
+    import_bucket: str | None = None  # new DynamoDB tables are created by ImportTable through this bucket
 
     def client(self, service: str, region: str) -> Any:
         return self.ctx.client(service, region)

@@ -20,6 +20,7 @@ from ..errors import AwsError
 from ..kinds.base import Change
 from ..kinds.common import maybe, pages
 from ..parallel import parallel_map
+from . import dynamodb_import
 from .base import DataRestoreContext
 from .dynamodb import key_names, table_config
 from .items import decode, key_of, line, read_batch
@@ -39,6 +40,10 @@ def plan(dctx: DataRestoreContext, rec: Resource) -> list[Change]:
     client = dctx.client("dynamodb", region)
     exists = maybe(client, "describe_table", TableName=rec.name) is not None
     changes = []
+    if not exists and dctx.import_bucket and dynamodb_import.usable(rec):
+        return [Change("data:dynamodb", label, "create", f"{rec.config['BillingMode']} table with {rec.items} items "
+                       f"by ImportTable through s3://{dctx.import_bucket}",
+                       apply=lambda: dynamodb_import.restore(dctx, client, rec, str(dctx.import_bucket)))]
     if not exists:
         changes.append(Change("data:dynamodb", label, "create", f"{rec.config['BillingMode']} table",
                               apply=lambda: _create(dctx, client, rec)))

@@ -57,14 +57,14 @@ def selected(section: DataSection, records: list[FunctionRecord], *, places: boo
 
 def plan_data(
     ctx: RestoreContext, resources: list[Resource], read_file: Callable[[str], bytes], *, mode: str | None = None,
-    bucket_template: str | None = None,
+    bucket_template: str | None = None, import_bucket: str | None = None,
 ) -> list[Change]:
     """Every resource's changes, resource by resource (a failure costs that resource only)."""
     if mode not in (None, "merge", "overwrite"):
         raise UsageError(f"--data-mode {mode!r}: use merge or overwrite")
     resources = _ordered(resources)
     dctx = DataRestoreContext(ctx=ctx, read_file=read_file, mode=cast(DataMode | None, mode),
-                              buckets=target_buckets(ctx, resources, bucket_template))
+                              buckets=target_buckets(ctx, resources, bucket_template), import_bucket=import_bucket)
     changes: list[Change] = []
     for rec in resources:
         planner = PLANNERS.get(rec.source)

@@ -60,6 +60,7 @@ class RestoreOptions:
     data: bool = False  # restore event-source resources and data (--data) ahead of the functions
     data_mode: str | None = None  # merge | overwrite: what to do with a target holding other data (None: refuse)
     data_bucket_template: str | None = None  # target bucket names, e.g. "{name}-{region}" (else --map, else same)
+    data_import_bucket: str | None = None  # create new DynamoDB tables by ImportTable through this staging bucket
 
 
 @dataclass
@@ -115,8 +116,8 @@ def validate_options(aws: Aws, options: RestoreOptions) -> None:
         raise UsageError("use either --name-template or --name-prefix/--name-suffix, not both")
     if options.data_mode is not None and options.data_mode not in ("merge", "overwrite"):
         raise UsageError(f"--data-mode {options.data_mode!r}: use merge or overwrite")
-    if (options.data_mode or options.data_bucket_template) and not options.data:
-        raise UsageError("--data-mode and --data-bucket-template apply to data: add --data")
+    if (options.data_mode or options.data_bucket_template or options.data_import_bucket) and not options.data:
+        raise UsageError("--data-mode, --data-bucket-template and --data-import-bucket apply to data: add --data")
 
 
 def name_template(options: RestoreOptions) -> str:
@@ -229,7 +230,8 @@ def _plan_data(ctx: RestoreContext, body: BackupBody, records: list[FunctionReco
         return []
     resources = selected(DataSection.model_validate(body.data), records,
                          places=bool(options.regions or options.accounts), wired_only=bool(options.functions))
-    return plan_data(ctx, resources, read_file, mode=options.data_mode, bucket_template=options.data_bucket_template)
+    return plan_data(ctx, resources, read_file, mode=options.data_mode, bucket_template=options.data_bucket_template,
+                     import_bucket=options.data_import_bucket)
 
 
 def _selection(options: RestoreOptions) -> str:

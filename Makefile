@@ -19,7 +19,7 @@ demo: install
 test: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src/lambda_ark
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 3
 
 bench: install
 	$(BIN)/python bench/backup.py

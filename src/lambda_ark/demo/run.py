@@ -83,9 +83,10 @@ def _scenario(aws: Aws, say: Say, repo_path: Path, regions: list[str], lost: str
     say(f"CloudFront distribution {estate.edge.distribution_id} runs {_short(estate.edge.version_arn)} "
         f"(Lambda@Edge, origin-request) and CloudFront Function {edge_mod.CF_FUNCTION} (viewer-response)")
 
-    objects, items = data_mod.seed(aws, lost)
+    objects, items, records = data_mod.seed(aws, lost)
     say(f"data in {lost}: {objects} objects in bucket {triggers_mod.bucket_name(lost)}, {items} items in table "
-        f"{data_mod.TABLE} (backed up with --data {','.join(sorted(data_mod.SOURCES))})")
+        f"{data_mod.TABLE}, {records} records in stream {data_mod.STREAM} (backed up with --data "
+        f"{','.join(sorted(data_mod.SOURCES))})")
     repo = Repository.init(str(repo_path), password=PASSWORD, aws=aws)
     say(f"repository initialised at {repo_path}")
     first = _backup(aws, repo, say, "first backup (every enabled region)")
@@ -116,13 +117,13 @@ def _lose_region(aws: Aws, say: Say, repo: Repository, snapshot: Snapshot, estat
     names = estate.functions[lost]
     say(f"disaster: deleting all {len(names)} functions in {lost}")
     _delete_region(aws, lost, names)
-    estate_mod.event_sources(aws, target, table=False)  # the target's own queue and stream (the table: --data)
+    estate_mod.event_sources(aws, target, table=False, stream=False)  # the target's own queues (table, stream: --data)
     arn_map = triggers_mod.target_infrastructure(aws, lost, target, bucket=False)
     ((src_bucket, dst_bucket),) = arn_map.items()
-    say(f"target infrastructure in {target}: queue, stream, topic {triggers_mod.TOPIC}, load balancer "
+    say(f"target infrastructure in {target}: queues, topic {triggers_mod.TOPIC}, load balancer "
         f"{triggers_mod.LOAD_BALANCER}, user pool {triggers_mod.USER_POOL}; bucket {src_bucket.split(':::')[1]} "
         f"mapped to {dst_bucket.split(':::')[1]} (S3 notifies only same-region functions; created by the "
-        f"restore, as table {data_mod.TABLE} is, with their data)")
+        f"restore, as table {data_mod.TABLE} and stream {data_mod.STREAM} are, with their data)")
     options = RestoreOptions(regions=[lost], to_region=target, arn_map=arn_map, data=True)
     plan = plan_restore(aws, repo, snapshot, options)
     say(f"restore plan into {target}: {summary.actions(plan_result(plan))}")

@@ -36,3 +36,4 @@ bench: install
 	$(BIN)/python bench/backup.py
 	$(BIN)/python bench/repository.py
 	$(BIN)/python bench/copy.py
+	$(BIN)/python bench/data.py

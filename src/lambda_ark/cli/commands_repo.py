@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from ..audit import Draft, record
+from ..data.models import DataSection
 from ..errors import LambdaArkError, UsageError
 from ..kinds.referenced_by import describe as describe_dependent
 from ..repository import Repository
@@ -243,15 +244,18 @@ def show(repo: RepoOpt, snapshot: Annotated[str, typer.Argument(help="Id, unique
          password_file: PasswordFileOpt = None, password_command: PasswordCommandOpt = None) -> None:
     """Show a snapshot's functions (names, regions, fingerprints, recorded kinds; never their settings),
     then, per function, the invokers its resource policy lets in that no kind captured and the
-    dependents (state machines, other functions) that name it.
+    dependents (state machines, other functions) that name it; then the event-source resources it
+    holds data of (backup --data).
 
     Example: lambda-ark show --repo /backups/ark latest
     """
     r = open_repo(repo)
     snap = r.load_snapshot(snapshot)
     rows = function_rows(snap)
+    data = [res.row() for res in DataSection.model_validate(snap.body.get("data") or {}).resources]
     if json_out:
-        emit_json(r, snap.info().model_dump(mode="json") | {"functions": rows, "files": len(snap.files)})
+        emit_json(r, snap.info().model_dump(mode="json") | {"functions": rows, "data": data,
+                                                            "files": len(snap.files)})
         return
     warn(r)
     typer.echo(f"snapshot {snap.id[:8]} at {snap.time.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC on {snap.host}"
@@ -266,7 +270,13 @@ def show(repo: RepoOpt, snapshot: Annotated[str, typer.Argument(help="Id, unique
             typer.echo(f"{row['name']} ({row['region']}, {row['account']}):")
             for line in lines:
                 typer.echo(f"  {line}")
-    typer.echo(f"{len(rows)} functions, {len(snap.files)} stored files")
+    if data:  # backup --data: the event sources and what of them is held
+        held = Table("Source", "Account", "Region", "Resource", "Holds", "Captured")
+        for d in data:
+            held.add_row(d["source"], d["account"], d["region"], d["name"], d["contents"], d["captured_at"][:19])
+        console().print(held)
+    typer.echo(f"{len(rows)} functions, {len(data)} event-source resources, {len(snap.files)} stored files"
+               if data else f"{len(rows)} functions, {len(snap.files)} stored files")
 
 
 @app.command()

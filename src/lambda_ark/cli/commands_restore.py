@@ -86,6 +86,24 @@ def restore(
             "is restored (default: the plan lists them).",
         ),
     ] = False,
+    data: Annotated[
+        bool, typer.Option("--data", help="Also restore the snapshot's event-source resources and data, first.")
+    ] = False,
+    data_mode: Annotated[
+        str | None,
+        typer.Option("--data-mode", help="merge | overwrite: how to restore data into a bucket or table that holds "
+                     "other data (default: refuse)."),
+    ] = None,
+    data_bucket_template: Annotated[
+        str | None,
+        typer.Option("--data-bucket-template", help="Target bucket names, e.g. '{name}-{region}' (the target "
+                     "region); --map wins for a bucket it names."),
+    ] = None,
+    data_import_bucket: Annotated[
+        str | None,
+        typer.Option("--data-import-bucket", help="Create missing DynamoDB tables with their items by ImportTable "
+                     "through this staging bucket (else CreateTable and BatchWriteItem)."),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, change nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
     prefer: PreferOpt = None,
@@ -121,6 +139,13 @@ def restore(
     S3 notifies only functions in the bucket's own region: to move a bucket's triggers, map it,
     e.g. --map arn:aws:s3:::uploads=arn:aws:s3:::uploads-us-west-2; a VPC function needs its subnets
     and security groups mapped the same way (--map subnet-0a1=subnet-9f2).
+
+    With --data, the buckets and tables the snapshot holds (backup --data) are created where missing and
+    their objects and items written back before the functions; a target holding other data is refused
+    unless --data-mode merge|overwrite:
+
+    \b
+        lambda-ark restore latest --to-region us-west-2 --data --data-bucket-template '{name}-{region}' --yes
     """
     options = RestoreOptions(
         functions=validate_globs(function or []),
@@ -135,6 +160,10 @@ def restore(
         arn_map=parse_arn_map(arn_map or []),
         fix_permissions=fix_permissions,
         rewire_dependents=rewire_dependents,
+        data=data,
+        data_mode=data_mode,
+        data_bucket_template=data_bucket_template,
+        data_import_bucket=data_import_bucket,
     )
     aws = connect(endpoint_url=endpoint_url)
     note_embedded(aws, json_out or quiet)

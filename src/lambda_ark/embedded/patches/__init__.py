@@ -18,6 +18,8 @@ from . import (
     code_signing,
     code_urls,
     conflicts,
+    dynamodb_exports,
+    dynamodb_stream_events,
     elb_lambda_targets,
     event_invoke_configs,
     event_source_mappings,
@@ -25,6 +27,7 @@ from . import (
     function_urls,
     image_digests,
     invoke,
+    kinesis_shards,
     lambda_config,
     layers,
     list_paging,
@@ -73,6 +76,9 @@ PATCHES: tuple[ModuleType, ...] = (
     appsync_data_sources,
     s3_bucket_policies,
     s3_multipart_uploads,
+    dynamodb_stream_events,
+    dynamodb_exports,
+    kinesis_shards,
     cloudformation_lambda,  # after the patches whose stores it fills (URLs, invoke configs, ...)
     cloudformation_failures,
 )

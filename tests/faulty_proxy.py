@@ -70,7 +70,9 @@ class FaultyProxy:
                 for k, v in resp.getheaders():
                     if k.lower() not in ("transfer-encoding", "connection", "content-length"):
                         self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
+                # a HEAD answer has no body but says the size of the GET's (S3's HeadObject)
+                head = self.command == "HEAD" and resp.getheader("Content-Length")
+                self.send_header("Content-Length", head or str(len(data)))
                 self.end_headers()
                 if rule and rule.truncate:
                     self.wfile.write(data[: len(data) // 2])

@@ -42,6 +42,7 @@ from .backup_guard import DEFAULT_MAX_DELETED, covered, mass_deletion, nothing_c
 from .backup_select import Listed, select_functions
 from .capture_plan import fingerprint, recapture_due
 from .change_feed import DEFAULT_DELAY, Feed
+from .data.capture import backup_data, data_files
 from .errors import AwsError, IntegrityError, LambdaArkError, SnapshotNotFound, describe
 from .kinds import KINDS
 from .kinds.base import RegionContext
@@ -85,6 +86,11 @@ class BackupOptions:
     change_feed: bool = True  # ask CloudTrail what changed since the previous snapshot
     feed_delay: timedelta = DEFAULT_DELAY  # how late CloudTrail may show an event
     feed: Feed | None = None  # changes already known (watch mode); None: ask CloudTrail
+    data: frozenset[str] = frozenset()  # event-source data to capture (lambda_ark.data.SOURCES names)
+    data_buckets: list[str] = field(default_factory=list)  # buckets whose data to capture, wired or not
+    data_consistent_read: bool = False  # DynamoDB scans with ConsistentRead
+    data_export_bucket: str | None = None  # export DynamoDB tables with PITR through this bucket (else Scan)
+    data_s3_versions: bool = False  # every version of versioned buckets' objects (else the current ones)
 
 
 @dataclass
@@ -149,6 +155,8 @@ def scope_key(account: str, regions: list[str], options: BackupOptions) -> str:
     }
     if options.kinds is not None:  # a narrower capture is another series (unset: the key as it always was)
         scope["kinds"] = sorted(options.kinds | {"function"})
+    if options.data or options.data_buckets:  # so is a capture with data: its previous run holds the checkpoints
+        scope["data"] = sorted(options.data) + sorted(f"bucket:{b}" for b in options.data_buckets)
     return stable_hash(scope)[:16]
 
 
@@ -232,7 +240,15 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
                     kind.link(records, cache)
             if not records and not options.allow_empty:
                 raise LambdaArkError(nothing_captured(result.errors))
-            files = files_of(records, new_files, available)
+            data = None
+            if options.data or options.data_buckets:
+                data = backup_data(aws, account, records, options.data, options.data_buckets, put_file,
+                                   prev_snap.body if prev_snap else None, set(available), options.data_consistent_read,
+                                   options.data_export_bucket, options.data_s3_versions)
+                result.warnings.extend(data.warnings)
+                result.errors.extend(data.errors)
+            files = files_of(records, new_files, available) | (data_files(data.section, new_files, available)
+                                                               if data else {})
             if prev_snap is not None:
                 had = covered(prev.records.values(), account, regions, options.functions, options.shard, options.tags)
                 if deletion := mass_deletion(had, {r.key for r in records}, options.max_deleted):
@@ -253,7 +269,7 @@ def run_backup(aws: Aws, repo: Repository, options: BackupOptions, progress: Pro
                 summary=_summary(scope, result, regions, began, covers, options),
                 body=BackupBody(
                     regions={account: regions}, functions=records, notes=sorted(set(result.warnings)),
-                    listed=listed_at,
+                    listed=listed_at, data=data.section.model_dump(mode="json") if data else None,
                 ).model_dump(mode="json"),
                 files=files,
             )

@@ -44,3 +44,5 @@ class BackupBody(BaseModel):
     # "account/region" -> region-scoped kind -> when it was last listed there (by this backup or, when a
     # complete change feed made listing it again unnecessary, by an earlier one): its re-read backstop
     listed: dict[str, dict[str, datetime]] = Field(default_factory=dict)
+    # event-source resources and their data (`lambda_ark.data.models.DataSection`), when asked for (--data)
+    data: dict[str, Any] | None = None

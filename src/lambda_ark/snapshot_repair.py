@@ -7,6 +7,7 @@ as a dict: `functions`, each with `items: {kind: data}`, where stored files appe
   nothing else about it can be restored without it;
 - otherwise only the kinds that name a lost file go (a version's code, a layer, an edge function);
   the function and its other kinds stay restorable.
+A bucket, table, stream or queue of the data section (`--data`) naming a lost file goes as a whole.
 Each drop adds one note to `body["notes"]`, which `show` and restore surface.
 """
 
@@ -16,6 +17,7 @@ import copy
 from typing import Any
 
 from .backup import file_keys
+from .data.models import DataSection
 from .kinds.function import NAME as FUNCTION_KIND
 
 
@@ -37,6 +39,16 @@ def drop_lost_files(body: dict[str, Any], lost: set[str]) -> tuple[dict[str, Any
         kept.append(record)
     if "functions" in new:
         new["functions"] = kept
+    if new.get("data"):  # event-source data (--data): a resource naming a lost file goes as a whole
+        section = DataSection.model_validate(new["data"])
+        whole = []
+        for resource in section.resources:
+            if gone := sorted(set(resource.file_keys()) & lost):
+                notes.append(f"repair: dropped the data of {resource.key}: file {', '.join(gone[:3])} is lost")
+            else:
+                whole.append(resource)
+        section.resources = whole
+        new["data"] = section.model_dump(mode="json")
     if notes:
         new["notes"] = [*new.get("notes", []), *notes]
     return new, notes

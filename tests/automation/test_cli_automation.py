@@ -35,7 +35,8 @@ def test_validate_prints_every_problem_located_and_exits_2(endpoint: embedded.En
         "otherwise)",
         f"{path}:5:5: jobs.a.retension: unknown key 'retension', expected one of: schedule, select, include, "
         "retention, rpo, notify, notify_on, errors_queue, copy, tags, max_deleted, alarm_deleted_functions, "
-        "recapture_days, allow_empty, parallel_accounts, drill",
+        "recapture_days, allow_empty, parallel_accounts, data, data_buckets, data_export_bucket, "
+        "data_s3_versions, drill",
     ]
     as_json = json.loads(run_cli("policy", "validate", path, "--json", endpoint=endpoint.url).stdout)
     assert as_json["valid"] is False and len(as_json["errors"]) == 2

@@ -200,7 +200,11 @@ def test_an_empty_selection_writes_nothing_unless_allowed(
     assert out.returncode == 1, out.stdout + out.stderr
     line = _one_line_error(out.stderr)
     assert "no snapshot written" in line and "matches no function in eu-west-1" in line and "--allow-empty" in line
-    assert sorted(p.relative_to(repo) for p in repo.rglob("*") if p.is_file()) == before  # no data, no lock left
+    after = sorted(p.relative_to(repo) for p in repo.rglob("*") if p.is_file())
+    # no data, no lock left: only the audit log's event saying the backup failed
+    assert [p for p in after if p.parts[0] != "audit"] == [p for p in before if p.parts[0] != "audit"]
+    failed = json.loads(run_cli("audit", "log", "--json", "--repo", str(repo), endpoint=endpoint.url).stdout)
+    assert [(e["command"], e["outcome"]) for e in failed["events"]] == [("init", "ok"), ("backup", "error")]
 
     allowed = run_cli(*args, "--json", "--allow-empty", endpoint=endpoint.url, **acct.env)
     assert allowed.returncode == 0, allowed.stderr

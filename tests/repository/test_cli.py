@@ -101,6 +101,7 @@ def test_help_has_an_example(command: list[str], cli: Callable[..., CliResult]) 
 REPO_COMMANDS = [
     ["init"], ["key", "add"], ["key", "list"], ["key", "remove"], ["snapshots"], ["show"], ["diff"], ["check"],
     ["forget"], ["prune"], ["copy"], ["unlock"], ["repair", "index"], ["repair", "snapshots"], ["migrate"],
+    ["audit", "log"], ["audit", "verify"], ["report"], ["history"],
 ]
 
 

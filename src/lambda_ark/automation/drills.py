@@ -25,6 +25,7 @@ from ..policy.models import Job, JobDrill
 from ..policy.schedule import parse_schedule
 from . import metrics, notify
 from .accounts import Target, resolve_accounts
+from .audit_hook import audit_drill
 from .context import Context
 from .job import FAILED, OK
 from .state import Claim, JobRunning, LastRun, job_lock, load_state, save_state
@@ -113,6 +114,8 @@ def due_drill(ctx: Context, name: str, forced: bool) -> tuple[DrillRun | None, d
             state.last_run = LastRun(slot=slot, started=now, finished=run.finished, status=run.status,
                                      trigger=trigger, policy=ctx.loaded.digest)
             save_state(repo, state)
+            if (unaudited := audit_drill(repo, run, ctx)) is not None:
+                run.warnings.append(unaudited)
     return run, nxt
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..backup import BackupOptions, BackupResult, run_backup
 from ..backup_guard import covered, parse_max_deleted
+from ..data import parse_sources
 from ..errors import describe
 from ..model import BackupBody
 from ..parallel import parallel_map
@@ -124,6 +125,10 @@ def backup_options(name: str, job: Job, recapture_keys: Collection[str] = ()) ->
         recapture_after=recapture(job.recapture_days),
         recapture=frozenset(recapture_keys),
         allow_empty=job.allow_empty,
+        data=parse_sources(list(job.data)),
+        data_buckets=list(job.data_buckets),
+        data_export_bucket=job.data_export_bucket,
+        data_s3_versions=job.data_s3_versions,
     )
 
 

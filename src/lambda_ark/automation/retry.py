@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .audit_hook import audit_run
 from .context import Context
 from .errors_queue import delete, receive, retry_scope
 from .job import run_job
@@ -39,6 +40,8 @@ def retry_from_queue(ctx: Context, url: str, limit: int = 100) -> RetryReport:
                 run = run_job(ctx, job, "retry", None, only=accounts)
                 state, _ = load_state(repo, job)
                 record(repo, state, run, ctx.loaded.digest, run.started)
+                if (unaudited := audit_run(repo, job, "retry", run, ctx)) is not None:
+                    run.warnings.append(unaudited)
         except JobRunning as exc:
             report.warnings.append(f"{exc}: its {len(receipts)} queued items stay in the queue")
             continue

@@ -17,6 +17,7 @@ from ..errors import UsageError, describe
 from ..policy.schedule import parse_schedule
 from ..repository import Repository
 from . import errors_queue, metrics, notify
+from .audit_hook import audit_run
 from .context import Context
 from .drills import DrillRun, after_drill, due_drill
 from .job import ANOMALY, FAILED, OK, JobRun, run_job
@@ -143,6 +144,9 @@ def _locked(ctx: Context, name: str, forced: bool, nxt: datetime | None) -> JobO
         run.warnings = claimed.warnings + run.warnings
     finally:
         record(ctx.primary(), claimed.state, run, ctx.loaded.digest, claimed.started)
+        unaudited = audit_run(ctx.primary(), name, claimed.trigger, run, ctx)
+        if unaudited is not None and run is not None:
+            run.warnings.append(unaudited)
     return JobOutcome(name, RAN, run=run, next=nxt)
 
 

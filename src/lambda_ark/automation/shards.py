@@ -22,6 +22,7 @@ from ..backup import BackupOptions, BackupResult
 from ..errors import describe
 from ..parallel import parallel_map
 from .accounts import Accounts, Target, resolve_accounts
+from .audit_hook import audit_run
 from .context import Context
 from .job import FAILED, AccountRun, JobRun, RegionCounts, backup_account, backup_options, retain_and_copy
 from .run import after_run, claim, record
@@ -208,6 +209,8 @@ def finish_job(ctx: Context, plan: JobPlan, docs: list[dict[str, Any]]) -> JobRu
     with job_lock(repo, plan.job):
         record(repo, state, run, ctx.loaded.digest, plan.started)
         _remember_layouts(repo, plan.job, docs)
+    if (unaudited := audit_run(repo, plan.job, plan.trigger, run, ctx)) is not None:
+        run.warnings.append(unaudited)
     run.warnings += after_run(ctx, run)
     return run
 

@@ -67,6 +67,7 @@ def _global(
 # Importing the command modules registers their commands on `app`.
 from . import (  # noqa: E402,F401
     commands_access,
+    commands_audit,
     commands_backup,
     commands_copy,
     commands_demo,
@@ -74,11 +75,13 @@ from . import (  # noqa: E402,F401
     commands_drill,
     commands_endpoint,
     commands_export,
+    commands_history,
     commands_iam,
     commands_maintenance,
     commands_policy,
     commands_replicas,
     commands_repo,
+    commands_report,
     commands_restore,
     commands_run,
     commands_watch,

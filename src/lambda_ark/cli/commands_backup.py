@@ -10,10 +10,12 @@ import typer
 from ..aws import connect
 from ..backup import BackupOptions, BackupResult, run_backup
 from ..backup_guard import parse_max_deleted
+from ..data import parse_sources
 from ..ratelimit import parse_share
 from ..repository import Repository
 from ..selection import parse_regions, parse_shard, parse_tags, validate_globs
 from . import app
+from .audit_hook import audited
 from .common import (
     EndpointOpt,
     JsonOpt,
@@ -81,6 +83,27 @@ def backup(
             "for your deploys): 50 or 50%.",
         ),
     ] = "50%",
+    data: Annotated[
+        str | None,
+        typer.Option("--data", help="Also back up the data of wired event sources: s3,dynamodb,kinesis,sqs,sqs-dlq "
+                     "(comma-separated); see docs/data.md."),
+    ] = None,
+    data_bucket: Annotated[
+        list[str] | None,
+        typer.Option("--data-bucket", help="Also back up this bucket's configuration and objects (repeatable)."),
+    ] = None,
+    consistent_read: Annotated[
+        bool, typer.Option("--consistent-read", help="DynamoDB scans with strongly consistent reads (2x cost).")
+    ] = False,
+    data_export_bucket: Annotated[
+        str | None,
+        typer.Option("--data-export-bucket", help="Export DynamoDB tables that have point-in-time recovery "
+                     "through this bucket (ExportTableToPointInTime; a consistent read) instead of scanning them."),
+    ] = None,
+    s3_versions: Annotated[
+        bool, typer.Option("--s3-versions", help="Every version (and delete marker) of versioned buckets' objects, "
+                           "not only the current ones.")
+    ] = False,
     limit_upload: LimitUploadOpt = None,
     limit_download: LimitDownloadOpt = None,
     s3_endpoint: S3EndpointOpt = None,
@@ -100,6 +123,12 @@ def backup(
     reads exactly that again; the summary says which feed it used (change_feed: cloudtrail | none).
 
     Example: lambda-ark backup --repo /backups/ark --regions us-east-1,eu-west-1 --function 'orders-*' --tag nightly
+
+    With the data of the buckets, tables and streams the functions are wired to (incremental: unchanged
+    objects are not read again, streams are read from their last checkpoint):
+
+    \b
+        lambda-ark backup --repo /backups/ark --regions us-east-1 --data s3,dynamodb,kinesis
     """
     options = BackupOptions(
         regions=parse_regions(regions),
@@ -115,15 +144,25 @@ def backup(
         max_deleted=parse_max_deleted(max_deleted),
         change_feed=change_feed,
         feed_delay=timedelta(seconds=feed_delay),
+        data=parse_sources(data),
+        data_buckets=[b.strip() for b in data_bucket or [] if b.strip()],
+        data_consistent_read=consistent_read,
+        data_export_bucket=data_export_bucket,
+        data_s3_versions=s3_versions,
     )
     aws = connect(endpoint_url=endpoint_url, max_workers=workers, api_share=parse_share(api_share))
     note_embedded(aws, json_out or quiet)
     repository = Repository.open(repo, password=read_password(), aws=aws, transfer=transfer())
-    with region_progress(not (json_out or quiet)) as progress:
-        result = run_backup(aws, repository, options, progress=progress)
-    report(result, json_out, quiet, dict(aws.calls), dict(aws.throttles))
-    if not result.ok:
-        raise typer.Exit(3)
+    scope = {"regions": regions, "functions": function, "select_tags": select_tag, "shard": shard, "full": full or None}
+    with audited(repository, "backup", scope, aws) as event:
+        with region_progress(not (json_out or quiet)) as progress:
+            result = run_backup(aws, repository, options, progress=progress)
+        event.snapshots = [result.snapshot_id] if result.snapshot_id else []
+        event.counts = {"functions": result.functions, "captured": result.captured, "unchanged": result.unchanged,
+                        "errors": len(result.errors)}
+        report(result, json_out, quiet, dict(aws.calls), dict(aws.throttles))
+        if not result.ok:
+            raise typer.Exit(3)
 
 
 def report(

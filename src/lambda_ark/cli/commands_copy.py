@@ -7,11 +7,13 @@ from typing import Annotated
 
 import typer
 
+from ..audit import Draft
 from ..errors import LambdaArkError, UsageError
 from ..repository import Repository
 from ..repository.copy import CONNECTIONS, CopyResult
 from ..repository.replicas import ReplicaCopy, copy_to_replicas
 from . import app
+from .audit_hook import audited
 from .commands_repo import Partial, emit_json, open_repo, progress_bars, size, warn
 from .common import JsonOpt, PasswordCommandOpt, PasswordFileOpt, QuietOpt, RepoOpt, env_password, print_json
 from .from_repo import FromPasswordCommandOpt, FromPasswordFileOpt, FromRepoOpt, from_password
@@ -63,8 +65,11 @@ def copy_cmd(
         src = Repository.open(from_repo, password=from_password(), transfer=transfer())
         dst = open_repo(repo, master=src.key)  # a replica opens with its source's key: no second scrypt
         refs = snapshot or [s.id for s in src.snapshots()]
-        with progress_bars(show) as progress:
+        with audited(dst, "copy", {"from": src.url}) as event, progress_bars(show) as progress:
             done = copy_to_replicas(src, [dst], refs, progress=progress, connections=connections)
+            _note(event, done)
+            _report(src, done, json_out, quiet)
+        return
     else:
         src = open_repo(repo)
         password = env_password("2") or env_password()
@@ -74,9 +79,18 @@ def copy_cmd(
         def open_(url: str) -> Repository:
             return Repository.open(url, password=password, transfer=transfer(), master=src.key)
 
-        with progress_bars(show and len(dsts) == 1) as progress:
+        # Recorded in the source's log (the replicas are opened inside copy_to_replicas).
+        with audited(src, "copy", {"to": dsts}) as event, progress_bars(show and len(dsts) == 1) as progress:
             done = copy_to_replicas(src, list(dsts), refs, open_=open_, progress=progress, connections=connections)
-    _report(src, done, json_out, quiet)
+            _note(event, done)
+            _report(src, done, json_out, quiet)
+
+
+def _note(event: Draft, done: list[ReplicaCopy]) -> None:
+    results = [d.result for d in done if d.result is not None]
+    event.snapshots = sorted({s for r in results for s in r.copied})
+    event.counts = {"copied": sum(len(r.copied) for r in results), "skipped": sum(len(r.skipped) for r in results),
+                    "failed": sum(1 for d in done if d.error or (d.result and d.result.partial))}
 
 
 def _report(src: Repository, done: list[ReplicaCopy], json_out: bool, quiet: bool) -> None:

@@ -15,6 +15,7 @@ from ..drill.run import assume
 from ..errors import UsageError
 from ..selection import validate_globs
 from . import app
+from .audit_hook import audited
 from .commands_repo import Partial, open_repo, warn
 from .common import (
     EndpointOpt,
@@ -109,16 +110,24 @@ def drill(
         if not (json_out or quiet):
             typer.echo(f"drill: {line}")
 
-    result = run_drill(aws, repository, options, progress=progress, record_to=primary,
-                       canonical=choice.snapshot if choice is not None and primary is not None else None)
-    if json_out:
-        print_json(result.as_dict() | ({"replica": choice.as_dict()} if choice is not None else {}))
-    else:
-        warn(repository)
-        _report(result.record, result.record_id, quiet)
-    if not result.passed:
-        raise Partial(f"drill {result.record.drill_id} failed: "
-                      + ", ".join(f"{n} {s}" for s, n in sorted(result.record.counts().items())))
+    scope = {"snapshot": snapshot, "functions": function, "regions": region, "to_region": to_region,
+             "role_arn": role_arn, "replica": repository.url if primary is not None else None}
+    # Logged where the record is kept: the primary when reading from a replica.
+    with audited(primary or repository, "drill", scope, aws) as event:
+        result = run_drill(aws, repository, options, progress=progress, record_to=primary,
+                           canonical=choice.snapshot if choice is not None and primary is not None else None)
+        event.snapshots = [result.record.snapshot]
+        event.scope["drill_id"] = result.record.drill_id
+        event.counts = result.record.counts() | ({"rto_ms": int(result.record.rto_seconds * 1000)}
+                                                 if result.record.rto_seconds is not None else {})
+        if json_out:
+            print_json(result.as_dict() | ({"replica": choice.as_dict()} if choice is not None else {}))
+        else:
+            warn(repository)
+            _report(result.record, result.record_id, quiet)
+        if not result.passed:
+            raise Partial(f"drill {result.record.drill_id} failed: "
+                          + ", ".join(f"{n} {s}" for s, n in sorted(result.record.counts().items())))
 
 
 def _report(record: DrillRecord, record_id: str | None, quiet: bool) -> None:

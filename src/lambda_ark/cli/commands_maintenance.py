@@ -16,6 +16,7 @@ from ..repository.locks import unlock as unlock_locks
 from ..repository.policy import GroupKey, parse_duration, parse_group_by
 from ..snapshot_repair import drop_lost_files
 from . import app
+from .audit_hook import audited
 from .commands_repo import Partial, emit_json, open_repo, progress_bars, size, warn
 from .common import JsonOpt, PasswordCommandOpt, PasswordFileOpt, QuietOpt, RepoOpt
 
@@ -103,24 +104,28 @@ def forget_cmd(
                   within=parse_duration(keep_within) if keep_within else None)
     groups = parse_group_by(group_by)
     r = open_repo(repo)
-    result = forget(r, rules, ids=snapshot_ids or [], tags=tag or [], group_by=groups, dry_run=dry_run)
-    pruned = None
-    if and_prune and not dry_run and result.removed:
-        with progress_bars(not (json_out or quiet)) as progress:
-            pruned = prune(r, progress=progress)
-    if json_out:
-        emit_json(r, {"keep": [{"id": s.id, "time": s.time, "reasons": result.reasons[s.id],
-                                "group": _group(result.groups[s.id])} for s in result.keep],
-                      "remove": [s.id for s in result.remove] + result.unreadable, "removed": result.removed,
-                      "retained": result.retained, "dry_run": dry_run,
-                      "prune": pruned.__dict__ if pruned else None})
-    elif not quiet:
-        warn(r)
-        _print_forget(result, dry_run)
-        if pruned:
-            _print_prune(pruned.__dict__)
-    if result.retained:
-        raise Partial(f"{len(result.retained)} snapshots are under Object Lock retention and were kept")
+    with audited(r, 'forget', {"ids": snapshot_ids, "tags": tag, "dry_run": dry_run or None}) as event:
+        result = forget(r, rules, ids=snapshot_ids or [], tags=tag or [], group_by=groups, dry_run=dry_run)
+        event.snapshots = list(result.removed)
+        event.counts = {"removed": len(result.removed), "kept": len(result.keep), "retained": len(result.retained)}
+        pruned = None
+        if and_prune and not dry_run and result.removed:
+            with progress_bars(not (json_out or quiet)) as progress:
+                pruned = prune(r, progress=progress)
+            event.counts |= {"packs_deleted": pruned.packs_deleted, "bytes_freed": pruned.bytes_freed}
+        if json_out:
+            emit_json(r, {"keep": [{"id": s.id, "time": s.time, "reasons": result.reasons[s.id],
+                                    "group": _group(result.groups[s.id])} for s in result.keep],
+                          "remove": [s.id for s in result.remove] + result.unreadable, "removed": result.removed,
+                          "retained": result.retained, "dry_run": dry_run,
+                          "prune": pruned.__dict__ if pruned else None})
+        elif not quiet:
+            warn(r)
+            _print_forget(result, dry_run)
+            if pruned:
+                _print_prune(pruned.__dict__)
+        if result.retained:
+            raise Partial(f"{len(result.retained)} snapshots are under Object Lock retention and were kept")
 
 
 def _group(key: GroupKey) -> str:
@@ -163,13 +168,16 @@ def prune_cmd(repo: RepoOpt, dry_run: DryRunOpt = False, json_out: JsonOpt = Fal
     Example: lambda-ark prune --repo /backups/ark --dry-run
     """
     r = open_repo(repo)
-    with progress_bars(not (json_out or quiet)) as progress:
-        result = prune(r, dry_run=dry_run, progress=progress)
-    if json_out:
-        emit_json(r, result.__dict__)
-    elif not quiet:
-        warn(r)
-        _print_prune(result.__dict__)
+    with audited(r, 'prune', {"dry_run": dry_run or None}) as event:
+        with progress_bars(not (json_out or quiet)) as progress:
+            result = prune(r, dry_run=dry_run, progress=progress)
+        event.counts = {"packs_deleted": result.packs_deleted, "packs_repacked": result.packs_repacked,
+                        "bytes_freed": result.bytes_freed}
+        if json_out:
+            emit_json(r, result.__dict__)
+        elif not quiet:
+            warn(r)
+            _print_prune(result.__dict__)
 
 
 @app.command("unlock")
@@ -200,20 +208,22 @@ def repair_index_cmd(repo: RepoOpt, json_out: JsonOpt = False, quiet: QuietOpt =
     Example: lambda-ark repair index --repo /backups/ark
     """
     r = open_repo(repo)
-    with progress_bars(not (json_out or quiet)) as progress:
-        result = repair_index(r, progress=progress)
-    if json_out:
-        emit_json(r, result.__dict__)
-    else:
-        for w in result.warnings:
-            typer.echo(f"warning: {w}", err=True)
-        for e in result.errors:
-            typer.echo(f"error: {e}", err=True)
-        _echo(quiet, f"indexed {result.from_headers + result.from_index} of {result.packs} packs "
-                     f"({result.from_headers} from their headers, {result.from_index} from old index files); "
-                     f"wrote {len(result.written)} index files, removed {len(result.removed)}")
-    if result.errors:
-        raise Partial(f"{len(result.errors)} packs could not be indexed")
+    with audited(r, 'repair index', {}) as event:
+        with progress_bars(not (json_out or quiet)) as progress:
+            result = repair_index(r, progress=progress)
+        event.counts = {"packs": result.packs, "errors": len(result.errors)}
+        if json_out:
+            emit_json(r, result.__dict__)
+        else:
+            for w in result.warnings:
+                typer.echo(f"warning: {w}", err=True)
+            for e in result.errors:
+                typer.echo(f"error: {e}", err=True)
+            _echo(quiet, f"indexed {result.from_headers + result.from_index} of {result.packs} packs "
+                         f"({result.from_headers} from their headers, {result.from_index} from old index files); "
+                         f"wrote {len(result.written)} index files, removed {len(result.removed)}")
+        if result.errors:
+            raise Partial(f"{len(result.errors)} packs could not be indexed")
 
 
 @repair_app.command("snapshots")
@@ -226,26 +236,29 @@ def repair_snapshots_cmd(repo: RepoOpt, dry_run: DryRunOpt = False, json_out: Js
     Example: lambda-ark repair snapshots --repo /backups/ark --dry-run
     """
     r = open_repo(repo)
-    with progress_bars(not (json_out or quiet)) as progress:
-        result = repair_snapshots(r, drop_lost_files, dry_run=dry_run, progress=progress)
-    if json_out:
-        emit_json(r, result.__dict__ | {"repaired": [x.__dict__ for x in result.repaired]})
-    else:
-        warn(r)
-        for e in result.errors:
-            typer.echo(f"error: {e}", err=True)
-        for x in result.repaired:
-            done = ("would rewrite" if dry_run else f"rewrote as {str(x.new_id)[:8]}"
-                    + ("" if x.removed else f", original kept (Object Lock until {x.retained_until:%Y-%m-%d})"))
-            _echo(quiet, f"snapshot {x.id[:8]} {x.time.astimezone(UTC):%Y-%m-%d %H:%M}: {len(x.lost_files)} lost "
-                         f"files; {done}")
-            for note in x.notes:
-                _echo(quiet, f"    {note}")
-        _echo(quiet, f"{result.checked} snapshots, {result.files_read} files read: "
-                     f"{len(result.repaired)} {'to repair' if dry_run else 'repaired'}, "
-                     f"{len(result.errors)} beyond repair")
-    if result.errors:
-        raise Partial(f"{len(result.errors)} snapshots could not be repaired (see above; `forget ID` removes them)")
+    with audited(r, 'repair snapshots', {"dry_run": dry_run or None}) as event:
+        with progress_bars(not (json_out or quiet)) as progress:
+            result = repair_snapshots(r, drop_lost_files, dry_run=dry_run, progress=progress)
+        event.snapshots = [x.id for x in result.repaired]
+        event.counts = {"repaired": len(result.repaired), "errors": len(result.errors)}
+        if json_out:
+            emit_json(r, result.__dict__ | {"repaired": [x.__dict__ for x in result.repaired]})
+        else:
+            warn(r)
+            for e in result.errors:
+                typer.echo(f"error: {e}", err=True)
+            for x in result.repaired:
+                done = ("would rewrite" if dry_run else f"rewrote as {str(x.new_id)[:8]}"
+                        + ("" if x.removed else f", original kept (Object Lock until {x.retained_until:%Y-%m-%d})"))
+                _echo(quiet, f"snapshot {x.id[:8]} {x.time.astimezone(UTC):%Y-%m-%d %H:%M}: {len(x.lost_files)} lost "
+                             f"files; {done}")
+                for note in x.notes:
+                    _echo(quiet, f"    {note}")
+            _echo(quiet, f"{result.checked} snapshots, {result.files_read} files read: "
+                         f"{len(result.repaired)} {'to repair' if dry_run else 'repaired'}, "
+                         f"{len(result.errors)} beyond repair")
+        if result.errors:
+            raise Partial(f"{len(result.errors)} snapshots could not be repaired (see above; `forget ID` removes them)")
 
 
 @app.command("migrate")
@@ -257,17 +270,19 @@ def migrate_cmd(repo: RepoOpt, json_out: JsonOpt = False, quiet: QuietOpt = Fals
     Example: lambda-ark migrate --repo s3://my-backups/ark
     """
     r = open_repo(repo)
-    with progress_bars(not (json_out or quiet)) as progress:
-        result = migrate(r, progress=progress)
-    if json_out:
-        emit_json(r, result.__dict__)
-    else:
-        for w in result.warnings:
-            typer.echo(f"warning: {w}", err=True)
-        for e in result.errors:
-            typer.echo(f"error: {e}", err=True)
-        _echo(quiet, f"already at format {result.to_version}" if result.from_version == result.to_version else
-              f"format {result.from_version} -> {result.to_version}: rewrote {result.packs_rewritten} packs, "
-              f"kept {result.packs_kept}, wrote {len(result.written)} index files")
-    if result.errors:
-        raise Partial(f"{len(result.errors)} chunks could not be read and were not migrated")
+    with audited(r, 'migrate', {}) as event:
+        with progress_bars(not (json_out or quiet)) as progress:
+            result = migrate(r, progress=progress)
+        event.counts = {"packs_rewritten": result.packs_rewritten, "errors": len(result.errors)}
+        if json_out:
+            emit_json(r, result.__dict__)
+        else:
+            for w in result.warnings:
+                typer.echo(f"warning: {w}", err=True)
+            for e in result.errors:
+                typer.echo(f"error: {e}", err=True)
+            _echo(quiet, f"already at format {result.to_version}" if result.from_version == result.to_version else
+                  f"format {result.from_version} -> {result.to_version}: rewrote {result.packs_rewritten} packs, "
+                  f"kept {result.packs_kept}, wrote {len(result.written)} index files")
+        if result.errors:
+            raise Partial(f"{len(result.errors)} chunks could not be read and were not migrated")

@@ -20,6 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from .. import scopes
+from ..audit import Draft, record
+from ..data.models import DataSection
 from ..errors import LambdaArkError, UsageError
 from ..kinds.referenced_by import describe as describe_dependent
 from ..repository import Repository
@@ -27,6 +29,7 @@ from ..repository.crypto import MasterKey
 from ..repository.diff import diff_snapshots, function_rows
 from ..repository.policy import parse_group_by
 from . import app
+from .audit_hook import audited
 from .common import (
     JsonOpt,
     PasswordCommandOpt,
@@ -149,6 +152,10 @@ def init(
                                           object_lock=retention_days is not None)
     r = Repository.init(repo, password=password, kms_key_id=kms_key_id, retention_days=retention_days,
                         transfer=transfer(), copy_of=source)
+    # The log's first event: who made the repository, and of what
+    if (problem := record(r, Draft(command="init", scope={"replica_of": source.url} if source else {},
+                                   counts={"retention_days": retention_days} if retention_days else {}))):
+        typer.echo(f"warning: {problem}", err=True)
     if json_out:
         print_json({"url": r.url, "id": r.config.id, "version": r.config.version, "keys": r.list_keys(),
                     "replica_of": source.url if source else None,
@@ -169,7 +176,9 @@ def key_add(repo: RepoOpt, kms_key_id: KmsOpt = None, json_out: JsonOpt = False,
     """
     r = open_repo(repo)
     new_password = None if kms_key_id else _new_password()
-    key_id = r.add_key(password=new_password, kms_key_id=kms_key_id)
+    with audited(r, "key add", {"kms_key_id": kms_key_id}) as event:
+        key_id = r.add_key(password=new_password, kms_key_id=kms_key_id)
+        event.scope["key"] = key_id
     if json_out:
         print_json({"added": key_id})
     else:
@@ -214,7 +223,10 @@ def key_remove(repo: RepoOpt, key_id: Annotated[str, typer.Argument(help="Key id
 
     Example: lambda-ark key remove --repo /backups/ark 3f2a9c1b
     """
-    typer.echo(f"removed key {open_repo(repo).remove_key(key_id)[:8]}")
+    r = open_repo(repo)
+    with audited(r, "key remove", {"key": key_id}) as event:
+        event.scope["key"] = removed = r.remove_key(key_id)
+    typer.echo(f"removed key {removed[:8]}")
 
 
 def _count(summary: dict[str, Any], key: str, old_key: str) -> str:
@@ -289,15 +301,18 @@ def show(repo: RepoOpt, snapshot: Annotated[str, typer.Argument(help="Id, unique
          password_file: PasswordFileOpt = None, password_command: PasswordCommandOpt = None) -> None:
     """Show a snapshot's functions (names, regions, fingerprints, recorded kinds; never their settings),
     then, per function, the invokers its resource policy lets in that no kind captured and the
-    dependents (state machines, other functions) that name it.
+    dependents (state machines, other functions) that name it; then the event-source resources it
+    holds data of (backup --data).
 
     Example: lambda-ark show --repo /backups/ark latest
     """
     r = open_repo(repo)
     snap = r.load_snapshot(snapshot)
     rows = function_rows(snap)
+    data = [res.row() for res in DataSection.model_validate(snap.body.get("data") or {}).resources]
     if json_out:
-        emit_json(r, snap.info().model_dump(mode="json") | {"functions": rows, "files": len(snap.files)})
+        emit_json(r, snap.info().model_dump(mode="json") | {"functions": rows, "data": data,
+                                                            "files": len(snap.files)})
         return
     warn(r)
     typer.echo(f"snapshot {snap.id[:8]} at {snap.time.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC on {snap.host}"
@@ -312,7 +327,13 @@ def show(repo: RepoOpt, snapshot: Annotated[str, typer.Argument(help="Id, unique
             typer.echo(f"{row['name']} ({row['region']}, {row['account']}):")
             for line in lines:
                 typer.echo(f"  {line}")
-    typer.echo(f"{len(rows)} functions, {len(snap.files)} stored files")
+    if data:  # backup --data: the event sources and what of them is held
+        held = Table("Source", "Account", "Region", "Resource", "Holds", "Captured")
+        for d in data:
+            held.add_row(d["source"], d["account"], d["region"], d["name"], d["contents"], d["captured_at"][:19])
+        console().print(held)
+    typer.echo(f"{len(rows)} functions, {len(data)} event-source resources, {len(snap.files)} stored files"
+               if data else f"{len(rows)} functions, {len(snap.files)} stored files")
 
 
 @app.command()

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from ..audit import Draft
 from ..aws import Aws, connect
 from ..errors import UsageError
 from ..kinds.base import Change
@@ -18,6 +19,7 @@ from ..restore.plan import RestoreOptions, plan_restore, validate_options
 from ..scopes import load_latest_per_scope
 from ..selection import parse_arn_map, parse_region_map, validate_globs
 from . import app
+from .audit_hook import audited
 from .common import (
     EndpointOpt,
     JsonOpt,
@@ -95,6 +97,24 @@ def restore(
             "is restored (default: the plan lists them).",
         ),
     ] = False,
+    data: Annotated[
+        bool, typer.Option("--data", help="Also restore the snapshot's event-source resources and data, first.")
+    ] = False,
+    data_mode: Annotated[
+        str | None,
+        typer.Option("--data-mode", help="merge | overwrite: how to restore data into a bucket or table that holds "
+                     "other data (default: refuse)."),
+    ] = None,
+    data_bucket_template: Annotated[
+        str | None,
+        typer.Option("--data-bucket-template", help="Target bucket names, e.g. '{name}-{region}' (the target "
+                     "region); --map wins for a bucket it names."),
+    ] = None,
+    data_import_bucket: Annotated[
+        str | None,
+        typer.Option("--data-import-bucket", help="Create missing DynamoDB tables with their items by ImportTable "
+                     "through this staging bucket (else CreateTable and BatchWriteItem)."),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan, change nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
     prefer: PreferOpt = None,
@@ -135,6 +155,13 @@ def restore(
     S3 notifies only functions in the bucket's own region: to move a bucket's triggers, map it,
     e.g. --map arn:aws:s3:::uploads=arn:aws:s3:::uploads-us-west-2; a VPC function needs its subnets
     and security groups mapped the same way (--map subnet-0a1=subnet-9f2).
+
+    With --data, the buckets and tables the snapshot holds (backup --data) are created where missing and
+    their objects and items written back before the functions; a target holding other data is refused
+    unless --data-mode merge|overwrite:
+
+    \b
+        lambda-ark restore latest --to-region us-west-2 --data --data-bucket-template '{name}-{region}' --yes
     """
     if latest_per_scope == (snapshot is not None):
         raise UsageError("give a snapshot or --latest-per-scope (not both)")
@@ -153,6 +180,10 @@ def restore(
         arn_map=parse_arn_map(arn_map or []),
         fix_permissions=fix_permissions,
         rewire_dependents=rewire_dependents,
+        data=data,
+        data_mode=data_mode,
+        data_bucket_template=data_bucket_template,
+        data_import_bucket=data_import_bucket,
     )
     aws = connect(endpoint_url=endpoint_url)
     note_embedded(aws, json_out or quiet)
@@ -161,20 +192,25 @@ def restore(
     repository, snapshot, choice = open_nearest(repo, snapshot or "latest", prefer, aws)
     # A shared lock, as backup takes: prune must not delete data this restore is about to read.
     show = "json" if json_out else "quiet" if quiet else "table"
-    with repository.lock():
+    scope = {"snapshot": snapshot, "latest_per_scope": latest_per_scope or None, "tags": tag or None,
+             "functions": function, "regions": region, "accounts": account,
+             "to_region": to_region, "to_account": to_account, "dry_run": dry_run or None}
+    with repository.lock(), audited(repository, "restore", scope, aws) as event:
         if latest_per_scope:
             snap = load_latest_per_scope(repository, tag or [])
         else:
             snap = repository.load_snapshot(snapshot)
-        _restore(aws, repository, snap, options, dry_run, yes, show, choice)
+        _restore(aws, repository, snap, options, dry_run, yes, show, choice, event)
 
 
 def _restore(
     aws: Aws, repository: Repository, snap: Snapshot, options: RestoreOptions, dry_run: bool, yes: bool, show: str,
-    choice: Choice | None = None,
+    choice: Choice | None = None, event: Draft | None = None,
 ) -> None:
     if choice is not None and show == "table":
         typer.echo("\n".join(choice.report()), err=True)  # which replica, before the plan is read from it
+    if event is not None:
+        event.snapshots = [snap.id]
     with change_progress("planning", show == "table") as on_change:
         plan = plan_restore(aws, repository, snap, options, on_change=on_change)
     planned = plan_result(plan)
@@ -189,6 +225,8 @@ def _restore(
         raise typer.Exit(3 if planned.partial else 0)
     with change_progress("restoring", show == "table") as on_change:
         result = apply_plan(plan, on_change=on_change)
+    if event is not None:
+        event.counts = result.counts()
     result.warnings += [w for w in repository.warnings if w not in result.warnings]
     _render(result, show, choice)
     if result.partial:

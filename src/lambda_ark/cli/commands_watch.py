@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ..audit import Draft, principal, record
 from ..aws import connect
 from ..backup import BackupOptions, BackupResult
 from ..ratelimit import parse_share
@@ -96,7 +97,18 @@ def watch(
         return
     repository = Repository.open(repo, password=read_password(), aws=aws)
 
+    who: dict[str, str | None] = {}
+
     def on_snapshot(result: BackupResult) -> None:
+        if "arn" not in who:  # asked once: a watch may write a snapshot every few seconds
+            who["arn"] = principal(aws)
+        event = Draft(command="backup", outcome="ok" if result.ok else "partial", principal=who["arn"],
+                      scope={"regions": regions, "watch": True},
+                      snapshots=[result.snapshot_id] if result.snapshot_id else [],
+                      counts={"functions": result.functions, "captured": result.captured,
+                              "unchanged": result.unchanged, "errors": len(result.errors)})
+        if (unaudited := record(repository, event)) is not None:
+            typer.echo(f"warning: {unaudited}", err=True)
         if once:
             return  # reported once, at the end
         if json_out:

@@ -79,8 +79,10 @@ def role_arn(aws: Aws) -> str:
         return str(iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"])
 
 
-def event_sources(aws: Aws, region: str) -> dict[str, str]:
-    """The queue, stream and table a region's functions read from; a restore target needs them too."""
+def event_sources(aws: Aws, region: str, table: bool = True, stream: bool = True) -> dict[str, str]:
+    """The queue, stream and table a region's functions read from; a restore target needs them too
+    (but for the table and stream when the restore brings them back with their data: `table=False`,
+    `stream=False`)."""
     sqs, kinesis, ddb = aws.client("sqs", region), aws.client("kinesis", region), aws.client("dynamodb", region)
     queue_url = sqs.create_queue(QueueName="orders-queue")["QueueUrl"]
     dlq_url = sqs.create_queue(QueueName="failed-events")["QueueUrl"]
@@ -88,13 +90,18 @@ def event_sources(aws: Aws, region: str) -> dict[str, str]:
     def arn_of(url: str) -> str:
         return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
 
+    if not stream:
+        return {"queue": arn_of(queue_url), "dlq": arn_of(dlq_url)}
     try:
         kinesis.create_stream(StreamName="clicks", ShardCount=1)
     except kinesis.exceptions.ResourceInUseException:
         pass
+    kinesis.get_waiter("stream_exists").wait(StreamName="clicks", WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     stream_arn = kinesis.describe_stream(StreamName="clicks")["StreamDescription"]["StreamARN"]
+    if not table:
+        return {"queue": arn_of(queue_url), "dlq": arn_of(dlq_url), "stream": stream_arn}
     try:
-        table = ddb.create_table(
+        created = ddb.create_table(
             TableName="carts",
             BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -102,12 +109,12 @@ def event_sources(aws: Aws, region: str) -> dict[str, str]:
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         )["TableDescription"]
     except ddb.exceptions.ResourceInUseException:
-        table = ddb.describe_table(TableName="carts")["Table"]
+        created = ddb.describe_table(TableName="carts")["Table"]
     return {
         "queue": arn_of(queue_url),
         "dlq": arn_of(dlq_url),
         "stream": stream_arn,
-        "table_stream": table["LatestStreamArn"],
+        "table_stream": created["LatestStreamArn"],
     }
 
 

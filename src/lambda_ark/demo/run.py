@@ -24,6 +24,7 @@ from ..kinds.cloudfront import HOME
 from ..kinds.common import pages
 from ..repository import Repository, Snapshot
 from ..restore.apply import RestoreOptions, apply_plan, plan_restore, plan_result, run_restore
+from . import data as data_mod
 from . import edge as edge_mod
 from . import estate as estate_mod
 from . import summary, verify
@@ -82,6 +83,10 @@ def _scenario(aws: Aws, say: Say, repo_path: Path, regions: list[str], lost: str
     say(f"CloudFront distribution {estate.edge.distribution_id} runs {_short(estate.edge.version_arn)} "
         f"(Lambda@Edge, origin-request) and CloudFront Function {edge_mod.CF_FUNCTION} (viewer-response)")
 
+    objects, items, records = data_mod.seed(aws, lost)
+    say(f"data in {lost}: {objects} objects in bucket {triggers_mod.bucket_name(lost)}, {items} items in table "
+        f"{data_mod.TABLE}, {records} records in stream {data_mod.STREAM} (backed up with --data "
+        f"{','.join(sorted(data_mod.SOURCES))})")
     repo = Repository.init(str(repo_path), password=PASSWORD, aws=aws)
     say(f"repository initialised at {repo_path}")
     first = _backup(aws, repo, say, "first backup (every enabled region)")
@@ -112,13 +117,14 @@ def _lose_region(aws: Aws, say: Say, repo: Repository, snapshot: Snapshot, estat
     names = estate.functions[lost]
     say(f"disaster: deleting all {len(names)} functions in {lost}")
     _delete_region(aws, lost, names)
-    estate_mod.event_sources(aws, target)  # the target region's own queue, stream and table
-    arn_map = triggers_mod.target_infrastructure(aws, lost, target)
+    estate_mod.event_sources(aws, target, table=False, stream=False)  # the target's own queues (table, stream: --data)
+    arn_map = triggers_mod.target_infrastructure(aws, lost, target, bucket=False)
     ((src_bucket, dst_bucket),) = arn_map.items()
-    say(f"target infrastructure in {target}: queue, stream, table, topic {triggers_mod.TOPIC}, load balancer "
+    say(f"target infrastructure in {target}: queues, topic {triggers_mod.TOPIC}, load balancer "
         f"{triggers_mod.LOAD_BALANCER}, user pool {triggers_mod.USER_POOL}; bucket {src_bucket.split(':::')[1]} "
-        f"mapped to {dst_bucket.split(':::')[1]} (S3 notifies only same-region functions)")
-    options = RestoreOptions(regions=[lost], to_region=target, arn_map=arn_map)
+        f"mapped to {dst_bucket.split(':::')[1]} (S3 notifies only same-region functions; created by the "
+        f"restore, as table {data_mod.TABLE} and stream {data_mod.STREAM} are, with their data)")
+    options = RestoreOptions(regions=[lost], to_region=target, arn_map=arn_map, data=True)
     plan = plan_restore(aws, repo, snapshot, options)
     say(f"restore plan into {target}: {summary.actions(plan_result(plan))}")
     applied = apply_plan(plan)  # exactly the plan just shown
@@ -132,9 +138,11 @@ def _lose_region(aws: Aws, say: Say, repo: Repository, snapshot: Snapshot, estat
     report.verify = again.counts()
     report.problems += summary.problems(again, verifying=True)
     checks = verify.functions(aws, snapshot.body, lost, target) + verify.triggers(aws, estate.triggers, target)
+    checks += data_mod.verify(aws, snapshot.body, lost, target, arn_map)
     report.problems += checks
-    say(f"verification: re-plan against {target}: {summary.actions(again)}; code, versions and "
-        f"{len(estate.triggers)} triggers checked: {_problems(checks)}")
+    say(f"verification: re-plan against {target}: {summary.actions(again)}; code, versions, "
+        f"{len(estate.triggers)} triggers and the data, object by object and item by item, checked: "
+        f"{_problems(checks)}")
 
 
 def _lose_edge_function(aws: Aws, say: Say, repo: Repository, snapshot: Snapshot, edge: edge_mod.Edge,
@@ -203,7 +211,7 @@ _KIND_LABELS = {"s3_notifications": "S3 notification", "apigateway": "REST API",
 
 def _backup(aws: Aws, repo: Repository, say: Say, label: str) -> BackupResult:
     before = aws.calls.get("lambda.GetFunction", 0)
-    result = run_backup(aws, repo, BackupOptions(regions=None))
+    result = run_backup(aws, repo, BackupOptions(regions=None, data=data_mod.SOURCES))
     if result.errors:
         raise LambdaArkError(f"demo backup failed: {result.errors[0]}")
     gets = aws.calls.get("lambda.GetFunction", 0) - before

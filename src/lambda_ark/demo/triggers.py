@@ -132,13 +132,15 @@ def wire(aws: Aws, region: str, names: list[str]) -> list[Trigger]:
     return [Trigger(kind, sources[kind], fn, q, principals.get(kind, "")) for kind, (fn, q) in targets.items()]
 
 
-def target_infrastructure(aws: Aws, source: str, target: str) -> dict[str, str]:
+def target_infrastructure(aws: Aws, source: str, target: str, bucket: bool = True) -> dict[str, str]:
     """What the target region must have before a restore from `source`: its own topic, a bucket
     standing for the source bucket (S3 notifies only same-region functions), a load balancer with the
     same name and listener, a user pool with the same name (lambda-ark creates neither: subnets,
-    certificates, users are not in a snapshot). Returns the ARN map."""
+    certificates, users are not in a snapshot); `bucket=False` leaves the bucket to a restore with data.
+    Returns the ARN map."""
     aws.client("sns", target).create_topic(Name=TOPIC)
-    _create_bucket(aws, target, bucket_name(target))
+    if bucket:
+        _create_bucket(aws, target, bucket_name(target))
     load_balancer(aws, target)
     aws.client("cognito-idp", target).create_user_pool(PoolName=USER_POOL, AutoVerifiedAttributes=["email"])
     return {f"arn:aws:s3:::{bucket_name(source)}": f"arn:aws:s3:::{bucket_name(target)}"}

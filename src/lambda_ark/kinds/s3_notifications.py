@@ -114,10 +114,12 @@ def _plan_bucket(ctx: RestoreContext, region: str, bucket: str, entries: list[di
     where = maybe(ctx.client("s3", region), "get_bucket_location", missing=_MISSING_BUCKET, Bucket=bucket)
     labels = [f"s3://{bucket} {e['id'] or ','.join(e['events'])} -> {ctx.mapper.arn(e['function_arn'])}"
               for e in entries]
-    if where is None:
+    # A bucket this restore creates (restore --data) is not there at plan time: it will be, empty.
+    created = ctx.shared("data").get("buckets", {}).get(bucket)
+    if where is None and created is None:
         why = f"bucket {bucket} does not exist (bucket names are global; map it with an explicit ARN)"
         return [Change(NAME, label, "failed", why) for label in labels]
-    located = bucket_region(where)
+    located = bucket_region(where) if where is not None else str(created)
     if located != region:  # S3 rejects it too; saying why is kinder
         why = (
             f"bucket {bucket} is in {located} but the function is restored to {region}: S3 notifies only "
@@ -125,7 +127,7 @@ def _plan_bucket(ctx: RestoreContext, region: str, bucket: str, entries: list[di
         )
         return [Change(NAME, label, "failed", why) for label in labels]
     client = ctx.client("s3", located)
-    live = [_normal(e) for e in _conf(client, bucket).get("LambdaFunctionConfigurations", [])]
+    live = [_normal(e) for e in _conf(client, bucket).get("LambdaFunctionConfigurations", [])] if where else []
     # One read-merge-write per bucket and function: put_bucket_notification_configuration replaces
     # the whole document, so the write re-reads it and keeps everything else that is there then.
     write = once(partial(_merge, ctx, client, bucket, entries))

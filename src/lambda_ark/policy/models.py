@@ -185,6 +185,17 @@ class Job(_Model):
     allow_empty: bool = Field(False, description="An account where the selection matches no function gets an "
                               "empty snapshot instead of failing (organization-wide jobs).")
     parallel_accounts: Annotated[int, Field(ge=1, le=16, strict=True)] = 1
+    data: list[Literal["s3", "dynamodb", "kinesis", "sqs", "sqs-dlq"]] = Field(
+        default_factory=list, description="Event-source data to back up with the functions wired to it "
+        "(docs/data.md): buckets' objects, tables' items, streams' records, queues' configuration, "
+        "dead-letter queues' messages (sqs-dlq).")
+    data_buckets: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]] = Field(
+        default_factory=list, description="Buckets whose data to back up whether or not a function is wired to them.")
+    data_export_bucket: str | None = Field(
+        None, description="Export DynamoDB tables with point-in-time recovery through this bucket instead of "
+        "scanning them.")
+    data_s3_versions: bool = Field(False, description="Every version of versioned buckets' objects, not only the "
+                                   "current ones.")
     drill: JobDrill | None = Field(None, description="Prove the job's snapshots restore and run, on a schedule.")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

@@ -42,6 +42,7 @@ class SnapshotInfo(BaseModel):
     summary: dict[str, Any] = Field(default_factory=dict)
     parent: str | None = None
     original: str | None = None  # the source snapshot's id when this one was made by `copy`
+    audit: dict[str, str] | None = None  # audit chain heads at commit: writer -> event name
 
 
 class Snapshot(BaseModel):
@@ -73,6 +74,9 @@ class SnapshotHeader(BaseModel):
     summary: dict[str, Any] = Field(default_factory=dict)
     original: str | None = None
     tree: FileRef
+    # The audit log's chain heads when this snapshot was committed (writer -> event name), so deleting
+    # the newest audit events is detected. Absent in snapshots written before the audit log.
+    audit: dict[str, str] | None = None
 
 
 class ChunkerParams(BaseModel):

@@ -18,6 +18,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING
 
 from ..errors import RepositoryError
+from .auditnames import audit_heads
 from .index import Entry, Index, pack_id_of, pack_name, save_index, sha256_hex
 from .models import FileRef, Snapshot, SnapshotHeader
 from .packfile import seal_header
@@ -197,8 +198,8 @@ class Writer:
             self.lock.check()  # a prune may have started since the lock was lost: never commit then
         head = SnapshotHeader(time=snapshot.time, host=snapshot.host, tags=snapshot.tags,
                               parent=snapshot.parent, summary=snapshot.summary,
-                              original=snapshot.original, tree=tree_ref)
-        plain = head.model_dump_json().encode()
+                              original=snapshot.original, tree=tree_ref, audit=audit_heads(self.repo.backend))
+        plain = head.model_dump_json(exclude=None if head.audit else {"audit"}).encode()
         snap_id = self.repo.key.id(plain)
         sealed = self.repo.key.seal(plain, "snapshot")
         self.repo.backend.put(f"snapshots/{snap_id}", sealed)  # written last: the run is now visible

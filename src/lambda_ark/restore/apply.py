@@ -96,6 +96,11 @@ def apply_plan(plan: Plan, *, on_change: ChangeCallback | None = None) -> Restor
                 for c in out:
                     on_change(c)
 
+    # Event-source resources and data first: functions' mappings and triggers need them there.
+    data = [_apply_change(c, False) for c in plan.data]
+    if on_change:
+        for c in data:
+            on_change(c)
     indexed = list(enumerate(plan.steps))
     for _, group in groupby(indexed, key=lambda pair: pair[1].kind.NAME):
         steps = list(group)
@@ -104,7 +109,7 @@ def apply_plan(plan: Plan, *, on_change: ChangeCallback | None = None) -> Restor
         else:
             for pair in steps:
                 one(*pair)
-    changes = [c for i in range(len(plan.steps)) for c in done[i]]
+    changes = data + [c for i in range(len(plan.steps)) for c in done[i]]
     return RestoreResult(plan.snapshot_id, False, changes, plan.warnings, time.monotonic() - started)
 
 

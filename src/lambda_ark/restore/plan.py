@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 from ..aws import Aws
+from ..data.models import DataSection
+from ..data.restore import plan_data, selected
 from ..errors import LambdaArkError, UsageError, describe
 from ..kinds import KINDS
 from ..kinds.base import Change, RestoreContext
@@ -55,6 +57,10 @@ class RestoreOptions:
     # rewrite dependents (state machines, other functions' environment and destinations) that name a
     # restored function to name it where it is restored (default: plan lines saying what still points back)
     rewire_dependents: bool = False
+    data: bool = False  # restore event-source resources and data (--data) ahead of the functions
+    data_mode: str | None = None  # merge | overwrite: what to do with a target holding other data (None: refuse)
+    data_bucket_template: str | None = None  # target bucket names, e.g. "{name}-{region}" (else --map, else same)
+    data_import_bucket: str | None = None  # create new DynamoDB tables by ImportTable through this staging bucket
 
 
 @dataclass
@@ -72,10 +78,11 @@ class Plan:
     ctx: RestoreContext
     steps: list[Step] = field(default_factory=list)  # kind-major, in restore order
     duration: float = 0.0
+    data: list[Change] = field(default_factory=list)  # event-source resources and data: applied first
 
     @property
     def changes(self) -> list[Change]:
-        return [c for step in self.steps for c in step.changes]
+        return [*self.data, *(c for step in self.steps for c in step.changes)]
 
     @property
     def warnings(self) -> list[str]:
@@ -107,6 +114,10 @@ def validate_options(aws: Aws, options: RestoreOptions) -> None:
             raise UsageError(f"malformed account id {account!r}: expected 12 digits")
     if options.name_template is not None and (options.name_prefix or options.name_suffix):
         raise UsageError("use either --name-template or --name-prefix/--name-suffix, not both")
+    if options.data_mode is not None and options.data_mode not in ("merge", "overwrite"):
+        raise UsageError(f"--data-mode {options.data_mode!r}: use merge or overwrite")
+    if (options.data_mode or options.data_bucket_template or options.data_import_bucket) and not options.data:
+        raise UsageError("--data-mode, --data-bucket-template and --data-import-bucket apply to data: add --data")
 
 
 def name_template(options: RestoreOptions) -> str:
@@ -176,6 +187,10 @@ def plan_restore(
     ctx = RestoreContext(aws=aws, mapper=mapper, read_file=read_file, fix_permissions=options.fix_permissions,
                          rewire_dependents=options.rewire_dependents, drill=options.drill)
     plan = Plan(snapshot_id=snapshot.id, ctx=ctx)
+    if options.data:
+        plan.data = _plan_data(ctx, body, records, options, read_file)
+        for c in plan.data if on_change else []:
+            on_change(c)  # type: ignore[misc]
     broken: set[str] = set()
     lock = threading.Lock()
 
@@ -206,6 +221,17 @@ def plan_restore(
             plan.steps.extend(one(kind, rec) for rec in todo)
     plan.duration = time.monotonic() - started
     return plan
+
+
+def _plan_data(ctx: RestoreContext, body: BackupBody, records: list[FunctionRecord], options: RestoreOptions,
+               read_file: Callable[[str], bytes]) -> list[Change]:
+    if body.data is None:
+        ctx.warn("--data: this snapshot holds no event-source data (back up with --data)")
+        return []
+    resources = selected(DataSection.model_validate(body.data), records,
+                         places=bool(options.regions or options.accounts), wired_only=bool(options.functions))
+    return plan_data(ctx, resources, read_file, mode=options.data_mode, bucket_template=options.data_bucket_template,
+                     import_bucket=options.data_import_bucket)
 
 
 def _selection(options: RestoreOptions) -> str:

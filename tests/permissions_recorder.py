@@ -43,7 +43,9 @@ def _dispatched(path: str, name: str, frame: FrameType) -> tuple[str, str] | Non
     """The kind a dispatching frame is running, by its data: the change restore applies, the kind
     restore plans, the kind backup captures."""
     if path == _APPLY and name == "_apply_change":
-        return str(frame.f_locals["planned"].kind), "apply"
+        kind = str(frame.f_locals["planned"].kind)
+        # event-source data (`data:s3`, ...) is no kind: its calls belong to the data module making them
+        return None if kind.startswith("data:") else (kind, "apply")
     if path == _PLAN and name == "one" and "kind" in frame.f_locals:
         return str(frame.f_locals["kind"].NAME), "plan"
     if path == _BACKUP and name in ("_capture_function", "discover") and "kind" in frame.f_locals:

@@ -233,3 +233,24 @@ def test_the_resource_table_is_current() -> None:
     from lambda_ark.iam.resource_table import ARNS
 
     assert ARNS == resource_table.table()
+
+
+def test_event_source_data_is_granted_only_when_asked_for(tmp_path: Path) -> None:
+    """`--data` (or a job with `data:`): a backup reads the buckets, tables, streams and queues, a
+    restore also writes them; without it neither has a data action. Lints clean either way."""
+
+    def actions(doc: dict[str, Any]) -> set[str]:
+        return {a for s in doc["Statement"] for a in s["Action"]}
+
+    plain = actions(policy_for(request_for("backup", repositories=[REPO])))
+    backup = policy_for(request_for("backup", repositories=[REPO], data=True))
+    restore = policy_for(request_for("restore", repositories=[REPO], data=True))
+    assert {"dynamodb:Scan", "kinesis:GetRecords", "s3:GetBucketCORS"} <= actions(backup)
+    assert not {"dynamodb:Scan", "kinesis:GetRecords", "dynamodb:BatchWriteItem"} & plain
+    assert "dynamodb:BatchWriteItem" not in actions(backup)
+    assert {"dynamodb:BatchWriteItem", "kinesis:PutRecords", "s3:PutBucketCORS", "dynamodb:Scan"} <= actions(restore)
+    for doc in (backup, restore):
+        assert lint(doc) == []
+    path = _policy_file(tmp_path)
+    path.write_text(path.read_text().replace("    retention:", "    data: [dynamodb]\n    retention:"))
+    assert "dynamodb:Scan" in actions(policy_for(request_for("backup", load_policy(path))))

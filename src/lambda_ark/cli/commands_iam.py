@@ -34,6 +34,9 @@ def iam_policy(
     password_secret: Annotated[str | None, typer.Option(
         "--password-secret", help="A Secrets Manager secret (ARN) holding the repository password.")] = None,
     partition: Annotated[str, typer.Option("--partition", help="aws, aws-cn or aws-us-gov.")] = "aws",
+    data: Annotated[bool, typer.Option("--data", help="Also event-source data (backup/restore --data): the "
+                                       "buckets, tables, streams and queues' reads, and for restore their writes "
+                                       "(a policy whose jobs have `data:` implies it).")] = False,
 ) -> None:
     """Print the least-privilege IAM policy (JSON) for one lambda-ark role.
 
@@ -59,5 +62,5 @@ def iam_policy(
     request = request_for(
         role, loaded, repositories=repos, kms_keys=list(kms_key or []),
         regions=parse_regions(regions) if regions is not None else None,
-        functions=validate_globs(function or []), partition=partition, secret=password_secret)
+        functions=validate_globs(function or []), partition=partition, secret=password_secret, data=data)
     print_json(policy_for(request))

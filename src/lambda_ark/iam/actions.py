@@ -64,6 +64,10 @@ RENAMED: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "GetPublicAccessBlock"): ("s3:GetBucketPublicAccessBlock",),
     ("s3", "PutBucketEncryption"): ("s3:PutEncryptionConfiguration",),
     ("s3", "GetBucketEncryption"): ("s3:GetEncryptionConfiguration",),
+    ("s3", "GetBucketLifecycleConfiguration"): ("s3:GetLifecycleConfiguration",),
+    ("s3", "PutBucketLifecycleConfiguration"): ("s3:PutLifecycleConfiguration",),
+    ("s3", "GetBucketCors"): ("s3:GetBucketCORS",),
+    ("s3", "PutBucketCors"): ("s3:PutBucketCORS",),
 }
 
 # Actions AWS checks on top of the operation's own, when the call names what needs them.
@@ -84,6 +88,12 @@ IMPLIED: dict[tuple[str, str], tuple[str, ...]] = {
     ("cloudformation", "CreateStack"): ("iam:PassRole",),
     ("cloudformation", "UpdateStack"): ("iam:PassRole",),
     ("cloudformation", "CreateChangeSet"): ("iam:PassRole",),
+    # DynamoDB writes an export into S3, and reads an import from it, with the caller's permissions
+    # ("Requesting a table export", "Requesting an import from Amazon S3"; an import logs to CloudWatch Logs)
+    ("dynamodb", "ExportTableToPointInTime"): ("s3:PutObject", "s3:AbortMultipartUpload"),
+    ("dynamodb", "ImportTable"): ("s3:GetObject", "s3:ListBucket", "logs:CreateLogGroup", "logs:CreateLogStream",
+                                  "logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:PutLogEvents",
+                                  "logs:PutRetentionPolicy"),
     # "Permissions required to use Lambda@Edge": the caller of UpdateDistribution needs these.
     # (and, the first time an account replicates a function, iam:CreateServiceLinkedRole)
     ("cloudfront", "UpdateDistribution"): ("lambda:GetFunction", "lambda:EnableReplication",

@@ -17,7 +17,7 @@ from ..policy.models import OrganizationAccounts, RoleAccount
 from ..policy.values import queue_region
 from .actions import is_read
 from .policy import RepoAccess, Scope, document, repository_statements, service_statements
-from .roles import CORE, EXTRA
+from .roles import CORE, DATA_CAPTURE, DATA_RESTORE, EXTRA
 
 ROLES = ("backup", "member", "restore", "drill", "watch", "deploy", "planner", "worker", "finisher", "watcher")
 
@@ -32,6 +32,7 @@ class Request:
     regions: list[str] | None = None
     functions: list[str] = field(default_factory=list)
     kinds: frozenset[str] | None = None  # None: every kind
+    data: bool = False  # event-source data (backup/restore --data, opt-in); from a policy: a job has `data:`
     reads_estate: bool = True  # the role itself reads (or writes) the estate, not only assumed roles
     account_roles: list[str] = field(default_factory=list)  # role ARNs (or patterns) it assumes
     organization: bool = False
@@ -68,13 +69,14 @@ def queue_arn(url: str, partition: str = "aws") -> str:
 
 def request_for(role: str, loaded: LoadedPolicy | None = None, *, repositories: list[str] | None = None,
                 kms_keys: list[str] | None = None, regions: list[str] | None = None,
-                functions: list[str] | None = None, partition: str = "aws", secret: str | None = None) -> Request:
+                functions: list[str] | None = None, partition: str = "aws", secret: str | None = None,
+                data: bool = False) -> Request:
     """What `role` touches: from the policy file (its repositories, jobs, accounts, targets) and the
     explicit options, which narrow or add to it."""
     if role not in ROLES:
         raise UsageError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
     req = Request(role=role, kms_keys=list(kms_keys or []), regions=regions, functions=list(functions or []),
-                  partition=partition, secret=secret)
+                  partition=partition, secret=secret, data=data)
     urls = list(repositories or [])
     copies: list[str] = []
     if loaded is not None:
@@ -87,6 +89,7 @@ def request_for(role: str, loaded: LoadedPolicy | None = None, *, repositories: 
         if not functions and all(j.select.names for j in jobs):
             req.functions = sorted({n for j in jobs for n in j.select.names})
         req.kinds = frozenset().union(*(j.kinds() for j in jobs))
+        req.data = data or any(j.data for j in jobs)
         req.reads_estate = not policy.accounts or any(not isinstance(a, RoleAccount | OrganizationAccounts)
                                                       for a in policy.accounts)
         for source in policy.accounts:
@@ -162,6 +165,10 @@ def policy_for(req: Request) -> dict[str, Any]:
         estate |= _core("lambda_ark.backup")  # the current account's enabled regions
     elif role == "deploy":  # its own calls, and what CloudFormation does with the deployer's permissions
         estate |= _core("lambda_ark.deploy") | set(EXTRA["deploy"])
+    if req.data and role in ("backup", "member", "worker", "watch", "watcher"):
+        estate |= _core(*DATA_CAPTURE)
+    elif req.data and role in ("restore", "drill"):
+        estate |= _core(*DATA_RESTORE)
     statements += service_statements(estate, scope)
     statements += _automation(req, assume=role in ("backup", "planner", "worker"),
                               notify=role in ("backup", "finisher"))

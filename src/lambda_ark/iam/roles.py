@@ -42,6 +42,45 @@ CORE: dict[str, tuple[str, ...]] = {
         "kinesis:DescribeStreamSummary", "secretsmanager:DescribeSecret", "ssm:GetParameter", "kms:DescribeKey",
         "events:DescribeEventBus", "states:DescribeStateMachine", "iam:GetRole", "iam:GetPolicy",
     ),
+    # event-source data (backup --data): capture reads the resources and their data (a DLQ's messages are
+    # received and made visible again; a table export is written to the caller's bucket, read, removed)
+    "lambda_ark.data.s3": (
+        "s3:GetBucketCORS", "s3:GetLifecycleConfiguration", "s3:GetBucketNotification",
+        "s3:GetBucketObjectLockConfiguration", "s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging",
+        "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration", "s3:GetObject", "s3:GetObjectTagging",
+        "s3:ListBucket",
+    ),
+    "lambda_ark.data.dynamodb": ("dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable",
+                                 "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource", "dynamodb:Scan"),
+    "lambda_ark.data.dynamodb_export": ("dynamodb:DescribeExport", "dynamodb:DescribeTable",
+                                        "dynamodb:ExportTableToPointInTime", "s3:PutObject", "s3:AbortMultipartUpload",
+                                        "s3:DeleteObject", "s3:GetObject", "s3:ListBucket"),
+    "lambda_ark.data.kinesis": ("kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator",
+                                "kinesis:ListShards", "kinesis:ListTagsForStream"),
+    "lambda_ark.data.sqs": ("sqs:CreateQueue", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags"),
+    "lambda_ark.data.sqs_messages": ("sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+                                     "sqs:ListDeadLetterSourceQueues", "sqs:ReceiveMessage", "sqs:SendMessage"),
+    "lambda_ark.data.s3_versions": ("s3:DeleteObject", "s3:ListBucketVersions"),
+    # ... and restore creates them and writes the data back
+    "lambda_ark.data.s3_restore": (
+        "s3:CreateBucket", "s3:DeleteObject", "s3:GetBucketLocation", "s3:ListBucket", "s3:PutBucketCORS",
+        "s3:PutLifecycleConfiguration", "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging",
+        "s3:PutBucketVersioning", "s3:PutObject", "s3:PutObjectTagging",
+    ),
+    "lambda_ark.data.dynamodb_restore": ("dynamodb:BatchWriteItem", "dynamodb:CreateTable", "dynamodb:DescribeTable",
+                                         "dynamodb:Scan", "dynamodb:UpdateContinuousBackups"),
+    "lambda_ark.data.dynamodb_import": (
+        "dynamodb:DescribeImport", "dynamodb:DescribeTable", "dynamodb:ImportTable", "dynamodb:TagResource",
+        "dynamodb:UpdateTable", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject",
+        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
+        "logs:PutLogEvents", "logs:PutRetentionPolicy",
+    ),
+    "lambda_ark.data.kinesis_restore": (
+        "kinesis:AddTagsToStream", "kinesis:CreateStream", "kinesis:DescribeStream", "kinesis:DescribeStreamSummary",
+        "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards", "kinesis:PutRecords",
+    ),
+    # the audit log asks who runs the command (sts:GetCallerIdentity needs no permission)
+    "lambda_ark.audit": (),
     "lambda_ark.automation.accounts": ("organizations:ListAccounts",),
     "lambda_ark.automation.metrics": ("cloudwatch:PutMetricData",),
     "lambda_ark.automation.notify": ("sns:Publish",),
@@ -84,6 +123,13 @@ CORE: dict[str, tuple[str, ...]] = {
         "s3:DeleteObjectVersion",
     ),
 }
+
+# Which data modules a backup uses, and which a restore (restore reads too: comparing, resuming).
+DATA_CAPTURE = ("lambda_ark.data.s3", "lambda_ark.data.dynamodb", "lambda_ark.data.dynamodb_export",
+                "lambda_ark.data.kinesis", "lambda_ark.data.sqs", "lambda_ark.data.sqs_messages",
+                "lambda_ark.data.s3_versions")
+DATA_RESTORE = (*DATA_CAPTURE, "lambda_ark.data.s3_restore", "lambda_ark.data.dynamodb_restore",
+                "lambda_ark.data.dynamodb_import", "lambda_ark.data.kinesis_restore")
 
 # Actions granted though no lambda-ark code calls them: AWS calls them on the role's behalf.
 EXTRA: dict[str, tuple[str, ...]] = {

@@ -54,10 +54,7 @@ def check_cmd(
                       "summary": result.summary()})
     else:
         warn(r)
-        for w in result.warnings:
-            typer.echo(f"warning: {w}", err=True)
-        for e in result.errors:
-            typer.echo(f"error: {e}", err=True)
+        _problems(result.warnings, result.errors)
         _echo(quiet, result.summary())
     if not result.ok:
         hint = " (see docs/repository-format.md, 'When the repository is damaged')"
@@ -215,10 +212,7 @@ def repair_index_cmd(repo: RepoOpt, json_out: JsonOpt = False, quiet: QuietOpt =
         if json_out:
             emit_json(r, result.__dict__)
         else:
-            for w in result.warnings:
-                typer.echo(f"warning: {w}", err=True)
-            for e in result.errors:
-                typer.echo(f"error: {e}", err=True)
+            _problems(result.warnings, result.errors)
             _echo(quiet, f"indexed {result.from_headers + result.from_index} of {result.packs} packs "
                          f"({result.from_headers} from their headers, {result.from_index} from old index files); "
                          f"wrote {len(result.written)} index files, removed {len(result.removed)}")
@@ -277,12 +271,17 @@ def migrate_cmd(repo: RepoOpt, json_out: JsonOpt = False, quiet: QuietOpt = Fals
         if json_out:
             emit_json(r, result.__dict__)
         else:
-            for w in result.warnings:
-                typer.echo(f"warning: {w}", err=True)
-            for e in result.errors:
-                typer.echo(f"error: {e}", err=True)
+            _problems(result.warnings, result.errors)
             _echo(quiet, f"already at format {result.to_version}" if result.from_version == result.to_version else
                   f"format {result.from_version} -> {result.to_version}: rewrote {result.packs_rewritten} packs, "
                   f"kept {result.packs_kept}, wrote {len(result.written)} index files")
         if result.errors:
             raise Partial(f"{len(result.errors)} chunks could not be read and were not migrated")
+
+
+def _problems(warnings: list[str], errors: list[str]) -> None:
+    """A maintenance result's warnings and errors, one line each on stderr."""
+    for w in warnings:
+        typer.echo(f"warning: {w}", err=True)
+    for e in errors:
+        typer.echo(f"error: {e}", err=True)

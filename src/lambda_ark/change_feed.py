@@ -306,7 +306,7 @@ def from_cloudtrail(
 
     def one(region: str) -> list[dict[str, Any]] | str:
         try:
-            return list(_lookup(aws, region, since, until))
+            return list(lookup_events(aws, region, since, until))
         except AwsError as exc:
             return f"CloudTrail LookupEvents in {region}: {describe(exc)} ({_why(exc)})"
 
@@ -333,7 +333,7 @@ ONE_LISTING_UP_TO = timedelta(hours=1)
 _REGIONAL_SOURCES = sorted(SOURCES - {"iam.amazonaws.com", "cloudfront.amazonaws.com"})
 
 
-def _lookup(aws: Aws, region: str, since: datetime, until: datetime) -> Iterable[dict[str, Any]]:
+def lookup_events(aws: Aws, region: str, since: datetime, until: datetime) -> Iterable[dict[str, Any]]:
     client = aws.client("cloudtrail", region)
     if until - since <= ONE_LISTING_UP_TO:
         attributes = [[{"AttributeKey": "ReadOnly", "AttributeValue": "false"}]]

@@ -20,8 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ..change_feed import RETENTION, changes_of
-from ..change_feed import _lookup as lookup_events  # the change feed's listing (per event source when long)
+from ..change_feed import (
+    RETENTION,
+    changes_of,
+    lookup_events,  # the change feed's listing (per event source when long)
+)
 from ..errors import AwsError, UsageError, describe
 from ..model import BackupBody, FunctionRecord
 from ..repository.diff import changed_fields

@@ -11,7 +11,8 @@ from lambda_ark.automation.alarms import AlarmSpec, plan_alarms, rpo_window
 from lambda_ark.automation.errors_queue import Received, failure_messages, retry_scope
 from lambda_ark.automation.job import AccountRun, JobRun
 from lambda_ark.automation.notify import message
-from lambda_ark.automation.run import ERROR, NOT_DUE, RAN, RUNNING, JobOutcome, RunReport, due_slot
+from lambda_ark.automation.run import ERROR, NOT_DUE, RAN, RUNNING, JobOutcome, RunReport
+from lambda_ark.automation.state import due_slot
 from lambda_ark.backup import BackupResult
 
 

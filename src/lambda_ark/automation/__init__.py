@@ -18,8 +18,8 @@ from .context import Context
 from .daemon import Daemon
 from .job import AccountRun, JobRun
 from .retry import RetryReport, retry_from_queue
-from .run import JobOutcome, RunReport, due_slot, run_due
-from .state import JobRunning, JobState, load_state
+from .run import JobOutcome, RunReport, run_due
+from .state import JobRunning, JobState, due_slot, load_state
 
 __all__ = [
     "AccountRun",

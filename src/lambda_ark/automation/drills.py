@@ -28,7 +28,7 @@ from .accounts import Target, resolve_accounts
 from .audit_hook import audit_drill
 from .context import Context
 from .job import FAILED, OK
-from .state import Claim, JobRunning, LastRun, job_lock, load_state, save_state
+from .state import Claim, JobRunning, LastRun, due_slot, job_lock, load_state, save_state
 
 
 def drill_key(job: str) -> str:
@@ -90,14 +90,11 @@ def due_drill(ctx: Context, name: str, forced: bool) -> tuple[DrillRun | None, d
     now = ctx.clock()
     nxt = schedule.following(now)
     state, _ = load_state(repo, key)
-    slot = schedule.latest(now)
-    if not forced and (slot is None or (state.last_slot is not None and slot <= state.last_slot)):
+    if not forced and due_slot(spec.schedule, now, state.last_slot) is None:
         return None, nxt
     with job_lock(repo, key):
         state, problem = load_state(repo, key)  # again, under the lock: another runner may have taken it
-        slot = schedule.latest(now)
-        if slot is not None and state.last_slot is not None and slot <= state.last_slot:
-            slot = None
+        slot = due_slot(spec.schedule, now, state.last_slot)
         if slot is None and not forced:
             return None, nxt
         trigger = "manual" if forced else "schedule"

@@ -21,7 +21,7 @@ from .audit_hook import audit_run
 from .context import Context
 from .drills import DrillRun, after_drill, due_drill
 from .job import ANOMALY, FAILED, OK, JobRun, run_job
-from .state import AccountState, Claim, JobRunning, JobState, LastRun, job_lock, load_state, save_state
+from .state import AccountState, Claim, JobRunning, JobState, LastRun, due_slot, job_lock, load_state, save_state
 
 RAN, NOT_DUE, RUNNING, ERROR = "ran", "not due", "running elsewhere", "error"
 
@@ -106,14 +106,6 @@ def _drill(ctx: Context, report: RunReport, name: str, forced: bool) -> JobOutco
         return JobOutcome(name, NOT_DUE, next=nxt, kind="drill")
     report.warnings += after_drill(ctx, run)
     return JobOutcome(name, RAN, next=nxt, kind="drill", drill=run)
-
-
-def due_slot(schedule_text: str, now: datetime, last_slot: datetime | None) -> datetime | None:
-    """The slot to run now, or None (pure: table-tested)."""
-    slot = parse_schedule(schedule_text).latest(now)
-    if slot is None or (last_slot is not None and slot <= last_slot):
-        return None
-    return slot
 
 
 def _one(ctx: Context, name: str, forced: bool) -> JobOutcome:

@@ -20,6 +20,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from ..errors import IntegrityError, LockError
+from ..policy.schedule import parse_schedule
 from ..repository import Repository
 from ..repository.backends import NotFound
 from ..repository.crypto import named
@@ -78,6 +79,15 @@ class JobState(BaseModel):
     def last_good(self, account: str) -> datetime | None:
         state = self.accounts.get(account)
         return state.last_good if state else None
+
+
+def due_slot(schedule_text: str, now: datetime, last_slot: datetime | None) -> datetime | None:
+    """The slot to run now, or None: the schedule's newest slot at or before `now`, unless already
+    claimed (pure: table-tested). Jobs and their drills both decide by it."""
+    slot = parse_schedule(schedule_text).latest(now)
+    if slot is None or (last_slot is not None and slot <= last_slot):
+        return None
+    return slot
 
 
 def state_name(job: str) -> str:

@@ -166,3 +166,14 @@ def test_a_wrong_drill_section_is_refused_where_it_is(setup: Setup, drill: str, 
     with pytest.raises(PolicyError) as caught:
         setup.policy(text)
     assert any(message in str(p) for p in caught.value.problems), [str(p) for p in caught.value.problems]
+
+
+def test_run_drill_without_a_job_is_a_usage_error(setup: Setup) -> None:
+    from typer.testing import CliRunner
+
+    from lambda_ark.cli import app
+
+    path = setup.tmp / "lambda-ark.yaml"
+    path.write_text(drill_policy(setup, "J", "123456789012", '{schedule: "rate(1 day)"}'))
+    result = CliRunner().invoke(app, ["run", "--policy", str(path), "--drill"])
+    assert isinstance(result.exception, UsageError) and "--drill needs --job NAME" in str(result.exception)
